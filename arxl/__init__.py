@@ -1,0 +1,1 @@
+"""arxl: an Excel workbook as a trustworthy Accounts Receivable system of record, kept by Python."""

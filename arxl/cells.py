@@ -1,0 +1,377 @@
+"""Reading typed values out of raw cells, a whole column at a time, with a located problem per odd cell.
+
+Cells arrive as python-calamine (or xlwings) hands them over: ``str`` (``""`` for an empty cell), ``float``,
+``int``, ``bool``, ``datetime.date``/``datetime.datetime``, ``datetime.timedelta`` or ``None``. Each parser takes
+one column as an object array and returns the typed array plus the problems it found; the common case (the
+right type already) is handled with array operations, only odd cells go through Python one by one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+
+from .money import ISO_CURRENCIES
+from .problems import Problem, Severity
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_EXCEL_1900 = dt.date(1899, 12, 30).toordinal()
+_EXCEL_1904 = dt.date(1904, 1, 1).toordinal()
+_MIN_ORDINAL = dt.date(1900, 1, 1).toordinal()
+NAT = np.datetime64("NaT", "s")
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+_type_of = np.frompyfunc(type, 1, 1)
+_to_ordinal = np.frompyfunc(dt.date.toordinal, 1, 1)
+
+
+@dataclass(frozen=True)
+class ColumnContext:
+    """Where a column sits, so that every problem can name sheet, Excel row and column."""
+
+    sheet: str
+    column: str
+    rows: np.ndarray  # Excel row number per value
+    date_order: str = ""
+    decimal_comma: bool = False
+    date1904: bool = False
+
+    def problem(self, index: int, severity: Severity, value: object, message: str, expected: str = "") -> Problem:
+        return Problem(severity, self.sheet, int(self.rows[index]), self.column, shown(value), message, expected)
+
+
+def shown(value: object) -> str:
+    """A cell value as the user would recognise it in a message."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def is_blank_array(values: np.ndarray) -> np.ndarray:
+    """True where a cell is empty: None, "" or only spaces."""
+    blank = np.zeros(len(values), dtype=bool)
+    types = _type_of(values)
+    blank |= types == type(None)
+    strings = np.flatnonzero(types == str)
+    if len(strings):
+        stripped = np.array([s.strip() == "" for s in values[strings]], dtype=bool)
+        blank[strings[stripped]] = True
+    return blank
+
+
+def _excel_error(value: object) -> bool:
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+# --- text and ids ---------------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+    """Any cell -> str; numbers typed into a text column are shown as Excel shows them (``123``, not ``123.0``)."""
+    problems: list[Problem] = []
+    types = _type_of(values)
+    out = values.copy()
+    odd = np.flatnonzero(types != str)
+    for index in odd:
+        out[index] = _as_text(values[index])
+    for index in np.flatnonzero(types == str):
+        value = values[index]
+        if _excel_error(value):
+            problems.append(ctx.problem(index, "error", value, "is an Excel error value", "text"))
+    return out.astype(str), problems
+
+
+def parse_id(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+    """Ids keep case and leading zeros; stray and non-breaking spaces are trimmed with a warning."""
+    text, problems = parse_text(values, ctx)
+    for index, value in enumerate(text):
+        cleaned = _SPACES.sub(" ", value).strip()
+        if cleaned != value:
+            if cleaned:
+                problems.append(ctx.problem(index, "warning", value, f'has extra spaces; read as "{cleaned}"'))
+            text[index] = cleaned
+    return text, problems
+
+
+# --- dates ----------------------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
+_OTHER_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
+_DATE_EXPECTED = "a date such as 2026-02-28"
+
+
+def _ordinal_or_none(year: int, month: int, day: int) -> int | None:
+    try:
+        return dt.date(year, month, day).toordinal()
+    except ValueError:
+        return None
+
+
+def _text_date(text: str, ctx: ColumnContext, index: int, value: object) -> tuple[int | None, Problem | None]:
+    """A date typed as text -> ordinal, and the warning or error to report."""
+    match = _ISO_DATE.match(text)
+    if match:
+        ordinal = _ordinal_or_none(int(match[1]), int(match[2]), int(match[3]))
+        if ordinal is None:
+            return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
+        return ordinal, ctx.problem(index, "warning", value, "is a date typed as text; read as "
+                                    f"{dt.date.fromordinal(ordinal).isoformat()}")
+    match = _OTHER_DATE.match(text)
+    if not match:
+        return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
+    first, second, third = (int(part) for part in match.groups())
+    order = ctx.date_order
+    if len(match[1]) == 4:
+        order = "ymd"
+    elif not order:
+        if first > 12 >= second:
+            order = "dmy"
+        elif second > 12 >= first:
+            order = "mdy"
+        else:
+            return None, ctx.problem(
+                index, "error", value, "is ambiguous: day and month could be either way round",
+                "an ISO date such as 2026-04-03, or set date_order to dmy or mdy in Settings")
+    if order == "ymd":
+        year, month, day = first, second, third
+    elif order == "dmy":
+        day, month, year = first, second, third
+    else:
+        month, day, year = first, second, third
+    if year < 100:
+        year += 2000
+    ordinal = _ordinal_or_none(year, month, day)
+    if ordinal is None:
+        return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
+    read = dt.date.fromordinal(ordinal).isoformat()
+    return ordinal, ctx.problem(index, "warning", value, f"is a date typed as text; read as {read} ({order})")
+
+
+def _serial_date(serial: float, ctx: ColumnContext, index: int) -> tuple[int | None, Problem]:
+    whole = int(np.floor(serial))
+    if ctx.date1904:
+        ordinal = _EXCEL_1904 + whole
+    else:
+        if whole <= 60:
+            return None, ctx.problem(index, "error", serial,
+                                     "is a date serial in Excel's 1900 leap-year bug range (before 1 March 1900)",
+                                     _DATE_EXPECTED)
+        ordinal = _EXCEL_1900 + whole
+    if not _MIN_ORDINAL <= ordinal <= dt.date.max.toordinal():
+        return None, ctx.problem(index, "error", serial, "is not a date", _DATE_EXPECTED)
+    read = dt.date.fromordinal(ordinal).isoformat()
+    return ordinal, ctx.problem(index, "warning", serial,
+                                f"is a number without a date format; read as the date serial {read}")
+
+
+def parse_date(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+    """Cells -> ``datetime64[s]`` at midnight (NaT when blank); text, serials and times are interpreted."""
+    problems: list[Problem] = []
+    types = _type_of(values)
+    ordinals = np.zeros(len(values), dtype=np.int64)
+    valid = np.zeros(len(values), dtype=bool)
+    dates = (types == dt.date) | (types == dt.datetime)
+    if dates.any():
+        ordinals[dates] = _to_ordinal(values[dates]).astype(np.int64)
+        valid |= dates
+        for index in np.flatnonzero(types == dt.datetime):
+            if values[index].time() != dt.time():
+                problems.append(ctx.problem(index, "warning", values[index], "has a time of day; the date is kept"))
+    for index in np.flatnonzero(~dates):
+        value = values[index]
+        ordinal: int | None = None
+        problem: Problem | None = None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool):
+            problem = ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
+        elif isinstance(value, int | float):
+            ordinal, problem = _serial_date(float(value), ctx, index)
+        elif isinstance(value, str):
+            if _excel_error(value):
+                problem = ctx.problem(index, "error", value, "is an Excel error value", _DATE_EXPECTED)
+            else:
+                ordinal, problem = _text_date(value.strip(), ctx, index, value)
+        else:
+            problem = ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
+        if problem is not None:
+            problems.append(problem)
+        if ordinal is not None:
+            ordinals[index] = ordinal
+            valid[index] = True
+    result = np.full(len(values), NAT)
+    result[valid] = ((ordinals[valid] - _EPOCH_ORDINAL).astype("datetime64[D]")).astype("datetime64[s]")
+    return result, problems
+
+
+# --- numbers and money ----------------------------------------------------------------------------------------
+
+_CURRENCY_SIGNS = re.compile(r"[$€£¥₹₩₽₺₪₫₦₱฿]|^[A-Z]{3}|[A-Z]{3}$")
+_MONEY_EXPECTED = "an amount such as 1234.56"
+
+
+def _text_number(text: str, decimal_comma: bool) -> tuple[Decimal | None, bool]:
+    """Amount typed as text -> Decimal, and whether anything beyond a plain number had to be interpreted."""
+    raw = _SPACES.sub("", text)
+    cleaned = _CURRENCY_SIGNS.sub("", raw)
+    negative = False
+    if cleaned.startswith("(") and cleaned.endswith(")"):
+        negative, cleaned = True, cleaned[1:-1]
+    if cleaned.endswith("-") and not cleaned.startswith("-"):
+        negative, cleaned = True, cleaned[:-1]
+    cleaned = _CURRENCY_SIGNS.sub("", cleaned)
+    if cleaned.startswith("-"):
+        negative, cleaned = not negative, cleaned[1:]
+    cleaned = cleaned.lstrip("+")
+    if decimal_comma:
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?", cleaned):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            return None, True
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif not re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cleaned):
+        return None, True
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        return None, True
+    if not number.is_finite():
+        return None, True
+    return (-number if negative else number), cleaned != raw.lstrip("+")
+
+
+def parse_number(values: np.ndarray, ctx: ColumnContext, expected: str = "a number"
+                 ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Cells -> (float64 values, present mask, problems). Text amounts are interpreted with a warning."""
+    problems: list[Problem] = []
+    types = _type_of(values)
+    numbers = np.zeros(len(values), dtype=np.float64)
+    present = np.zeros(len(values), dtype=bool)
+    numeric = (types == float) | (types == int)
+    if numeric.any():
+        numbers[numeric] = values[numeric].astype(np.float64)
+        present |= numeric
+    for index in np.flatnonzero(~numeric):
+        value = values[index]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, str) and not _excel_error(value):
+            number, interpreted = _text_number(value.strip(), ctx.decimal_comma)
+            if number is None:
+                hint = (" (decimal comma: set decimal_comma to yes in Settings)"
+                        if re.search(r"\d\.\d{3},\d", value) and not ctx.decimal_comma else "")
+                problems.append(ctx.problem(index, "error", value, "is not a number" + hint, expected))
+                continue
+            numbers[index] = float(number)
+            present[index] = True
+            note = "is an amount typed as text" + (" with symbols or separators" if interpreted else "")
+            problems.append(ctx.problem(index, "warning", value, f"{note}; read as {number}"))
+        elif _excel_error(value):
+            problems.append(ctx.problem(index, "error", value, "is an Excel error value", expected))
+        else:
+            problems.append(ctx.problem(index, "error", value, "is not a number", expected))
+    bad = present & ~np.isfinite(numbers)
+    for index in np.flatnonzero(bad):
+        problems.append(ctx.problem(index, "error", values[index], "is not a finite number", expected))
+    present &= ~bad
+    too_big = present & (np.abs(numbers) >= 1e15)
+    for index in np.flatnonzero(too_big):
+        problems.append(ctx.problem(index, "error", values[index], "is too large for an amount", expected))
+    present &= ~too_big
+    numbers[~present] = 0.0
+    return numbers, present, problems
+
+
+def parse_money(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Like ``parse_number`` with money's wording; the caller converts to minor units once currencies are known."""
+    return parse_number(values, ctx, _MONEY_EXPECTED)
+
+
+def parse_integer(values: np.ndarray, ctx: ColumnContext, *, minimum: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    numbers, present, problems = parse_number(values, ctx, "a whole number")
+    fractional = present & (numbers != np.floor(numbers))
+    out_of_range = present & (numbers < minimum)
+    for index in np.flatnonzero(fractional):
+        problems.append(ctx.problem(index, "error", values[index], "is not a whole number", "a whole number"))
+    for index in np.flatnonzero(out_of_range & ~fractional):
+        problems.append(ctx.problem(index, "error", values[index], f"is below {minimum}",
+                                    f"a whole number of at least {minimum}"))
+    present &= ~(fractional | out_of_range)
+    return np.where(present, numbers, 0).astype(np.int64), present, problems
+
+
+_TRUE = frozenset({"yes", "y", "true", "1", "x", "on", "hold"})
+_FALSE = frozenset({"no", "n", "false", "0", "off", ""})
+
+
+def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
+               ) -> tuple[np.ndarray, list[Problem]]:
+    problems: list[Problem] = []
+    out = np.full(len(values), default, dtype=bool)
+    for index, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            out[index] = value
+            continue
+        text = _as_text(value).strip().lower()
+        if text in _TRUE:
+            out[index] = True
+        elif text in _FALSE:
+            out[index] = False if text else default
+        else:
+            problems.append(ctx.problem(index, "error", value, "is not yes or no", "yes or no"))
+    return out, problems
+
+
+def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...]
+                 ) -> tuple[np.ndarray, list[Problem]]:
+    """Case- and space-insensitive choice; ``""`` is returned for a blank cell."""
+    text, problems = parse_text(values, ctx)
+    lowered = np.array([_SPACES.sub("_", value.strip()).lower() for value in text], dtype=object)
+    allowed = set(choices) | {""}
+    listed = ", ".join(choice for choice in choices if choice)
+    for index in np.flatnonzero(~np.isin(lowered, list(allowed))):
+        problems.append(ctx.problem(index, "error", text[index], "is not an allowed value", f"one of {listed}"))
+        lowered[index] = ""
+    return lowered.astype(str), problems
+
+
+def parse_currency(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+    text, problems = parse_text(values, ctx)
+    codes = np.array([value.strip().upper() for value in text], dtype=object)
+    for index, code in enumerate(codes):
+        if code and code not in ISO_CURRENCIES:
+            problems.append(ctx.problem(index, "error", text[index], "is not a currency code",
+                                        "an ISO 4217 code such as USD or EUR"))
+            codes[index] = ""
+    return codes.astype(str), problems

@@ -1,0 +1,32 @@
+"""Exceptions arxl raises; bad *data* is never an exception but a list of Problems.
+
+    ArxlError                  base of everything arxl raises on purpose
+    ├── WorkbookError          the file cannot be used at all (missing, not a workbook, damaged, hostile)
+    ├── ValidationFailed       the workbook has errors; carries the Problems (nothing was written)
+    └── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
+"""
+
+from __future__ import annotations
+
+from .problems import Problem
+
+
+class ArxlError(Exception):
+    """Base class of arxl's own exceptions; its message is meant for the user as it stands."""
+
+
+class WorkbookError(ArxlError):
+    """The workbook cannot be read at all."""
+
+
+class ValidationFailed(ArxlError):
+    """The workbook has errors; ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = sum(problem.is_error for problem in problems)
+        super().__init__(f"the workbook has {errors} error(s); nothing was written")
+
+
+class SaveRefused(ArxlError):
+    """A save was refused so that the user's file stays as it is."""

@@ -1,0 +1,118 @@
+"""The typed ledger the core computes on: validated input tables as DataFrames, plus the typed Settings.
+
+Column conventions of every frame (the loader guarantees them; the core relies on them):
+
+- ids and text: pandas ``str`` dtype, trimmed, blank = ``""`` (never NaN);
+- dates: ``datetime64[s]`` at midnight; an optional blank date is ``NaT``;
+- money: ``int64`` minor units of the row's ``currency`` (cents for USD); optional blank money is 0 unless
+  stated; ``credit_limit`` and ``promised_amount`` are nullable ``Int64`` (``<NA>`` = none given);
+- ``row``: the Excel row the record came from, for messages;
+- currency: upper-case ISO 4217 code, always filled (defaults resolved).
+
+Frames and their columns (see ``arxl.contract`` for the user-facing docs):
+
+customers:    customer_id, name, email, terms_days(int64), credit_limit(Int64), currency, on_hold(bool),
+              contact, address, row
+invoices:     invoice_id, customer_id, invoice_date, due_date (always filled), amount (signed: credit notes
+              negative), type (invoice|credit_note|debit_note), applies_to, currency, status (""|disputed),
+              po_number, description, row. Void documents are not here (see ``voided``).
+voided:       the void invoices, same columns, kept only so references to them can be explained.
+payments:     payment_id, customer_id, payment_date, amount (signed: reversals negative), invoice_id, currency,
+              method, reference, row
+applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive), date (NaT =
+              the later of the two documents' dates), row
+adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (signed: negative for write_off
+              and discount), currency (the invoice's), row
+activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
+fx_rates:     currency, rate (float64: reporting-currency units per unit), row
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+CustomerId = str
+DocumentId = str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The Settings table, typed, with every default resolved (see ``arxl.contract.SETTING_KEYS``)."""
+
+    company_name: str = "Your Company Ltd"
+    company_address: str = ""
+    reporting_currency: str = "USD"
+    as_of: dt.date | None = None
+    aging_basis: str = "due"
+    bucket_edges: tuple[int, ...] = (30, 60, 90)
+    dso_period_days: int = 90
+    auto_apply: bool = True
+    date_order: str = ""
+    decimal_comma: bool = False
+    default_terms_days: int = 30
+    statement_message: str = "Thank you for your business."
+    payment_instructions: str = ""
+    finance_charge_rate: float = 0.0
+    finance_charge_grace_days: int = 0
+    finance_charge_minimum: int = 0
+    hold_days: int = 90
+    allowance_rates: tuple[float, ...] = (0.01, 0.03, 0.10, 0.25, 0.50)
+    backups: int = 5
+
+
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
+
+CUSTOMER_COLUMNS = {
+    "customer_id": "str", "name": "str", "email": "str", "terms_days": "int64", "credit_limit": "Int64",
+    "currency": "str", "on_hold": "bool", "contact": "str", "address": "str", "row": "int64",
+}
+INVOICE_COLUMNS = {
+    "invoice_id": "str", "customer_id": "str", "invoice_date": "datetime64[s]", "due_date": "datetime64[s]",
+    "amount": "int64", "type": "str", "applies_to": "str", "currency": "str", "status": "str",
+    "po_number": "str", "description": "str", "row": "int64",
+}
+PAYMENT_COLUMNS = {
+    "payment_id": "str", "customer_id": "str", "payment_date": "datetime64[s]", "amount": "int64",
+    "invoice_id": "str", "currency": "str", "method": "str", "reference": "str", "row": "int64",
+}
+APPLICATION_COLUMNS = {
+    "payment_id": "str", "invoice_id": "str", "amount": "int64", "date": "datetime64[s]", "row": "int64",
+}
+ADJUSTMENT_COLUMNS = {
+    "adjustment_id": "str", "invoice_id": "str", "date": "datetime64[s]", "type": "str", "amount": "int64",
+    "effect": "int64", "currency": "str", "reason": "str", "row": "int64",
+}
+ACTIVITY_COLUMNS = {
+    "date": "datetime64[s]", "customer_id": "str", "invoice_id": "str", "action": "str",
+    "promised_date": "datetime64[s]", "promised_amount": "Int64", "note": "str", "row": "int64",
+}
+FX_COLUMNS = {"currency": "str", "rate": "float64", "row": "int64"}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A validated AR ledger: what every report is computed from. Frames follow the module docstring."""
+
+    settings: Settings = field(default_factory=Settings)
+    customers: pd.DataFrame = field(default_factory=lambda: _empty(CUSTOMER_COLUMNS))
+    invoices: pd.DataFrame = field(default_factory=lambda: _empty(INVOICE_COLUMNS))
+    voided: pd.DataFrame = field(default_factory=lambda: _empty(INVOICE_COLUMNS))
+    payments: pd.DataFrame = field(default_factory=lambda: _empty(PAYMENT_COLUMNS))
+    applications: pd.DataFrame = field(default_factory=lambda: _empty(APPLICATION_COLUMNS))
+    adjustments: pd.DataFrame = field(default_factory=lambda: _empty(ADJUSTMENT_COLUMNS))
+    activity: pd.DataFrame = field(default_factory=lambda: _empty(ACTIVITY_COLUMNS))
+    fx_rates: pd.DataFrame = field(default_factory=lambda: _empty(FX_COLUMNS))
+
+    def customer_name(self, customer_id: CustomerId) -> str:
+        match = self.customers.loc[self.customers["customer_id"] == customer_id, "name"]
+        return str(match.iloc[0]) if len(match) else ""
+
+
+def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with the given column dtypes (for tests and for tables a workbook leaves out)."""
+    return _empty(columns)

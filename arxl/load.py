@@ -1,0 +1,728 @@
+"""Raw input tables -> a typed, validated ``Ledger`` plus every problem found (never an exception for bad data).
+
+Raw tables come from a workbook file (``arxl.workbook``), from a live Excel book or from UDF arguments; they are
+plain rows of cell values with the Excel row number of the first one. Everything a column holds is read by the
+parsers of ``arxl.cells``; this module maps headers to the contract, resolves defaults and checks the rules that
+span rows and tables (duplicates, references, over-application).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from . import contract
+from .cells import (
+    ColumnContext,
+    is_blank_array,
+    parse_bool,
+    parse_choice,
+    parse_currency,
+    parse_date,
+    parse_id,
+    parse_integer,
+    parse_money,
+    parse_number,
+    parse_text,
+)
+from .contract import Kind, Table, normalise_header
+from .ledger import (
+    ACTIVITY_COLUMNS,
+    ADJUSTMENT_COLUMNS,
+    APPLICATION_COLUMNS,
+    CUSTOMER_COLUMNS,
+    FX_COLUMNS,
+    INVOICE_COLUMNS,
+    PAYMENT_COLUMNS,
+    Ledger,
+    Settings,
+    empty_frame,
+)
+from .money import exponent, floats_to_minor, format_plain
+from .problems import Problem, sort_problems
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """An input table as found: header cells, data rows, and where they sit.
+
+    Attributes:
+        name: the contract table name (``Invoices``).
+        header: the header cells as typed.
+        rows: the data rows, each a sequence of cell values (``""`` or None when empty).
+        first_row: the Excel row number of ``rows[0]``.
+        sheet: the sheet it was read from (for messages; defaults to ``name``).
+    """
+
+    name: str
+    header: Sequence[object]
+    rows: Sequence[Sequence[object]]
+    first_row: int = 2
+    sheet: str = ""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading gives: the ledger (usable only when ``ok``) and all problems, errors first."""
+
+    ledger: Ledger
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [problem for problem in self.problems if not problem.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Parsed:
+    """One table after header mapping and per-column parsing."""
+
+    table: Table
+    sheet: str
+    rows: np.ndarray  # Excel row numbers of the kept rows
+    columns: dict[str, np.ndarray]
+    present: dict[str, np.ndarray]  # for numeric columns: which cells had a value
+    found: set[str]  # canonical columns present in the header
+
+    def blank(self, name: str) -> np.ndarray:
+        values = self.columns[name]
+        if name in self.present:
+            return ~self.present[name]
+        if values.dtype.kind == "M":
+            return np.isnat(values)
+        return values == ""
+
+
+def load_tables(raw: Mapping[str, RawTable], *, date1904: bool = False) -> LoadResult:
+    """Validate and type the input tables. Missing optional tables are empty; missing required ones are errors."""
+    problems: list[Problem] = []
+    settings_table = raw.get("Settings")
+    settings = _load_settings(settings_table, problems, date1904)
+    parsed: dict[str, _Parsed | None] = {}
+    for table in contract.TABLES:
+        if table.name == "Settings":
+            continue
+        source = raw.get(table.name)
+        if source is None:
+            if not table.optional:
+                problems.append(Problem("error", table.name, None, "", "",
+                                        f"the workbook has no {table.name} table",
+                                        f"a sheet named {table.name} holding an Excel Table named {table.name}"))
+            parsed[table.name] = None
+            continue
+        parsed[table.name] = _parse_table(table, source, settings, date1904, problems)
+    ledger = _build_ledger(settings, parsed, problems)
+    return LoadResult(ledger, sort_problems(problems))
+
+
+# --- generic table reading ------------------------------------------------------------------------------------
+
+def _map_header(table: Table, source: RawTable, sheet: str, problems: list[Problem]) -> dict[str, int] | None:
+    wanted = {column.name for column in table.columns}
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(source.header):
+        name = normalise_header(cell)
+        if name not in wanted:
+            continue
+        typed = "" if cell is None else str(cell)
+        if name in positions:
+            problems.append(Problem("error", sheet, source.first_row - 1, name, typed,
+                                    "is a duplicate header", "each column once"))
+            continue
+        positions[name] = index
+        if typed != typed.strip() or "\u00a0" in typed:
+            problems.append(Problem("warning", sheet, source.first_row - 1, name, typed,
+                                    f'header has stray spaces; matched to "{name}"'))
+    missing = [name for name in table.required if name not in positions]
+    for name in missing:
+        problems.append(Problem("error", sheet, source.first_row - 1, name, "",
+                                "required column is missing", f"a header named {name}"))
+    return None if missing else positions
+
+
+def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: bool,
+                 problems: list[Problem]) -> _Parsed | None:
+    sheet = source.sheet or table.name
+    positions = _map_header(table, source, sheet, problems)
+    if positions is None:
+        return None
+    width = len(source.header)
+    rows = [list(row) + [""] * (width - len(row)) if len(row) < width else row for row in source.rows]
+    count = len(rows)
+    columns_raw: dict[str, np.ndarray] = {}
+    transposed = list(zip(*rows, strict=False)) if count else []
+    for name, index in positions.items():
+        column = np.empty(count, dtype=object)
+        if count:
+            column[:] = transposed[index]
+        columns_raw[name] = column
+    excel_rows = source.first_row + np.arange(count, dtype=np.int64)
+
+    blank_rows = np.ones(count, dtype=bool)
+    for column in columns_raw.values():
+        blank_rows &= is_blank_array(column)
+    if blank_rows.any():
+        last_data = np.flatnonzero(~blank_rows)
+        last = last_data[-1] if len(last_data) else -1
+        for index in np.flatnonzero(blank_rows[:last + 1] if last >= 0 else []):
+            problems.append(Problem("warning", sheet, int(excel_rows[index]), "", "",
+                                    "blank row inside the table is skipped"))
+        keep = ~blank_rows
+        excel_rows = excel_rows[keep]
+        columns_raw = {name: values[keep] for name, values in columns_raw.items()}
+
+    parsed = _Parsed(table, sheet, excel_rows, {}, {}, set(positions))
+    for column in table.columns:
+        values = columns_raw.get(column.name)
+        if values is None:
+            values = np.full(len(excel_rows), "", dtype=object)
+        ctx = ColumnContext(sheet, column.name, excel_rows, settings.date_order, settings.decimal_comma,
+                            date1904)
+        kind = column.kind
+        if kind is Kind.ID:
+            out, found = parse_id(values, ctx)
+        elif kind is Kind.TEXT:
+            out, found = parse_text(values, ctx)
+        elif kind is Kind.DATE:
+            out, found = parse_date(values, ctx)
+        elif kind is Kind.MONEY:
+            out, present, found = parse_money(values, ctx)
+            parsed.present[column.name] = present
+        elif kind is Kind.NUMBER:
+            out, present, found = parse_number(values, ctx)
+            parsed.present[column.name] = present
+        elif kind is Kind.INTEGER:
+            out, present, found = parse_integer(values, ctx)
+            parsed.present[column.name] = present
+        elif kind is Kind.BOOL:
+            out, found = parse_bool(values, ctx)
+        elif kind is Kind.CHOICE:
+            out, found = parse_choice(values, ctx, column.choices)
+        else:
+            out, found = parse_currency(values, ctx)
+        problems.extend(found)
+        parsed.columns[column.name] = out
+        if column.required:
+            unparsed = {(p.row, p.column) for p in found if p.is_error}
+            for index in np.flatnonzero(parsed.blank(column.name)):
+                row = int(excel_rows[index])
+                if (row, column.name) not in unparsed:
+                    problems.append(Problem("error", sheet, row, column.name, "", "is required but empty",
+                                            _expected(column)))
+    return parsed
+
+
+def _expected(column: contract.Column) -> str:
+    return {
+        Kind.DATE: "a date such as 2026-02-28",
+        Kind.MONEY: "an amount such as 1234.56",
+        Kind.CHOICE: "one of " + ", ".join(choice for choice in column.choices if choice),
+        Kind.CURRENCY: "an ISO 4217 code such as USD",
+    }.get(column.kind, "a value")
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+def _load_settings(source: RawTable | None, problems: list[Problem], date1904: bool) -> Settings:
+    if source is None:
+        problems.append(Problem("warning", "Settings", None, "", "",
+                                "the workbook has no Settings table; defaults are used"))
+        return Settings()
+    positions = _map_header(contract.SETTINGS, source, source.sheet or "Settings", problems)
+    if positions is None:
+        return Settings()
+    sheet = source.sheet or "Settings"
+    values: dict[str, tuple[object, int]] = {}
+    for offset, row in enumerate(source.rows):
+        cells = list(row)
+        key_cell = cells[positions["key"]] if positions["key"] < len(cells) else ""
+        value_cell = cells[positions["value"]] if positions["value"] < len(cells) else ""
+        key = normalise_header(key_cell)
+        excel_row = source.first_row + offset
+        if not key:
+            continue
+        if key not in contract.SETTINGS_BY_KEY:
+            problems.append(Problem("warning", sheet, excel_row, "key", str(key_cell),
+                                    "is not a setting arxl knows; ignored",
+                                    "one of " + ", ".join(contract.SETTINGS_BY_KEY)))
+            continue
+        if key in values:
+            problems.append(Problem("error", sheet, excel_row, "key", str(key_cell),
+                                    f"is set twice (also row {values[key][1]})", "each setting once"))
+            continue
+        values[key] = (value_cell, excel_row)
+    resolved: dict[str, object] = {}
+    for spec in contract.SETTING_KEYS:
+        cell, row = values.get(spec.key, (None, None))
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            cell, row = spec.default, None
+            if cell == "":
+                continue
+        ctx = ColumnContext(sheet, "value", np.array([row or 0]), date1904=date1904)
+        value, found = _setting_value(spec, cell, ctx)
+        if row is None:
+            found = []
+        # The value column is text by nature: a number or an ISO date typed there is no surprise.
+        found = [p for p in found if p.is_error or "typed as text" not in p.message]
+        problems.extend(replace(p, column=f"value ({spec.key})") for p in found)
+        if value is not None:
+            resolved[spec.key] = value
+    return Settings(**resolved)
+
+
+def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext) -> tuple[object, list[Problem]]:
+    one = np.array([cell], dtype=object)
+    if spec.kind is Kind.DATE:
+        out, found = parse_date(one, ctx)
+        return (None if np.isnat(out[0]) else pd.Timestamp(out[0]).date()), found
+    if spec.kind is Kind.INTEGER:
+        number, present, found = parse_integer(one, ctx, minimum=1 if spec.key == "dso_period_days" else 0)
+        return (int(number[0]) if present[0] else None), found
+    if spec.kind is Kind.NUMBER:
+        number, present, found = parse_number(one, ctx)
+        return (float(number[0]) if present[0] else None), found
+    if spec.kind is Kind.MONEY:
+        number, present, found = parse_money(one, ctx)
+        minor, _extra = floats_to_minor(number, np.array([2]))
+        return (int(minor[0]) if present[0] else None), found
+    if spec.kind is Kind.BOOL:
+        flags, found = parse_bool(one, ctx)
+        return bool(flags[0]), found
+    if spec.kind is Kind.CHOICE:
+        chosen, found = parse_choice(one, ctx, spec.choices)
+        return (None if found else str(chosen[0])), found
+    if spec.kind is Kind.CURRENCY:
+        codes, found = parse_currency(one, ctx)
+        return (str(codes[0]) or None), found
+    text, found = parse_text(one, ctx)
+    value = str(text[0])
+    if spec.key == "bucket_edges":
+        return _bucket_edges(value, ctx, found)
+    if spec.key == "allowance_rates":
+        return _rates(value, ctx, found)
+    return value, found
+
+
+def _bucket_edges(value: str, ctx: ColumnContext, found: list[Problem]) -> tuple[object, list[Problem]]:
+    try:
+        edges = tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        edges = ()
+    if not edges or any(edge <= 0 for edge in edges) or list(edges) != sorted(set(edges)):
+        found.append(ctx.problem(0, "error", value, "is not a list of bucket edges",
+                                 "ascending whole numbers of days such as 30,60,90"))
+        return None, found
+    return edges, found
+
+
+def _rates(value: str, ctx: ColumnContext, found: list[Problem]) -> tuple[object, list[Problem]]:
+    try:
+        rates = tuple(float(part) for part in value.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        rates = ()
+    if not rates or any(not 0 <= rate <= 1 for rate in rates):
+        found.append(ctx.problem(0, "error", value, "is not a list of loss rates",
+                                 "rates between 0 and 1 such as 0.01,0.03,0.10,0.25,0.50"))
+        return None, found
+    return rates, found
+
+
+# --- building the ledger --------------------------------------------------------------------------------------
+
+def _frame(parsed: _Parsed | None, columns: dict[str, str]) -> pd.DataFrame:
+    if parsed is None:
+        return empty_frame(columns)
+    data: dict[str, object] = {}
+    for name, dtype in columns.items():
+        if name == "row":
+            data[name] = parsed.rows
+        elif name in parsed.columns:
+            values = parsed.columns[name]
+            data[name] = values if dtype != "str" else values.astype(str)
+        else:
+            data[name] = None
+    frame = pd.DataFrame(data)
+    for name, dtype in columns.items():
+        if dtype == "str":
+            frame[name] = frame[name].astype("str")
+    return frame
+
+
+def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list[Problem]) -> np.ndarray:
+    values = parsed.columns[name]
+    exponents = np.fromiter((exponent(code) for code in currencies), dtype=np.int64, count=len(currencies))
+    minor, extra = floats_to_minor(values, exponents)
+    present = parsed.present[name]
+    for index in np.flatnonzero(extra & present):
+        problems.append(Problem("warning", parsed.sheet, int(parsed.rows[index]), name,
+                                repr(float(values[index])),
+                                f"has more decimals than {currencies[index]} uses; rounded to "
+                                f"{format_plain(int(minor[index]), str(currencies[index]))}"))
+    return np.where(present, minor, 0)
+
+
+def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
+    """``keys`` mapped through ``values`` (an id-indexed Series of text), ``default`` where not found."""
+    mapping = dict(zip(values.index, values, strict=True))
+    return keys.map(lambda key: mapping.get(key, default)).astype("str")
+
+
+def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> pd.DataFrame:
+    """Duplicate ids (exact, or differing only in case) are errors naming every row involved."""
+    ids = frame[key]
+    folded = ids.str.casefold()
+    duplicated = folded.duplicated(keep=False) & (ids != "")
+    if duplicated.any():
+        for _, group in frame[duplicated].groupby(folded[duplicated], sort=False):
+            rows = group["row"].tolist()
+            values = group[key].tolist()
+            for position, (row, value) in enumerate(zip(rows, values, strict=True)):
+                others = ", ".join(str(r) for i, r in enumerate(rows) if i != position)
+                same_case = all(v == value for v in values)
+                what = "is a duplicate" if same_case else "differs only in case from another id"
+                problems.append(Problem("error", sheet, int(row), key, value, f"{what} (also row {others})",
+                                        f"a unique {key}"))
+    numeric = ids.str.fullmatch(r"0+\d+") & (ids != "")
+    if numeric.any():
+        stripped = ids[numeric].str.lstrip("0")
+        clash = stripped.isin(set(ids[~numeric]))
+        for row, value, plain in zip(frame.loc[numeric, "row"][clash], ids[numeric][clash], stripped[clash],
+                                     strict=True):
+            problems.append(Problem("warning", sheet, int(row), key, value,
+                                    f'and "{plain}" are different ids; check they are not the same account'))
+    return frame
+
+
+def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | set[str], sheet: str, what: str,
+             problems: list[Problem]) -> np.ndarray:
+    values = frame[column]
+    bad = ~values.isin(known) & (values != "")
+    for row, value in zip(frame.loc[bad, "row"], values[bad], strict=True):
+        problems.append(Problem("error", sheet, int(row), column, value, f"is not a known {what}",
+                                f"a {column} listed in the {what.split(maxsplit=1)[0].capitalize()}s table"
+                                if what == "customer" else f"an existing {what}"))
+    return bad.to_numpy()
+
+
+def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problems: list[Problem]) -> Ledger:
+    reporting = settings.reporting_currency
+    customers = _customers(parsed["Customers"], settings, problems)
+    currency_of_customer = dict(zip(customers["customer_id"], customers["currency"], strict=True))
+    terms_of_customer = dict(zip(customers["customer_id"], customers["terms_days"], strict=True))
+    known_customers = set(customers["customer_id"])
+
+    invoices_all = _invoices(parsed["Invoices"], settings, currency_of_customer, terms_of_customer,
+                             known_customers, problems)
+    void = invoices_all["status"] == "void"
+    invoices = invoices_all[~void].reset_index(drop=True)
+    voided = invoices_all[void].reset_index(drop=True)
+    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, invoices, voided, problems)
+    applications = _applications(parsed["Applications"], invoices, payments, problems)
+    adjustments = _adjustments(parsed["Adjustments"], invoices, problems)
+    activity = _activity(parsed["Activity"], known_customers, invoices_all, problems)
+    fx_rates = _fx(parsed.get("FXRates"), problems)
+    _check_balances(invoices, payments, applications, adjustments, problems)
+
+    used = set(invoices["currency"]) | set(payments["currency"])
+    rated = set(fx_rates["currency"]) | {reporting}
+    for code in sorted(used - rated):
+        problems.append(Problem("warning", "FXRates", None, "currency", code,
+                                f"has no rate to {reporting}; totals are reported per currency",
+                                f"a row in the FXRates table for {code}"))
+    return Ledger(settings=settings, customers=customers, invoices=invoices, voided=voided,
+                  payments=payments, applications=applications, adjustments=adjustments, activity=activity,
+                  fx_rates=fx_rates)
+
+
+def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, CUSTOMER_COLUMNS)
+    if parsed is None:
+        return frame
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", settings.reporting_currency)
+    frame["terms_days"] = np.where(parsed.present["terms_days"], parsed.columns["terms_days"],
+                                   settings.default_terms_days).astype(np.int64)
+    limits = _to_minor(parsed, "credit_limit", frame["currency"].to_numpy(), problems)
+    frame["credit_limit"] = pd.array(np.where(parsed.present["credit_limit"], limits, 0), dtype="Int64")
+    frame.loc[~parsed.present["credit_limit"], "credit_limit"] = pd.NA
+    for row, value in zip(frame["row"][frame["credit_limit"] < 0], frame["credit_limit"][frame["credit_limit"] < 0],
+                          strict=True):
+        problems.append(Problem("error", parsed.sheet, int(row), "credit_limit",
+                                str(value), "is negative", "a credit limit of zero or more"))
+    return _check_unique(frame, "customer_id", parsed.sheet, problems)
+
+
+def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: dict[str, str], terms_of: dict[str, int],
+              known_customers: set[str], problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, INVOICE_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
+    default_currency = frame["customer_id"].map(currency_of).fillna(settings.reporting_currency)
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
+    amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
+    types = frame["type"].copy()
+    negative = amounts < 0
+    types = types.where(types != "", np.where(negative, "credit_note", "invoice"))
+    for row, value, kind in zip(frame["row"][negative & (types != "credit_note")],
+                                parsed.columns["amount"][negative & (types != "credit_note").to_numpy()],
+                                types[negative & (types != "credit_note")], strict=True):
+        problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"),
+                                f"is negative on a {kind.replace('_', ' ')}",
+                                "a positive amount, or type credit_note"))
+    credit = (types == "credit_note").to_numpy()
+    amounts = np.where(credit, -np.abs(amounts), amounts)
+    zero = (amounts == 0) & parsed.present["amount"]
+    for row in frame["row"][zero]:
+        problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the document has no effect"))
+    frame["amount"] = amounts.astype(np.int64)
+    frame["type"] = types.astype("str")
+    terms = frame["customer_id"].map(terms_of).fillna(settings.default_terms_days).astype(np.int64)
+    computed_due = frame["invoice_date"] + pd.to_timedelta(terms.to_numpy(), unit="D")
+    due_given = ~frame["due_date"].isna()
+    frame["due_date"] = frame["due_date"].where(due_given, computed_due).astype("datetime64[s]")
+    early = due_given & (frame["due_date"] < frame["invoice_date"])
+    for row, due in zip(frame["row"][early], frame["due_date"][early], strict=True):
+        problems.append(Problem("error", sheet, int(row), "due_date", due.date().isoformat(),
+                                "is before the invoice date", "a due date on or after invoice_date"))
+    frame = _check_unique(frame, "invoice_id", sheet, problems)
+    # A credit note's applies_to must be an invoice of the same customer and currency.
+    target = frame.set_index("invoice_id")
+    has_target = frame["applies_to"] != ""
+    not_credit = has_target & (frame["type"] != "credit_note")
+    for row, value in zip(frame["row"][not_credit], frame["applies_to"][not_credit], strict=True):
+        problems.append(Problem("warning", sheet, int(row), "applies_to", value,
+                                "is only used on credit notes; ignored"))
+    frame.loc[not_credit, "applies_to"] = ""
+    check = frame[frame["applies_to"] != ""]
+    unique_target = target[~target.index.duplicated()]
+    for row, invoice_id, customer, currency, applies in zip(check["row"], check["invoice_id"],
+                                                            check["customer_id"], check["currency"],
+                                                            check["applies_to"], strict=True):
+        if applies not in unique_target.index:
+            problems.append(Problem("error", sheet, int(row), "applies_to", applies, "is not a known invoice",
+                                    "the invoice_id of an invoice in this table"))
+        elif unique_target.at[applies, "customer_id"] != customer:
+            problems.append(Problem("error", sheet, int(row), "applies_to", applies,
+                                    f"belongs to another customer than credit note {invoice_id}",
+                                    f"an invoice of customer {customer}"))
+        elif unique_target.at[applies, "currency"] != currency:
+            problems.append(Problem("error", sheet, int(row), "applies_to", applies,
+                                    "is in another currency than the credit note", f"an invoice in {currency}"))
+    return frame
+
+
+def _payments(parsed: _Parsed | None, currency_of: dict[str, str], known_customers: set[str],
+              invoices: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, PAYMENT_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
+    default_currency = frame["customer_id"].map(currency_of).fillna("")
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", "USD")
+    frame["amount"] = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems).astype(np.int64)
+    zero = (frame["amount"] == 0) & parsed.present["amount"]
+    for row in frame["row"][zero]:
+        problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
+    frame = _check_unique(frame, "payment_id", sheet, problems)
+
+    referenced = frame["invoice_id"] != ""
+    reversal = frame["amount"] < 0
+    live = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
+    void_ids = set(voided["invoice_id"])
+    payment_ids = set(frame["payment_id"])
+    for index in np.flatnonzero(referenced.to_numpy()):
+        row = int(frame["row"].iat[index])
+        invoice_id = frame["invoice_id"].iat[index]
+        if reversal.iat[index] and invoice_id in payment_ids:
+            continue  # a reversal may name the payment it reverses here
+        if invoice_id in void_ids:
+            problems.append(Problem("warning", sheet, row, "invoice_id", invoice_id,
+                                    "refers to a void invoice; the payment is treated as unreferenced"))
+            frame.iat[index, frame.columns.get_loc("invoice_id")] = ""
+            continue
+        if invoice_id not in live.index:
+            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id, "is not a known invoice",
+                                    "the invoice_id of a row of the Invoices table, or blank"))
+            continue
+        target = live.loc[invoice_id]
+        if target["customer_id"] != frame["customer_id"].iat[index]:
+            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
+                                    f"belongs to customer {target['customer_id']}, not "
+                                    f"{frame['customer_id'].iat[index]}", "an invoice of the paying customer"))
+        elif target["currency"] != frame["currency"].iat[index]:
+            problems.append(Problem("error", sheet, row, "currency", frame["currency"].iat[index],
+                                    f"differs from invoice {invoice_id}'s currency {target['currency']}",
+                                    f"{target['currency']}"))
+    return frame
+
+
+def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """Payments and credit notes (the documents that can be applied), by id."""
+    credits = invoices.loc[invoices["type"] == "credit_note",
+                           ["invoice_id", "customer_id", "currency", "amount", "invoice_date"]]
+    credits = credits.rename(columns={"invoice_id": "payment_id", "invoice_date": "payment_date"})
+    sources = pd.concat([payments[["payment_id", "customer_id", "currency", "amount", "payment_date"]], credits],
+                        ignore_index=True)
+    sources["holds"] = -sources["amount"].where(sources["payment_id"].isin(credits["payment_id"]),
+                                                -sources["amount"])
+    return sources.drop_duplicates("payment_id").set_index("payment_id")
+
+
+def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.DataFrame,
+                  problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, APPLICATION_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    sources = _document_index(invoices, payments)
+    targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
+    source_currency = _lookup(frame["payment_id"], sources["currency"], "USD")
+    frame["amount"] = _to_minor(parsed, "amount", source_currency.to_numpy(), problems).astype(np.int64)
+    for index in range(len(frame)):
+        row = int(frame["row"].iat[index])
+        payment_id = frame["payment_id"].iat[index]
+        invoice_id = frame["invoice_id"].iat[index]
+        amount = frame["amount"].iat[index]
+        if amount <= 0 and parsed.present["amount"][index]:
+            problems.append(Problem("error", sheet, row, "amount", str(parsed.columns["amount"][index]),
+                                    "is not positive", "the positive amount applied"))
+        if payment_id and payment_id not in sources.index:
+            problems.append(Problem("error", sheet, row, "payment_id", payment_id,
+                                    "is not a known payment or credit note",
+                                    "a payment_id of Payments, or the invoice_id of a credit note"))
+        if invoice_id and (invoice_id not in targets.index or targets.at[invoice_id, "type"] == "credit_note"):
+            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id, "is not a known invoice",
+                                    "the invoice_id of an invoice or debit note"))
+        elif payment_id in sources.index and invoice_id:
+            source, target = sources.loc[payment_id], targets.loc[invoice_id]
+            if source["customer_id"] != target["customer_id"]:
+                problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
+                                        f"belongs to customer {target['customer_id']} but {payment_id} to "
+                                        f"{source['customer_id']}", "an invoice of the same customer"))
+            elif source["currency"] != target["currency"]:
+                problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
+                                        f"is in {target['currency']} but {payment_id} in {source['currency']}",
+                                        "an invoice in the payment's currency"))
+    over = frame.groupby("payment_id", sort=False)["amount"].transform("sum")
+    holds = frame["payment_id"].map(sources["holds"])
+    # A payment whose own amount could not be read (reported already) holds 0: do not pile a second error on.
+    too_much = holds.notna() & (holds != 0) & (over > holds.fillna(0))
+    for payment_id, group in frame[too_much].groupby("payment_id", sort=True):
+        held = int(sources.at[payment_id, "holds"])
+        currency = str(sources.at[payment_id, "currency"])
+        rows = ", ".join(str(r) for r in group["row"])
+        for row in group["row"]:
+            problems.append(Problem("error", sheet, int(row), "amount", format_plain(int(group["amount"].sum()),
+                                                                                     currency),
+                                    f"applications of {payment_id} (rows {rows}) add up to more than it holds "
+                                    f"({format_plain(max(held, 0), currency)})",
+                                    "applications that add up to at most the payment"))
+    return frame
+
+
+def _adjustments(parsed: _Parsed | None, invoices: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, ADJUSTMENT_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
+    _unknown(frame, "invoice_id", set(targets.index), sheet, "invoice", problems)
+    frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD")
+    amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
+    negative = amounts < 0
+    for row, value in zip(frame["row"][negative], parsed.columns["amount"][negative], strict=True):
+        problems.append(Problem("warning", sheet, int(row), "amount", format(value, "g"),
+                                "is negative; adjustments are entered positive and the type gives the "
+                                "direction, so its size is used"))
+    amounts = np.abs(amounts)
+    frame["amount"] = amounts.astype(np.int64)
+    reducing = frame["type"].isin(contract.REDUCING_ADJUSTMENTS).to_numpy()
+    frame["effect"] = np.where(reducing, -amounts, amounts).astype(np.int64)
+    return _check_unique(frame, "adjustment_id", sheet, problems)
+
+
+def _activity(parsed: _Parsed | None, known_customers: set[str], invoices: pd.DataFrame,
+              problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, ACTIVITY_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
+    _unknown(frame, "invoice_id", set(invoices["invoice_id"]), sheet, "invoice", problems)
+    currency = _lookup(frame["invoice_id"], invoices.drop_duplicates("invoice_id").set_index("invoice_id")["currency"],
+                       "USD")
+    minor = _to_minor(parsed, "promised_amount", currency.to_numpy(), problems)
+    frame["promised_amount"] = pd.array(minor, dtype="Int64")
+    frame.loc[~parsed.present["promised_amount"], "promised_amount"] = pd.NA
+    promise = frame["action"] == "promise"
+    no_date = promise & frame["promised_date"].isna()
+    for row in frame["row"][no_date]:
+        problems.append(Problem("warning", sheet, int(row), "promised_date", "",
+                                "a promise without a promised date cannot be followed up",
+                                "the date the customer promised to pay"))
+    return frame
+
+
+def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, FX_COLUMNS)
+    if parsed is None:
+        return frame
+    frame["rate"] = parsed.columns["rate"].astype(np.float64)
+    bad = parsed.present["rate"] & (frame["rate"] <= 0).to_numpy()
+    for row, rate in zip(frame["row"][bad], frame["rate"][bad], strict=True):
+        problems.append(Problem("error", parsed.sheet, int(row), "rate", format(rate, "g"), "is not positive",
+                                "a positive exchange rate"))
+    return _check_unique(frame, "currency", parsed.sheet, problems)
+
+
+def _check_balances(invoices: pd.DataFrame, payments: pd.DataFrame, applications: pd.DataFrame,
+                    adjustments: pd.DataFrame, problems: list[Problem]) -> None:
+    """Explicit applications and adjustments must not take an invoice below zero (as of the latest date)."""
+    if invoices.empty or (applications.empty and adjustments.empty):
+        return
+    base = invoices.drop_duplicates("invoice_id").set_index("invoice_id")["amount"]
+    applied = applications.groupby("invoice_id")["amount"].sum()
+    adjusted = adjustments.groupby("invoice_id")["effect"].sum()
+    remaining = base.add(adjusted, fill_value=0).sub(applied, fill_value=0)
+    remaining = remaining[base.index]
+    negative = remaining[(remaining < 0) & (base > 0)]
+    currency = invoices.drop_duplicates("invoice_id").set_index("invoice_id")["currency"]
+    for invoice_id, shortfall in negative.items():
+        rows_app = applications.loc[applications["invoice_id"] == invoice_id, "row"].tolist()
+        rows_adj = adjustments.loc[(adjustments["invoice_id"] == invoice_id) & (adjustments["effect"] < 0),
+                                   "row"].tolist()
+        involved = [("Applications", row) for row in rows_app] + [("Adjustments", row) for row in rows_adj]
+        names = "; ".join(f"{sheet} row {row}" for sheet, row in involved)
+        over = format_plain(int(-shortfall), str(currency[invoice_id]))
+        for sheet, row in involved:
+            problems.append(Problem("error", sheet, int(row), "amount", str(invoice_id),
+                                    f"would settle invoice {invoice_id} beyond its amount by {over} ({names})",
+                                    "applications and reductions that add up to at most the invoice"))
+
+
+def raw_table_from_rows(name: str, rows: Sequence[Sequence[object]], *, first_row: int = 1) -> RawTable:
+    """A RawTable from rows whose first row is the header (what a UDF range or a CSV gives)."""
+    rows = [list(row) for row in rows]
+    if not rows:
+        return RawTable(name, [], [], first_row + 1)
+    return RawTable(name, rows[0], rows[1:], first_row + 1)
+
+
+def today_or(settings: Settings, given: dt.date | None, today: dt.date) -> dt.date:
+    """The as-of date: the one given, else the Settings ``as_of``, else ``today`` (decided by the face)."""
+    return given or settings.as_of or today
