@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+import pandas as pd
 
 from .money import ISO_CURRENCIES
 from .problems import Problem, Severity
@@ -60,14 +61,17 @@ def shown(value: object) -> str:
 
 def is_blank_array(values: np.ndarray) -> np.ndarray:
     """True where a cell is empty: None, "" or only spaces."""
-    blank = np.zeros(len(values), dtype=bool)
     types = _type_of(values)
-    blank |= types == type(None)
-    strings = np.flatnonzero(types == str)
-    if len(strings):
-        stripped = np.array([s.strip() == "" for s in values[strings]], dtype=bool)
-        blank[strings[stripped]] = True
+    blank = types == type(None)
+    strings = types == str
+    if strings.any():
+        blank[strings] = _strings(values[strings]).str.strip().eq("").to_numpy(dtype=bool)
     return blank
+
+
+def _strings(values: np.ndarray) -> pd.Series:
+    """Text cells as an Arrow-backed Series, whose string methods run in C++."""
+    return pd.Series(values, dtype="str")
 
 
 def _excel_error(value: object) -> bool:
@@ -76,7 +80,6 @@ def _excel_error(value: object) -> bool:
 
 # --- text and ids ---------------------------------------------------------------------------------------------
 
-_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
 
 
 def _as_text(value: object) -> str:
@@ -98,26 +101,25 @@ def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list
     problems: list[Problem] = []
     types = _type_of(values)
     out = values.copy()
-    odd = np.flatnonzero(types != str)
-    for index in odd:
+    for index in np.flatnonzero(types != str):
         out[index] = _as_text(values[index])
-    for index in np.flatnonzero(types == str):
-        value = values[index]
-        if _excel_error(value):
-            problems.append(ctx.problem(index, "error", value, "is an Excel error value", "text"))
+    maybe_error = _strings(out).str.startswith("#").to_numpy(dtype=bool)
+    for index in np.flatnonzero(maybe_error & (types == str)):
+        if _excel_error(values[index]):
+            problems.append(ctx.problem(index, "error", values[index], "is an Excel error value", "text"))
     return out.astype(str), problems
 
 
 def parse_id(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
-    """Ids keep case and leading zeros; stray and non-breaking spaces are trimmed with a warning."""
+    """Ids keep case and leading zeros; stray and non-breaking spaces around them are trimmed with a warning."""
     text, problems = parse_text(values, ctx)
-    for index, value in enumerate(text):
-        cleaned = _SPACES.sub(" ", value).strip()
-        if cleaned != value:
-            if cleaned:
-                problems.append(ctx.problem(index, "warning", value, f'has extra spaces; read as "{cleaned}"'))
-            text[index] = cleaned
-    return text, problems
+    series = _strings(text)
+    cleaned = series.str.strip(" \t\r\n\u00a0\u2007\u202f\ufeff")
+    changed = (cleaned != series).to_numpy()
+    for index in np.flatnonzero(changed):
+        if cleaned.iat[index]:
+            problems.append(ctx.problem(index, "warning", text[index], f'has extra spaces; read as "{cleaned.iat[index]}"'))
+    return cleaned.to_numpy().astype(str), problems
 
 
 # --- dates ----------------------------------------------------------------------------------------------------
@@ -239,7 +241,7 @@ _MONEY_EXPECTED = "an amount such as 1234.56"
 
 def _text_number(text: str, decimal_comma: bool) -> tuple[Decimal | None, bool]:
     """Amount typed as text -> Decimal, and whether anything beyond a plain number had to be interpreted."""
-    raw = _SPACES.sub("", text)
+    raw = re.sub(r"[\s\u00a0\u2007\u202f\ufeff]+", "", text)
     cleaned = _CURRENCY_SIGNS.sub("", raw)
     negative = False
     if cleaned.startswith("(") and cleaned.endswith(")"):
@@ -336,31 +338,22 @@ _FALSE = frozenset({"no", "n", "false", "0", "off", ""})
 def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
                ) -> tuple[np.ndarray, list[Problem]]:
     problems: list[Problem] = []
-    out = np.full(len(values), default, dtype=bool)
-    for index, value in enumerate(values):
-        if value is None or value == "":
-            continue
-        if isinstance(value, bool):
-            out[index] = value
-            continue
-        text = _as_text(value).strip().lower()
-        if text in _TRUE:
-            out[index] = True
-        elif text in _FALSE:
-            out[index] = False if text else default
-        else:
-            problems.append(ctx.problem(index, "error", value, "is not yes or no", "yes or no"))
-    return out, problems
+    text, problems = parse_text(values, ctx)
+    lowered = _strings(text).str.strip().str.lower()
+    mapping = {word: True for word in _TRUE} | {word: False for word in _FALSE} | {"": default}
+    flags = lowered.map(mapping)
+    for index in np.flatnonzero(flags.isna().to_numpy()):
+        problems.append(ctx.problem(index, "error", values[index], "is not yes or no", "yes or no"))
+    return flags.fillna(default).to_numpy(dtype=bool), problems
 
 
 def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...]
                  ) -> tuple[np.ndarray, list[Problem]]:
     """Case- and space-insensitive choice; ``""`` is returned for a blank cell."""
     text, problems = parse_text(values, ctx)
-    lowered = np.array([_SPACES.sub("_", value.strip()).lower() for value in text], dtype=object)
-    allowed = set(choices) | {""}
+    lowered = _strings(text).str.strip().str.lower().str.replace(" ", "_", regex=False).to_numpy().copy()
     listed = ", ".join(choice for choice in choices if choice)
-    for index in np.flatnonzero(~np.isin(lowered, list(allowed))):
+    for index in np.flatnonzero(~_strings(lowered).isin([*choices, ""]).to_numpy(dtype=bool)):
         problems.append(ctx.problem(index, "error", text[index], "is not an allowed value", f"one of {listed}"))
         lowered[index] = ""
     return lowered.astype(str), problems
@@ -368,10 +361,10 @@ def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...
 
 def parse_currency(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     text, problems = parse_text(values, ctx)
-    codes = np.array([value.strip().upper() for value in text], dtype=object)
-    for index, code in enumerate(codes):
-        if code and code not in ISO_CURRENCIES:
-            problems.append(ctx.problem(index, "error", text[index], "is not a currency code",
-                                        "an ISO 4217 code such as USD or EUR"))
-            codes[index] = ""
+    codes = _strings(text).str.strip().str.upper().to_numpy().copy()
+    unknown = (codes != "") & ~_strings(codes).isin(list(ISO_CURRENCIES)).to_numpy(dtype=bool)
+    for index in np.flatnonzero(unknown):
+        problems.append(ctx.problem(index, "error", text[index], "is not a currency code",
+                                    "an ISO 4217 code such as USD or EUR"))
+        codes[index] = ""
     return codes.astype(str), problems

@@ -264,3 +264,24 @@ def normalise_header(header: object) -> str:
     """Header text -> canonical form: ``' Invoice ID '`` and ``invoice-id`` both give ``invoice_id``."""
     text = str(header if header is not None else "").replace("\u00a0", " ").strip().lower()
     return _HEADER_NOISE.sub("_", text).strip("_")
+
+
+def contract_markdown() -> str:
+    """The contract as Markdown tables, for the README (a test keeps the README in step with this)."""
+    lines = ["| table | key | columns (required in bold) |", "|---|---|---|"]
+    for table in TABLES:
+        columns = ", ".join(f"**{column.name}**" if column.required else column.name for column in table.columns)
+        note = " (optional table)" if table.optional else ""
+        lines.append(f"| {table.name}{note} | {table.key or '—'} | {columns} |")
+    lines += ["", "| column | table | kind | blank means | what it is |", "|---|---|---|---|---|"]
+    for table in TABLES:
+        if table.name == "Settings":
+            continue
+        for column in table.columns:
+            choices = f" ({', '.join(c for c in column.choices if c)})" if column.choices else ""
+            lines.append(f"| {column.name} | {table.name} | {column.kind.value}{choices} | "
+                         f"{column.default or ('required' if column.required else 'empty')} | {column.doc} |")
+    lines += ["", "| Settings key | default | what it does |", "|---|---|---|"]
+    for setting in SETTING_KEYS:
+        lines.append(f"| {setting.key} | {setting.default or '(blank)'} | {setting.doc} |")
+    return "\n".join(lines)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import contract
 from .cells import (
@@ -373,10 +375,23 @@ def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list
     return np.where(present, minor, 0)
 
 
+def _member(values: pd.Series, known: object) -> pd.Series:
+    """``values.isin(known)`` through Arrow's hash set: pandas' own isin walks a Python set value by value."""
+    if isinstance(known, pd.Index | pd.Series | np.ndarray | list):
+        pool = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
+    else:
+        pool = pa.array(list(known), type=pa.string())  # type: ignore[call-overload]
+    found = pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True),
+                     value_set=pool)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
 def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
     """``keys`` mapped through ``values`` (an id-indexed Series of text), ``default`` where not found."""
-    mapping = dict(zip(values.index, values, strict=True))
-    return keys.map(lambda key: mapping.get(key, default)).astype("str")
+    unique = values[~values.index.duplicated()]
+    positions = pd.Index(unique.index).get_indexer(keys)
+    found = unique.to_numpy(dtype=object)[np.maximum(positions, 0)] if len(unique) else np.full(len(keys), default)
+    return pd.Series(np.where(positions >= 0, found, default), index=keys.index, dtype="str")
 
 
 def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> pd.DataFrame:
@@ -397,7 +412,7 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
     numeric = ids.str.fullmatch(r"0+\d+") & (ids != "")
     if numeric.any():
         stripped = ids[numeric].str.lstrip("0")
-        clash = stripped.isin(set(ids[~numeric]))
+        clash = _member(stripped, ids[~numeric])
         for row, value, plain in zip(frame.loc[numeric, "row"][clash], ids[numeric][clash], stripped[clash],
                                      strict=True):
             problems.append(Problem("warning", sheet, int(row), key, value,
@@ -408,7 +423,7 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
 def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | set[str], sheet: str, what: str,
              problems: list[Problem]) -> np.ndarray:
     values = frame[column]
-    bad = ~values.isin(known) & (values != "")
+    bad = ~_member(values, known) & (values != "")
     for row, value in zip(frame.loc[bad, "row"], values[bad], strict=True):
         problems.append(Problem("error", sheet, int(row), column, value, f"is not a known {what}",
                                 f"a {column} listed in the {what.split(maxsplit=1)[0].capitalize()}s table"
@@ -540,34 +555,32 @@ def _payments(parsed: _Parsed | None, currency_of: dict[str, str], known_custome
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
     frame = _check_unique(frame, "payment_id", sheet, problems)
 
-    referenced = frame["invoice_id"] != ""
-    reversal = frame["amount"] < 0
-    live = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
-    void_ids = set(voided["invoice_id"])
-    payment_ids = set(frame["payment_id"])
-    for index in np.flatnonzero(referenced.to_numpy()):
-        row = int(frame["row"].iat[index])
-        invoice_id = frame["invoice_id"].iat[index]
-        if reversal.iat[index] and invoice_id in payment_ids:
-            continue  # a reversal may name the payment it reverses here
-        if invoice_id in void_ids:
-            problems.append(Problem("warning", sheet, row, "invoice_id", invoice_id,
-                                    "refers to a void invoice; the payment is treated as unreferenced"))
-            frame.iat[index, frame.columns.get_loc("invoice_id")] = ""
-            continue
-        if invoice_id not in live.index:
-            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id, "is not a known invoice",
-                                    "the invoice_id of a row of the Invoices table, or blank"))
-            continue
-        target = live.loc[invoice_id]
-        if target["customer_id"] != frame["customer_id"].iat[index]:
-            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
-                                    f"belongs to customer {target['customer_id']}, not "
-                                    f"{frame['customer_id'].iat[index]}", "an invoice of the paying customer"))
-        elif target["currency"] != frame["currency"].iat[index]:
-            problems.append(Problem("error", sheet, row, "currency", frame["currency"].iat[index],
-                                    f"differs from invoice {invoice_id}'s currency {target['currency']}",
-                                    f"{target['currency']}"))
+    reversal_names_payment = (frame["amount"] < 0) & _member(frame["invoice_id"], frame["payment_id"])
+    void = (frame["invoice_id"] != "") & _member(frame["invoice_id"], voided["invoice_id"]) \
+        & ~reversal_names_payment
+    for row, invoice_id in zip(frame["row"][void], frame["invoice_id"][void], strict=True):
+        problems.append(Problem("warning", sheet, int(row), "invoice_id", invoice_id,
+                                "refers to a void invoice; the payment is treated as unreferenced"))
+    frame.loc[void, "invoice_id"] = ""
+    checked = (frame["invoice_id"] != "") & ~reversal_names_payment
+    live = invoices.drop_duplicates("invoice_id")[["invoice_id", "customer_id", "currency"]]
+    joined = frame.loc[checked, ["row", "invoice_id", "customer_id", "currency"]].merge(
+        live, on="invoice_id", how="left", suffixes=("", "_invoice"), indicator=True)
+    unknown = joined["_merge"] == "left_only"
+    for row, invoice_id in zip(joined["row"][unknown], joined["invoice_id"][unknown], strict=True):
+        problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
+                                "the invoice_id of a row of the Invoices table, or blank"))
+    known = joined[~unknown]
+    other_customer = known["customer_id"] != known["customer_id_invoice"]
+    for line in known[other_customer].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
+                                f"belongs to customer {line.customer_id_invoice}, not {line.customer_id}",
+                                "an invoice of the paying customer"))
+    other_currency = ~other_customer & (known["currency"] != known["currency_invoice"])
+    for line in known[other_currency].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "currency", line.currency,
+                                f"differs from invoice {line.invoice_id}'s currency {line.currency_invoice}",
+                                line.currency_invoice))
     return frame
 
 
@@ -578,7 +591,7 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
     credits = credits.rename(columns={"invoice_id": "payment_id", "invoice_date": "payment_date"})
     sources = pd.concat([payments[["payment_id", "customer_id", "currency", "amount", "payment_date"]], credits],
                         ignore_index=True)
-    sources["holds"] = -sources["amount"].where(sources["payment_id"].isin(credits["payment_id"]),
+    sources["holds"] = -sources["amount"].where(_member(sources["payment_id"], credits["payment_id"]),
                                                 -sources["amount"])
     return sources.drop_duplicates("payment_id").set_index("payment_id")
 
@@ -593,33 +606,35 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.D
     targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
     source_currency = _lookup(frame["payment_id"], sources["currency"], "USD")
     frame["amount"] = _to_minor(parsed, "amount", source_currency.to_numpy(), problems).astype(np.int64)
-    for index in range(len(frame)):
-        row = int(frame["row"].iat[index])
-        payment_id = frame["payment_id"].iat[index]
-        invoice_id = frame["invoice_id"].iat[index]
-        amount = frame["amount"].iat[index]
-        if amount <= 0 and parsed.present["amount"][index]:
-            problems.append(Problem("error", sheet, row, "amount", str(parsed.columns["amount"][index]),
-                                    "is not positive", "the positive amount applied"))
-        if payment_id and payment_id not in sources.index:
-            problems.append(Problem("error", sheet, row, "payment_id", payment_id,
-                                    "is not a known payment or credit note",
-                                    "a payment_id of Payments, or the invoice_id of a credit note"))
-        if invoice_id and (invoice_id not in targets.index or targets.at[invoice_id, "type"] == "credit_note"):
-            problems.append(Problem("error", sheet, row, "invoice_id", invoice_id, "is not a known invoice",
-                                    "the invoice_id of an invoice or debit note"))
-        elif payment_id in sources.index and invoice_id:
-            source, target = sources.loc[payment_id], targets.loc[invoice_id]
-            if source["customer_id"] != target["customer_id"]:
-                problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
-                                        f"belongs to customer {target['customer_id']} but {payment_id} to "
-                                        f"{source['customer_id']}", "an invoice of the same customer"))
-            elif source["currency"] != target["currency"]:
-                problems.append(Problem("error", sheet, row, "invoice_id", invoice_id,
-                                        f"is in {target['currency']} but {payment_id} in {source['currency']}",
-                                        "an invoice in the payment's currency"))
+    not_positive = (frame["amount"] <= 0).to_numpy() & parsed.present["amount"]
+    for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
+        problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
+                                "the positive amount applied"))
+    unknown_source = (frame["payment_id"] != "") & ~_member(frame["payment_id"], sources.index)
+    for row, payment_id in zip(frame["row"][unknown_source], frame["payment_id"][unknown_source], strict=True):
+        problems.append(Problem("error", sheet, int(row), "payment_id", payment_id,
+                                "is not a known payment or credit note",
+                                "a payment_id of Payments, or the invoice_id of a credit note"))
+    invoice_ids = set(targets.index[targets["type"] != "credit_note"])
+    unknown_target = (frame["invoice_id"] != "") & ~_member(frame["invoice_id"], invoice_ids)
+    for row, invoice_id in zip(frame["row"][unknown_target], frame["invoice_id"][unknown_target], strict=True):
+        problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
+                                "the invoice_id of an invoice or debit note"))
+    both = frame[~unknown_source & ~unknown_target & (frame["payment_id"] != "") & (frame["invoice_id"] != "")]
+    joined = both[["row", "payment_id", "invoice_id"]].merge(
+        sources[["customer_id", "currency"]], left_on="payment_id", right_index=True).merge(
+        targets[["customer_id", "currency"]], left_on="invoice_id", right_index=True, suffixes=("", "_invoice"))
+    other_customer = joined["customer_id"] != joined["customer_id_invoice"]
+    for line in joined[other_customer].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
+                                f"belongs to customer {line.customer_id_invoice} but {line.payment_id} to "
+                                f"{line.customer_id}", "an invoice of the same customer"))
+    for line in joined[~other_customer & (joined["currency"] != joined["currency_invoice"])].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
+                                f"is in {line.currency_invoice} but {line.payment_id} in {line.currency}",
+                                "an invoice in the payment's currency"))
     over = frame.groupby("payment_id", sort=False)["amount"].transform("sum")
-    holds = frame["payment_id"].map(sources["holds"])
+    holds = frame["payment_id"].map(sources["holds"]).astype("float64")
     # A payment whose own amount could not be read (reported already) holds 0: do not pile a second error on.
     too_much = holds.notna() & (holds != 0) & (over > holds.fillna(0))
     for payment_id, group in frame[too_much].groupby("payment_id", sort=True):

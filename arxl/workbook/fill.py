@@ -57,7 +57,9 @@ def _table_part(archive: zipfile.ZipFile, sheet_part: str) -> str:
     target = re.search(r'Target="([^"]*tables/[^"]+)"', rels)
     if target is None:
         raise ValueError(f"{sheet_part} has no table part")
-    return str(PurePosixPath(*_normalise((path.parent / target[1]).parts)))
+    if target[1].startswith("/"):
+        return target[1].lstrip("/")
+    return "/".join(_normalise((path.parent / target[1]).parts))
 
 
 def _normalise(parts: tuple[str, ...]) -> list[str]:
@@ -95,7 +97,7 @@ def _cells(letter: str, rows: pd.Series, values: pd.Series, column: contract.Col
     else:
         text = values
         present = (text != "").to_numpy()
-        codes = text.map(strings).astype("int64").astype(str)
+        codes = text.map(strings).fillna(0).astype("int64").astype(str)
         cells = head + f'" s="{style}" t="s"><v>' + codes + "</v></c>"
     return cells.where(present, "")
 

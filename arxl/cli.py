@@ -1,0 +1,198 @@
+"""The ``arxl`` command: a thin shell over the library that turns domain errors into messages and exit codes.
+
+Exit codes (stable, for scripts and CI):
+    0  done; no errors in the workbook (warnings allowed)
+    1  the workbook has errors (they are printed); nothing was written
+    2  the file cannot be used at all (missing, not a workbook, hostile), or the command line is wrong
+    3  arxl itself failed (a bug: please report it with the message)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .errors import ArxlError, SaveRefused, WorkbookError
+from .problems import Problem
+
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+
+
+def _today() -> dt.date:
+    """The only place arxl asks the clock: the face decides what "today" is."""
+    return dt.date.today()
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command turning arxl's exceptions into one-line messages and documented exit codes."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (WorkbookError, SaveRefused) as exc:
+            err_console.print(f"arxl: {exc}", markup=False)
+            sys.exit(EXIT_UNUSABLE)
+        except ArxlError as exc:
+            err_console.print(f"arxl: {exc}", markup=False)
+            sys.exit(EXIT_INVALID)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:
+            err_console.print("arxl: interrupted; nothing was written", markup=False)
+            sys.exit(130)
+        except Exception as exc:
+            err_console.print(f"arxl: internal error ({type(exc).__name__}: {exc}); please report it",
+                              markup=False)
+            sys.exit(EXIT_BUG)
+
+    return wrapper
+
+
+class DateParam(click.ParamType):
+    """A date given as YYYY-MM-DD on the command line."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (expected YYYY-MM-DD such as 2026-02-28)", param, ctx)
+
+
+DATE = DateParam()
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise WorkbookError(f"{path}: already exists; use --force to replace it")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="arxl")
+def main() -> None:
+    """arxl: Accounts Receivable in an Excel workbook.
+
+    \b
+    Start:   arxl new ar.xlsx        (a blank workbook)   or   arxl demo demo.xlsx
+    Check:   arxl check ar.xlsx      (every problem, with sheet, row and column)
+    Reports: arxl report aging ar.xlsx --format csv
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@handle_errors
+def new(path: Path, force: bool) -> None:
+    """Create a blank AR workbook at PATH.
+
+    \b
+    Example:  arxl new receivables.xlsx
+    """
+    from .workbook.template import build_template
+
+    _refuse_overwrite(path, force)
+    build_template(path)
+    out_console.print(f"Created {path}: fill in Customers, Invoices and Payments, then run arxl check {path}",
+                      markup=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customers", type=click.IntRange(1), default=None,
+              help="Number of customers (default: 60, or invoices/50 for big books).")
+@click.option("--invoices", type=click.IntRange(1), default=3000, show_default=True, help="Number of invoices.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed: same seed, same book.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Last day of the history (default: today).")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@handle_errors
+def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.date | None, force: bool) -> None:
+    """Create a realistic demo AR workbook at PATH (18 months of history).
+
+    \b
+    Example:  arxl demo demo.xlsx --invoices 100000 --seed 1 --as-of 2026-06-30
+    """
+    from .workbook import write_demo
+
+    _refuse_overwrite(path, force)
+    as_of = as_of or _today()
+    with err_console.status(f"Generating {invoices:,} invoices..."):
+        write_demo(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of)
+    out_console.print(f"Created {path}: {invoices:,} invoices up to {as_of.isoformat()}", markup=False)
+
+
+def _print_problems(problems: list[Problem], limit: int) -> None:
+    table = RichTable(show_lines=False, header_style="bold")
+    for title in ("severity", "where", "value", "problem"):
+        table.add_column(title, overflow="fold")
+    for problem in problems[:limit]:
+        style = "red" if problem.is_error else "yellow"
+        expected = f" (expected {problem.expected})" if problem.expected else ""
+        table.add_row(f"[{style}]{problem.severity}[/{style}]", problem.location(), problem.value,
+                      problem.message + expected)
+    out_console.print(table)
+    if len(problems) > limit:
+        out_console.print(f"... and {len(problems) - limit:,} more (use --limit or --format json)", markup=False)
+
+
+def summary_line(path: Path, problems: list[Problem]) -> str:
+    errors = sum(problem.is_error for problem in problems)
+    warnings = len(problems) - errors
+    verdict = "FAILED" if errors else "OK"
+    return f"{verdict}: {path}: {errors} error(s), {warnings} warning(s)"
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for programs.")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True,
+              help="Most problems to list in table format.")
+@handle_errors
+def check(path: Path, output_format: str, limit: int) -> None:
+    """Validate the workbook at PATH and list every problem.
+
+    Exit 0 when there are no errors (warnings allowed), 1 when there are errors, 2 when the file cannot be used.
+
+    \b
+    Example:  arxl check ar.xlsx --format json
+    """
+    from .workbook import load_book
+
+    result = load_book(path)
+    if output_format == "json":
+        keys = ("severity", "sheet", "row", "column", "value", "message", "expected")
+        payload = [{key: getattr(problem, key) for key in keys} | {"text": str(problem)}
+                   for problem in result.problems]
+        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+    else:
+        if result.problems:
+            _print_problems(result.problems, limit)
+        out_console.print(summary_line(path, result.problems), markup=False)
+    sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
+
+
+def register_report_commands() -> None:
+    """Attach the ``report`` group (kept in its own module: it is the machine-readable face of the engine)."""
+    from .cli_report import report
+
+    main.add_command(report)
+
+
+register_report_commands()

@@ -1,0 +1,137 @@
+"""Saving a workbook without ever losing the user's file.
+
+A save writes a temporary file in the same folder, flushes and fsyncs it, re-opens it as a zip to check it is
+whole, keeps a timestamped backup of the previous version, and only then replaces the original with
+``os.replace`` (atomic on one filesystem). It refuses while Excel holds the file open (its ``~$`` owner file
+sits beside it) and when the file changed on disk since arxl read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SaveRefused
+
+REPLACE_RETRIES = 10
+REPLACE_WAIT_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a file looked like when arxl read it."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> Fingerprint:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime_ns, digest.hexdigest())
+
+
+def owner_file(path: Path) -> Path:
+    """Excel's lock file for ``path``: ``~$`` replacing the first two characters of long names."""
+    name = path.name
+    return path.with_name("~$" + (name[2:] if len(name) > 8 + len(path.suffix) else name))
+
+
+def excel_has_open(path: Path) -> Path | None:
+    """The owner file proving Excel (or LibreOffice) has ``path`` open, if there is one."""
+    candidates = [owner_file(path), path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    return next((candidate for candidate in candidates if candidate.exists()), None)
+
+
+def check_writable(path: Path, *, force: bool = False, expected: Fingerprint | None = None) -> None:
+    """Refuse (SaveRefused) while the file is open in Excel or changed since ``expected`` was taken."""
+    lock = excel_has_open(path)
+    if lock is not None and not force:
+        raise SaveRefused(f"{path}: is open in Excel ({lock.name} exists); close it and try again, "
+                          "or use --force if that file is a leftover")
+    if expected is not None and path.exists() and Fingerprint.of(path) != expected:
+        raise SaveRefused(f"{path}: changed on disk since arxl read it; nothing was written. Run the command again")
+
+
+def _backup_name(path: Path, stamp: str) -> Path:
+    return path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}")
+
+
+def backups_of(path: Path) -> list[Path]:
+    """Existing backups of ``path``, oldest first."""
+    return sorted(path.parent.glob(f"{path.stem}.bak-*{path.suffix}"))
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int = 5, force: bool = False,
+                 expected: Fingerprint | None = None, now: dt.datetime | None = None) -> Path | None:
+    """Write ``path`` through ``write(temporary_path)`` atomically; return the backup made, if any.
+
+    ``write`` must produce a complete workbook at the temporary path. On any failure the temporary file is
+    removed and the original is untouched.
+    """
+    path = Path(path)
+    check_writable(path, force=force, expected=expected)
+    temporary = path.with_name(f".{path.name}.arxl-{os.getpid()}.tmp")
+    backup: Path | None = None
+    try:
+        write(temporary)
+        with temporary.open("rb+") as handle:
+            handle.flush()
+            os.fsync(handle.fileno())
+        with zipfile.ZipFile(temporary) as archive:
+            damaged = archive.testzip()
+        if damaged is not None:
+            raise SaveRefused(f"{path}: the new version failed its check (part {damaged}); nothing was written")
+        check_writable(path, force=force, expected=expected)
+        if path.exists():
+            with contextlib.suppress(OSError):
+                shutil.copymode(path, temporary)
+            if keep_backups > 0:
+                stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
+                backup = _backup_name(path, stamp)
+                shutil.copy2(path, backup)
+        _replace(temporary, path)
+        _fsync_folder(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    if keep_backups > 0:
+        for old in backups_of(path)[:-keep_backups]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return backup
+
+
+def _replace(source: Path, target: Path) -> None:
+    """``os.replace`` with bounded retries: on Windows a virus scanner or sync client may hold the file."""
+    for attempt in range(REPLACE_RETRIES):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == REPLACE_RETRIES - 1:
+                raise SaveRefused(f"{target}: another program holds the file; nothing was written") from None
+            time.sleep(REPLACE_WAIT_SECONDS)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,361 @@
+"""A ``SheetSpec`` as SpreadsheetML: the worksheet part, its table parts, drawing and charts.
+
+Text is always written as an inline string (``t="inlineStr"``), so nothing from the data can become a formula
+and the workbook's shared-string table is left alone. Rows of blocks are built column-wise with array
+operations; the handful of free cells goes through Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+import pandas as pd
+
+from ..sheetspec import STYLES, Block, Cell, Chart, SheetSpec
+from .fill import column_letters
+from .styles import StyleTable
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LETTERS = column_letters(702)
+
+
+def letter(column: int) -> str:
+    return _LETTERS[column - 1]
+
+
+def ref(row: int, column: int) -> str:
+    return f"{letter(column)}{row}"
+
+
+def clean_text(text: str) -> str:
+    """Text safe for XML: characters XML 1.0 forbids are dropped, the rest escaped."""
+    return escape(_ILLEGAL_XML.sub("", text))
+
+
+def _number(value: float | int) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _cell_xml(row: int, column: int, cell: Cell, style: int) -> str:
+    where = ref(row, column)
+    value = cell.value
+    if cell.formula:
+        formula = f"<f>{clean_text(cell.formula)}</f>"
+        if isinstance(value, str):
+            return f'<c r="{where}" s="{style}" t="str">{formula}<v>{clean_text(value)}</v></c>'
+        cached = "" if value is None else f"<v>{_serial_or_number(value)}</v>"
+        return f'<c r="{where}" s="{style}">{formula}{cached}</c>'
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f'<c r="{where}" s="{style}"/>'
+    if isinstance(value, str):
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{where}" s="{style}" t="inlineStr"><is><t{space}>{clean_text(value)}</t></is></c>'
+    return f'<c r="{where}" s="{style}"><v>{_serial_or_number(value)}</v></c>'
+
+
+def _serial_or_number(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return str((value - dt.date(1899, 12, 30)).days)
+    if isinstance(value, pd.Timestamp):
+        return str((value.date() - dt.date(1899, 12, 30)).days)
+    return _number(value)  # type: ignore[arg-type]
+
+
+def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[int, str]]], dict[int, pd.Series]]:
+    """The header cells (few, keyed by row) and the data rows as one string per row per column."""
+    header: dict[int, list[tuple[int, str]]] = {block.top: []}
+    header_style = styles.xf_index(STYLES["header"])
+    for offset, name in enumerate(block.frame.columns):
+        column = block.left + offset
+        header[block.top].append((column, _cell_xml(block.top, column, Cell(str(name)), header_style)))
+    count = len(block.frame)
+    rows = pd.Series(np.arange(block.top + 1, block.top + 1 + count).astype(str))
+    columns: dict[int, pd.Series] = {}
+    for offset, (name, style_name) in enumerate(zip(block.frame.columns, block.styles, strict=True)):
+        column = block.left + offset
+        style = styles.xf_index(STYLES[style_name])
+        values = block.frame[name].reset_index(drop=True)
+        head = f'<c r="{letter(column)}' + rows + f'" s="{style}"'
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = values.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+            present = ~np.isnat(days)
+            serial = pd.Series(np.where(present, (days - _EXCEL_EPOCH).astype(np.int64), 0).astype(str))
+            cells = head + "><v>" + serial + "</v></c>"
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+            present = np.isfinite(numbers)
+            text = pd.Series(np.where(present, numbers, 0.0)).map(repr).str.removesuffix(".0")
+            cells = head + "><v>" + text + "</v></c>"
+        else:
+            strings = values.astype(object).where(values.notna(), "").astype(str)
+            present = (strings != "").to_numpy()
+            text = strings.map(clean_text)
+            cells = head + ' t="inlineStr"><is><t>' + text + "</t></is></c>"
+        columns[column] = cells.where(present, head + "/>")
+    return header, columns
+
+
+@dataclass
+class SheetParts:
+    """The parts one generated sheet needs, by part name, and the relationships of its worksheet part."""
+
+    sheet: bytes = b""
+    rels: list[tuple[str, str, str]] = field(default_factory=list)  # (id, type, target relative to sheet)
+    extra: dict[str, bytes] = field(default_factory=dict)  # tables, drawing, charts (absolute part names)
+    content_types: dict[str, str] = field(default_factory=dict)  # absolute part name -> content type
+
+
+TABLE_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
+CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+REL_TABLE = f"{NS_REL}/table"
+REL_DRAWING = f"{NS_REL}/drawing"
+REL_CHART = f"{NS_REL}/chart"
+
+
+def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: list[int]) -> SheetParts:
+    """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids."""
+    parts = SheetParts()
+    free: dict[int, list[tuple[int, str]]] = {}
+    for (row, column), cell in spec.cells.items():
+        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, styles.xf_index(STYLES[cell.style]))))
+    block_rows: list[tuple[Block, dict[int, pd.Series]]] = []
+    for block in spec.blocks:
+        header, columns = _block_rows(block, styles)
+        for row, cells in header.items():
+            free.setdefault(row, []).extend(cells)
+        block_rows.append((block, columns))
+
+    max_row, max_column = 1, 1
+    pieces: list[tuple[int, str]] = []  # (first row, xml of one or more rows)
+    block_data_rows: set[int] = set()
+    for block, columns in block_rows:
+        count = len(block.frame)
+        if not count:
+            continue
+        first = block.top + 1
+        rows = range(first, first + count)
+        block_data_rows.update(rows)
+        ordered = [columns[column] for column in sorted(columns)]
+        merged = ordered[0]
+        for series in ordered[1:]:
+            merged = merged + series
+        numbers = pd.Series(np.arange(first, first + count).astype(str))
+        overlapping = [row for row in rows if row in free]
+        if overlapping:
+            for row in overlapping:
+                extra = "".join(xml for _, xml in sorted(free.pop(row)))
+                merged.iloc[row - first] = merged.iloc[row - first] + extra
+        text = "".join(('<row r="' + numbers + '">' + merged + "</row>").tolist())
+        pieces.append((first, text))
+        max_row = max(max_row, first + count - 1)
+        max_column = max(max_column, block.left + len(block.frame.columns) - 1)
+    for row, cells in free.items():
+        cells.sort()
+        pieces.append((row, f'<row r="{row}">' + "".join(xml for _, xml in cells) + "</row>"))
+        max_row = max(max_row, row)
+        max_column = max(max_column, max(column for column, _ in cells))
+    pieces.sort(key=lambda piece: piece[0])
+
+    xml = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" '
+           f'xmlns:r="{NS_REL}">']
+    sheet_pr = ""
+    if spec.tab_color:
+        sheet_pr += f'<tabColor rgb="FF{spec.tab_color}"/>'
+    if spec.page is not None:
+        sheet_pr += '<pageSetUpPr fitToPage="1"/>'
+    xml.append(f"<sheetPr>{sheet_pr}</sheetPr>" if sheet_pr else "")
+    xml.append(f'<dimension ref="A1:{ref(max_row, max_column)}"/>')
+    gridlines = "" if spec.gridlines else ' showGridLines="0"'
+    view = f'<sheetView workbookViewId="0"{gridlines}>'
+    if spec.freeze is not None:
+        row, column = spec.freeze
+        attributes = []
+        if column > 1:
+            attributes.append(f'xSplit="{column - 1}"')
+        if row > 1:
+            attributes.append(f'ySplit="{row - 1}"')
+        pane = "bottomRight" if row > 1 and column > 1 else ("bottomLeft" if row > 1 else "topRight")
+        view += (f'<pane {" ".join(attributes)} topLeftCell="{ref(row, column)}" activePane="{pane}" '
+                 f'state="frozen"/><selection pane="{pane}" activeCell="{ref(row, column)}" '
+                 f'sqref="{ref(row, column)}"/>')
+    view += "</sheetView>"
+    xml.append(f"<sheetViews>{view}</sheetViews>")
+    xml.append('<sheetFormatPr defaultRowHeight="15"/>')
+    if spec.widths:
+        cols = "".join(f'<col min="{column}" max="{column}" width="{width:g}" customWidth="1"/>'
+                       for column, width in sorted(spec.widths.items()))
+        xml.append(f"<cols>{cols}</cols>")
+    xml.append("<sheetData>" + "".join(text for _, text in pieces) + "</sheetData>")
+    if spec.merges:
+        xml.append(f'<mergeCells count="{len(spec.merges)}">'
+                   + "".join(f'<mergeCell ref="{merge}"/>' for merge in spec.merges) + "</mergeCells>")
+    for priority, rule in enumerate(spec.conditional, start=1):
+        dxf = styles.dxf_index(rule.fill, rule.font)
+        xml.append(f'<conditionalFormatting sqref="{rule.range}"><cfRule type="cellIs" dxfId="{dxf}" '
+                   f'priority="{priority}" operator="greaterThan"><formula>{_number(rule.threshold)}</formula>'
+                   "</cfRule></conditionalFormatting>")
+    if spec.page is not None:
+        page = spec.page
+        xml.append('<printOptions horizontalCentered="1"/>')
+        xml.append('<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+        orientation = "landscape" if page.landscape else "portrait"
+        xml.append(f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="{page.fit_width}" '
+                   f'fitToHeight="{page.fit_height}"/>')
+        header = f"<oddHeader>{clean_text(page.header)}</oddHeader>" if page.header else ""
+        footer = f"<oddFooter>{clean_text(page.footer)}</oddFooter>" if page.footer else ""
+        if header or footer:
+            xml.append(f"<headerFooter>{header}{footer}</headerFooter>")
+    relation = 0
+    if spec.charts:
+        relation += 1
+        drawing_name = f"xl/drawings/{prefix}-drawing.xml"
+        parts.rels.append((f"rId{relation}", REL_DRAWING, f"../drawings/{prefix}-drawing.xml"))
+        xml.append(f'<drawing r:id="rId{relation}"/>')
+        drawing, drawing_rels, charts = _drawing(spec.charts, prefix)
+        parts.extra[drawing_name] = drawing
+        parts.extra[f"xl/drawings/_rels/{prefix}-drawing.xml.rels"] = drawing_rels
+        parts.content_types["/" + drawing_name] = DRAWING_TYPE
+        for name, chart in charts.items():
+            parts.extra[name] = chart
+            parts.content_types["/" + name] = CHART_TYPE
+    tables = [block for block in spec.blocks if block.table_name]
+    if tables:
+        table_rels = []
+        for number, block in enumerate(tables, start=1):
+            relation += 1
+            table_id = table_ids.pop(0)
+            name = f"xl/tables/{prefix}-table{number}.xml"
+            parts.extra[name] = _table_xml(block, table_id)
+            parts.content_types["/" + name] = TABLE_TYPE
+            parts.rels.append((f"rId{relation}", REL_TABLE, f"../tables/{prefix}-table{number}.xml"))
+            table_rels.append(f'<tablePart r:id="rId{relation}"/>')
+        xml.append(f'<tableParts count="{len(tables)}">' + "".join(table_rels) + "</tableParts>")
+    xml.append("</worksheet>")
+    parts.sheet = "".join(xml).encode("utf-8")
+    return parts
+
+
+def _table_xml(block: Block, table_id: int) -> bytes:
+    count = max(len(block.frame), 1)
+    first = ref(block.top, block.left)
+    last = ref(block.top + count, block.left + len(block.frame.columns) - 1)
+    columns = "".join(f'<tableColumn id="{index}" name={quoteattr(_table_header(str(name)))}/>'
+                      for index, name in enumerate(block.frame.columns, start=1))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{NS_MAIN}" id="{table_id}" '
+            f'name="{block.table_name}" displayName="{block.table_name}" ref="{first}:{last}" '
+            f'headerRowCount="1"><autoFilter ref="{first}:{last}"/>'
+            f'<tableColumns count="{len(block.frame.columns)}">{columns}</tableColumns>'
+            '<tableStyleInfo name="TableStyleLight9" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
+            'showColumnStripes="0"/></table>').encode("utf-8")
+
+
+def _table_header(name: str) -> str:
+    return clean_text(name).replace("\n", " ")
+
+
+# --- charts ---------------------------------------------------------------------------------------------------
+
+NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+NS_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+
+
+def _drawing(charts: tuple[Chart, ...], prefix: str) -> tuple[bytes, bytes, dict[str, bytes]]:
+    anchors, rels, parts = [], [], {}
+    for number, chart in enumerate(charts, start=1):
+        (top, left), (bottom, right) = chart.anchor_from, chart.anchor_to
+        anchors.append(
+            f"<xdr:twoCellAnchor><xdr:from><xdr:col>{left - 1}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f"<xdr:row>{top - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>{right - 1}"
+            f"</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{bottom - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff>"
+            f'</xdr:to><xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{number + 1}" '
+            f'name={quoteattr(chart.title)}/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm>'
+            '<a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic><a:graphicData '
+            f'uri="{NS_C}"><c:chart xmlns:c="{NS_C}" r:id="rId{number}"/></a:graphicData></a:graphic>'
+            "</xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
+        rels.append(f'<Relationship Id="rId{number}" Type="{REL_CHART}" Target="../charts/{prefix}-chart{number}.xml"/>')
+        parts[f"xl/charts/{prefix}-chart{number}.xml"] = _chart_xml(chart)
+    drawing = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr xmlns:xdr="{NS_XDR}" '
+               f'xmlns:a="{NS_A}" xmlns:r="{NS_REL}">' + "".join(anchors) + "</xdr:wsDr>")
+    relationships = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
+                     '"http://schemas.openxmlformats.org/package/2006/relationships">' + "".join(rels)
+                     + "</Relationships>")
+    return drawing.encode("utf-8"), relationships.encode("utf-8"), parts
+
+
+def _series_xml(index: int, series, categories: str, line: bool) -> str:
+    color = ""
+    if series.color and line:
+        color = (f'<c:spPr><a:ln w="28575"><a:solidFill><a:srgbClr val="{series.color}"/></a:solidFill>'
+                 "</a:ln></c:spPr>")
+    elif series.color:
+        color = f'<c:spPr><a:solidFill><a:srgbClr val="{series.color}"/></a:solidFill></c:spPr>'
+    marker = '<c:marker><c:symbol val="none"/></c:marker>' if line else ""
+    smooth = '<c:smooth val="0"/>' if line else ""
+    return (f'<c:ser><c:idx val="{index}"/><c:order val="{index}"/><c:tx><c:v>{clean_text(series.name)}</c:v>'
+            f"</c:tx>{color}{marker}<c:cat><c:strRef><c:f>{clean_text(categories)}</c:f></c:strRef></c:cat>"
+            f"<c:val><c:numRef><c:f>{clean_text(series.values)}</c:f></c:numRef></c:val>{smooth}</c:ser>")
+
+
+def _axes(category_id: int, value_id: int, *, horizontal: bool, secondary: bool = False) -> str:
+    category_position, value_position = ("l", "b") if horizontal else ("b", "l")
+    if secondary:
+        value_position = "r"
+    delete = '<c:delete val="1"/>' if secondary else '<c:delete val="0"/>'
+    return (f'<c:catAx><c:axId val="{category_id}"/><c:scaling><c:orientation val="'
+            f'{"maxMin" if horizontal else "minMax"}"/></c:scaling>{delete}<c:axPos val="{category_position}"/>'
+            f'<c:numFmt formatCode="General" sourceLinked="1"/><c:tickLblPos val="low"/>'
+            f'<c:crossAx val="{value_id}"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+            f'<c:lblOffset val="100"/></c:catAx><c:valAx><c:axId val="{value_id}"/><c:scaling><c:orientation '
+            f'val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="{value_position}"/><c:majorGridlines/>'
+            f'<c:numFmt formatCode="#,##0" sourceLinked="0"/><c:tickLblPos val="nextTo"/>'
+            f'<c:crossAx val="{category_id}"/><c:crosses val="{"max" if secondary else "autoZero"}"/>'
+            '<c:crossBetween val="between"/></c:valAx>')
+
+
+def _chart_xml(chart: Chart) -> bytes:
+    if chart.kind == "line":
+        series = "".join(_series_xml(i, s, chart.categories, True) for i, s in enumerate(chart.series))
+        plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{series}'
+                '<c:marker val="1"/><c:axId val="10"/><c:axId val="20"/></c:lineChart>'
+                + _axes(10, 20, horizontal=False))
+    else:
+        horizontal = chart.kind.startswith("bar")
+        grouping = "stacked" if chart.kind.endswith("stacked") else "clustered"
+        overlap = '<c:overlap val="100"/>' if grouping == "stacked" else ""
+        series = "".join(_series_xml(i, s, chart.categories, False) for i, s in enumerate(chart.series))
+        plot = (f'<c:barChart><c:barDir val="{"bar" if horizontal else "col"}"/><c:grouping val="{grouping}"/>'
+                f'<c:varyColors val="0"/>{series}<c:gapWidth val="60"/>{overlap}<c:axId val="10"/>'
+                '<c:axId val="20"/></c:barChart>')
+        if chart.secondary:
+            offset = len(chart.series)
+            lines = "".join(_series_xml(offset + i, s, chart.categories, True)
+                            for i, s in enumerate(chart.secondary))
+            plot += (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{lines}'
+                     '<c:marker val="1"/><c:axId val="30"/><c:axId val="40"/></c:lineChart>')
+        plot += _axes(10, 20, horizontal=horizontal)
+        if chart.secondary:
+            plot += _axes(30, 40, horizontal=False, secondary=True)
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<c:chartSpace xmlns:c="{NS_C}" '
+           f'xmlns:a="{NS_A}" xmlns:r="{NS_REL}"><c:roundedCorners val="0"/><c:chart><c:title><c:tx><c:rich>'
+           f'<a:bodyPr/><a:p><a:pPr><a:defRPr sz="1200" b="1"/></a:pPr><a:r><a:t>{clean_text(chart.title)}'
+           '</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>'
+           f'<c:plotArea><c:layout/>{plot}</c:plotArea><c:legend><c:legendPos val="b"/><c:overlay val="0"/>'
+           '</c:legend><c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
+    return xml.encode("utf-8")
