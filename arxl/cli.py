@@ -188,6 +188,55 @@ def check(path: Path, output_format: str, limit: int) -> None:
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Report date (default: Settings as_of, else today).")
+@click.option("--only", default=None, metavar="SHEETS",
+              help="Comma-separated subset of: dashboard,aging,detail,statements,checks.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the refreshed book here instead of replacing PATH.")
+@click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the one-line summary (and problems).")
+@handle_errors
+def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | None, force: bool,
+            quiet: bool) -> None:
+    """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks) of PATH.
+
+    The book is validated first: on any error nothing is written and the problems are printed (exit 1).
+    Only sheets arxl generated are replaced; everything else in the file is kept byte for byte. The save is
+    atomic and the previous version is kept as PATH's backup (Settings: backups).
+
+    \b
+    Example:  arxl refresh ar.xlsx --as-of 2026-06-30
+              arxl refresh ar.xlsx --only aging,checks --output aging-only.xlsx
+    """
+    from .errors import ValidationFailed
+    from .refresh import parse_only, run_refresh
+    from .workbook.book import FileBook
+
+    try:
+        kinds = parse_only(only)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from exc
+    book = FileBook(path, output=output, force=force)
+    say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
+    try:
+        result = run_refresh(book, as_of=as_of, today=_today(), only=kinds, progress=say)
+    except ValidationFailed as failed:
+        _print_problems(failed.problems, 200)
+        out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
+        sys.exit(EXIT_INVALID)
+    timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
+    warnings = len(result.problems)
+    removed = f", removed {len(result.removed)}" if result.removed else ""
+    target = output or path
+    out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "
+                      f"{warnings} warning(s) ({timing})", markup=False)
+    if book.backup is not None and not quiet:
+        err_console.print(f"  previous version kept as {book.backup.name}", markup=False)
+
+
 def register_report_commands() -> None:
     """Attach the ``report`` group (kept in its own module: it is the machine-readable face of the engine)."""
     from .cli_report import report

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a column holds, which decides how the loader reads it and how the template formats it."""
 
     ID = "id"  # a key or reference: text, trimmed, case kept, leading zeros kept
@@ -206,8 +206,22 @@ FX_RATES = Table(
     ),
 )
 
+ASSERTIONS = Table(
+    "Assertions",
+    key=None,
+    doc="Optional: balances you expect (from a confirmation or the general ledger); the Checks sheet tests them.",
+    optional=True,
+    columns=(
+        Column("customer_id", Kind.ID, required=True, doc="A customer_id of the Customers table."),
+        Column("date", Kind.DATE, required=True, doc="The date the balance is asserted at (end of that day)."),
+        Column("balance", Kind.MONEY, required=True, doc="The expected balance; negative for a credit balance."),
+        Column("currency", Kind.CURRENCY, doc="ISO 4217 code.", default="the customer's currency", width=10),
+        Column("note", Kind.TEXT, doc="Where the figure comes from.", width=30),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (SETTINGS, CUSTOMERS, INVOICES, PAYMENTS, APPLICATIONS, ADJUSTMENTS, ACTIVITY,
-                             FX_RATES)
+                             FX_RATES, ASSERTIONS)
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 
 

@@ -25,6 +25,7 @@ adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (
               and discount), currency (the invoice's), row
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
 fx_rates:     currency, rate (float64: reporting-currency units per unit), row
+assertions:   customer_id, date, balance (signed minor units), currency, note, row
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ ACTIVITY_COLUMNS = {
     "promised_date": "datetime64[s]", "promised_amount": "Int64", "note": "str", "row": "int64",
 }
 FX_COLUMNS = {"currency": "str", "rate": "float64", "row": "int64"}
+ASSERTION_COLUMNS = {
+    "customer_id": "str", "date": "datetime64[s]", "balance": "int64", "currency": "str", "note": "str",
+    "row": "int64",
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class Ledger:
     adjustments: pd.DataFrame = field(default_factory=lambda: _empty(ADJUSTMENT_COLUMNS))
     activity: pd.DataFrame = field(default_factory=lambda: _empty(ACTIVITY_COLUMNS))
     fx_rates: pd.DataFrame = field(default_factory=lambda: _empty(FX_COLUMNS))
+    assertions: pd.DataFrame = field(default_factory=lambda: _empty(ASSERTION_COLUMNS))
 
     def customer_name(self, customer_id: CustomerId) -> str:
         match = self.customers.loc[self.customers["customer_id"] == customer_id, "name"]

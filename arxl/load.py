@@ -36,6 +36,7 @@ from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
     APPLICATION_COLUMNS,
+    ASSERTION_COLUMNS,
     CUSTOMER_COLUMNS,
     FX_COLUMNS,
     INVOICE_COLUMNS,
@@ -434,8 +435,8 @@ def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | set[str], shee
 def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problems: list[Problem]) -> Ledger:
     reporting = settings.reporting_currency
     customers = _customers(parsed["Customers"], settings, problems)
-    currency_of_customer = dict(zip(customers["customer_id"], customers["currency"], strict=True))
-    terms_of_customer = dict(zip(customers["customer_id"], customers["terms_days"], strict=True))
+    currency_of_customer = customers.set_index("customer_id")["currency"]
+    terms_of_customer = customers.set_index("customer_id")["terms_days"]
     known_customers = set(customers["customer_id"])
 
     invoices_all = _invoices(parsed["Invoices"], settings, currency_of_customer, terms_of_customer,
@@ -448,6 +449,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     adjustments = _adjustments(parsed["Adjustments"], invoices, problems)
     activity = _activity(parsed["Activity"], known_customers, invoices_all, problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
+    assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
     _check_balances(invoices, payments, applications, adjustments, problems)
 
     used = set(invoices["currency"]) | set(payments["currency"])
@@ -458,7 +460,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
                                 f"a row in the FXRates table for {code}"))
     return Ledger(settings=settings, customers=customers, invoices=invoices, voided=voided,
                   payments=payments, applications=applications, adjustments=adjustments, activity=activity,
-                  fx_rates=fx_rates)
+                  fx_rates=fx_rates, assertions=assertions)
 
 
 def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
@@ -478,14 +480,14 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
     return _check_unique(frame, "customer_id", parsed.sheet, problems)
 
 
-def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: dict[str, str], terms_of: dict[str, int],
+def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series, terms_of: pd.Series,
               known_customers: set[str], problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, INVOICE_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
-    default_currency = frame["customer_id"].map(currency_of).fillna(settings.reporting_currency)
+    default_currency = _lookup(frame["customer_id"], currency_of, settings.reporting_currency)
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
     amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
     types = frame["type"].copy()
@@ -504,7 +506,10 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: dict[str,
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the document has no effect"))
     frame["amount"] = amounts.astype(np.int64)
     frame["type"] = types.astype("str")
-    terms = frame["customer_id"].map(terms_of).fillna(settings.default_terms_days).astype(np.int64)
+    unique_terms = terms_of[~terms_of.index.duplicated()]
+    positions = pd.Index(unique_terms.index).get_indexer(frame["customer_id"])
+    terms = pd.Series(np.where(positions >= 0, unique_terms.to_numpy(dtype=np.int64)[np.maximum(positions, 0)]
+                               if len(unique_terms) else 0, settings.default_terms_days), index=frame.index)
     computed_due = frame["invoice_date"] + pd.to_timedelta(terms.to_numpy(), unit="D")
     due_given = ~frame["due_date"].isna()
     frame["due_date"] = frame["due_date"].where(due_given, computed_due).astype("datetime64[s]")
@@ -539,16 +544,15 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: dict[str,
     return frame
 
 
-def _payments(parsed: _Parsed | None, currency_of: dict[str, str], known_customers: set[str],
+def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: set[str],
               invoices: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, PAYMENT_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
-    default_currency = frame["customer_id"].map(currency_of).fillna("")
+    default_currency = _lookup(frame["customer_id"], currency_of, "USD")
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
-    frame["currency"] = frame["currency"].where(frame["currency"] != "", "USD")
     frame["amount"] = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems).astype(np.int64)
     zero = (frame["amount"] == 0) & parsed.present["amount"]
     for row in frame["row"][zero]:
@@ -703,6 +707,18 @@ def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
         problems.append(Problem("error", parsed.sheet, int(row), "rate", format(rate, "g"), "is not positive",
                                 "a positive exchange rate"))
     return _check_unique(frame, "currency", parsed.sheet, problems)
+
+
+def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: set[str],
+                problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, ASSERTION_COLUMNS)
+    if parsed is None:
+        return frame
+    _unknown(frame, "customer_id", known_customers, parsed.sheet, "customer", problems)
+    default_currency = _lookup(frame["customer_id"], currency_of, "USD")
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency).astype("str")
+    frame["balance"] = _to_minor(parsed, "balance", frame["currency"].to_numpy(), problems).astype(np.int64)
+    return frame
 
 
 def _check_balances(invoices: pd.DataFrame, payments: pd.DataFrame, applications: pd.DataFrame,

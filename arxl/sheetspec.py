@@ -130,6 +130,7 @@ class SheetSpec:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     blocks: tuple[Block, ...] = ()
     widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)  # row -> points, for wrapped text
     freeze: tuple[int, int] | None = None  # first unfrozen (row, column)
     merges: tuple[str, ...] = ()
     conditional: tuple[ConditionalFill, ...] = ()

@@ -152,7 +152,7 @@ def test_bad_input_is_reported_where_it_is(tmp_path: Path, mutation, expected) -
 
 def test_corpus_has_at_least_25_distinct_cases() -> None:
     assert len({case[0] for case in BAD_INPUTS}) >= 25
-    assert len({case[2][:4] + (case[2][4],) for case in BAD_INPUTS}) == len(BAD_INPUTS)
+    assert len({(*case[2][:4], case[2][4]) for case in BAD_INPUTS}) == len(BAD_INPUTS)
 
 
 def test_all_problems_are_reported_not_only_the_first(tmp_path: Path) -> None:

@@ -135,15 +135,15 @@ def fill_tables(template: str | Path, output: str | Path, frames: dict[str, pd.D
         if count == 0:
             continue
         row_numbers = pd.Series(np.arange(2, count + 2).astype(str))
-        frame = frame.reset_index(drop=True)
+        rows = frame.reset_index(drop=True)
         body = '<row r="' + row_numbers + '">'
         for letter, column in zip(letters, spec.columns, strict=True):
-            values = _text_values(frame, column)
+            values = _text_values(rows, column)
             body = body + _cells(letter, row_numbers, values, column, styles.get(letter, "0"), strings)
         body = body + "</row>"
         sheet_data = "<sheetData>" + header.group(0) + "".join(body.tolist()) + "</sheetData>"
         last = f"{letters[-1]}{count + 1}"
-        xml = re.sub(r"<sheetData>.*</sheetData>|<sheetData\s*/>", lambda _m: sheet_data, xml, count=1,
+        xml = re.sub(r"<sheetData>.*</sheetData>|<sheetData\s*/>", lambda _m, data=sheet_data: data, xml, count=1,
                      flags=re.S)
         xml = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="A1:{last}"', xml, count=1)
         parts[sheet_part] = xml.encode()

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import defusedxml.ElementTree as safe_xml
+from defusedxml import ElementTree as SafeXml
 
 from ..errors import WorkbookError
 
@@ -53,12 +53,12 @@ def inspect_package(path: str | Path) -> PackageInfo:
             names = {info.filename for info in infos}
             if "xl/workbook.xml" not in names:
                 raise WorkbookError(f"{path}: is a zip file but not an Excel workbook (no xl/workbook.xml)")
-            root = safe_xml.fromstring(archive.read("xl/workbook.xml"))
+            root = SafeXml.fromstring(archive.read("xl/workbook.xml"))
     except zipfile.BadZipFile as exc:
         raise WorkbookError(f"{path}: the file is damaged ({exc}); restore it from a backup") from exc
-    except safe_xml.ParseError as exc:
+    except SafeXml.ParseError as exc:
         raise WorkbookError(f"{path}: the workbook part is damaged ({exc})") from exc
-    except (safe_xml.DefusedXmlException, ValueError) as exc:
+    except (SafeXml.DefusedXmlException, ValueError) as exc:
         raise WorkbookError(f"{path}: refused: the workbook contains unsafe XML ({exc})") from exc
     properties = root.find(f"{{{NS_MAIN}}}workbookPr")
     date1904 = properties is not None and properties.get("date1904", "0").lower() in ("1", "true")

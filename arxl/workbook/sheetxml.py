@@ -110,6 +110,31 @@ def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[
     return header, columns
 
 
+def _join_rows(row_parts: list[np.ndarray], left_parts: list[np.ndarray], xml_parts: list[np.ndarray],
+               heights: dict[int, float]) -> str:
+    """``<row>`` elements in row order, each with its cells in column order."""
+    if not row_parts:
+        return ""
+    rows = np.concatenate(row_parts)
+    lefts = np.concatenate(left_parts)
+    texts = np.concatenate(xml_parts)
+    order = np.lexsort((lefts, rows))
+    rows, texts = rows[order], texts[order]
+    unique, starts, counts = np.unique(rows, return_index=True, return_counts=True)
+    if (counts == 1).all():
+        joined = texts
+    else:
+        joined = np.empty(len(unique), dtype=object)
+        single = counts == 1
+        joined[single] = texts[starts[single]]
+        for index in np.flatnonzero(~single):
+            joined[index] = "".join(texts[starts[index]:starts[index] + counts[index]])
+    numbers = pd.Series(unique.astype(str))
+    attributes = pd.Series([f' ht="{heights[row]:g}" customHeight="1"' if row in heights else ""
+                            for row in unique.tolist()] if heights else [""] * len(unique), dtype=object)
+    return "".join(('<row r="' + numbers + '"' + attributes + ">" + pd.Series(joined) + "</row>").tolist())
+
+
 @dataclass
 class SheetParts:
     """The parts one generated sheet needs, by part name, and the relationships of its worksheet part."""
@@ -141,36 +166,33 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
             free.setdefault(row, []).extend(cells)
         block_rows.append((block, columns))
 
+    # Every source of cells (each block's data rows, each free cell) as (row, left column, xml); a row fed by
+    # one source is emitted as it is, rows fed by several are joined in column order.
+    row_parts: list[np.ndarray] = []
+    left_parts: list[np.ndarray] = []
+    xml_parts: list[np.ndarray] = []
     max_row, max_column = 1, 1
-    pieces: list[tuple[int, str]] = []  # (first row, xml of one or more rows)
-    block_data_rows: set[int] = set()
     for block, columns in block_rows:
         count = len(block.frame)
         if not count:
             continue
-        first = block.top + 1
-        rows = range(first, first + count)
-        block_data_rows.update(rows)
         ordered = [columns[column] for column in sorted(columns)]
         merged = ordered[0]
         for series in ordered[1:]:
             merged = merged + series
-        numbers = pd.Series(np.arange(first, first + count).astype(str))
-        overlapping = [row for row in rows if row in free]
-        if overlapping:
-            for row in overlapping:
-                extra = "".join(xml for _, xml in sorted(free.pop(row)))
-                merged.iloc[row - first] = merged.iloc[row - first] + extra
-        text = "".join(('<row r="' + numbers + '">' + merged + "</row>").tolist())
-        pieces.append((first, text))
-        max_row = max(max_row, first + count - 1)
+        row_parts.append(np.arange(block.top + 1, block.top + 1 + count))
+        left_parts.append(np.full(count, block.left))
+        xml_parts.append(merged.to_numpy(dtype=object))
+        max_row = max(max_row, block.top + count)
         max_column = max(max_column, block.left + len(block.frame.columns) - 1)
     for row, cells in free.items():
-        cells.sort()
-        pieces.append((row, f'<row r="{row}">' + "".join(xml for _, xml in cells) + "</row>"))
-        max_row = max(max_row, row)
-        max_column = max(max_column, max(column for column, _ in cells))
-    pieces.sort(key=lambda piece: piece[0])
+        for column, cell_xml in cells:
+            row_parts.append(np.array([row]))
+            left_parts.append(np.array([column]))
+            xml_parts.append(np.array([cell_xml], dtype=object))
+            max_row = max(max_row, row)
+            max_column = max(max_column, column)
+    rows_text = _join_rows(row_parts, left_parts, xml_parts, spec.heights)
 
     xml = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" '
            f'xmlns:r="{NS_REL}">']
@@ -201,7 +223,7 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
         cols = "".join(f'<col min="{column}" max="{column}" width="{width:g}" customWidth="1"/>'
                        for column, width in sorted(spec.widths.items()))
         xml.append(f"<cols>{cols}</cols>")
-    xml.append("<sheetData>" + "".join(text for _, text in pieces) + "</sheetData>")
+    xml.append("<sheetData>" + rows_text + "</sheetData>")
     if spec.merges:
         xml.append(f'<mergeCells count="{len(spec.merges)}">'
                    + "".join(f'<mergeCell ref="{merge}"/>' for merge in spec.merges) + "</mergeCells>")
@@ -262,7 +284,7 @@ def _table_xml(block: Block, table_id: int) -> bytes:
             f'headerRowCount="1"><autoFilter ref="{first}:{last}"/>'
             f'<tableColumns count="{len(block.frame.columns)}">{columns}</tableColumns>'
             '<tableStyleInfo name="TableStyleLight9" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
-            'showColumnStripes="0"/></table>').encode("utf-8")
+            'showColumnStripes="0"/></table>').encode()
 
 
 def _table_header(name: str) -> str:

@@ -1,0 +1,140 @@
+"""The invariants every arxl report must satisfy, each computed a second, independent way (the Checks sheet).
+
+Balances here come straight from the documents (invoices, credit and debit notes, payments, reversals and the
+adjustments in force, all dated on or before the date), never from the settlement; the settlement's figures are
+then compared with them. Like beancount's balance assertions, user-entered expected balances (the optional
+Assertions table) are checked too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .aging import TOTAL, UNAPPLIED, AgingReport
+from .ledger import Ledger
+from .money import format_plain
+from .settle import Settlement
+
+CHECK_COLUMNS = ("check", "scope", "expected", "actual", "difference", "result", "explanation")
+
+
+def _day(value: dt.date) -> np.datetime64:
+    return np.datetime64(value.isoformat(), "s")
+
+
+def document_balances(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
+    """Each (customer_id, currency)'s balance from its documents alone: what the customer owes at ``as_of``.
+
+    Invoices and debit notes add, credit notes subtract (their amounts are already negative), payments
+    subtract and reversals add back, adjustments in force add their effect. Minor units.
+    """
+    day = _day(as_of)
+    invoices = ledger.invoices[ledger.invoices["invoice_date"] <= day]
+    payments = ledger.payments[ledger.payments["payment_date"] <= day]
+    live = invoices.set_index("invoice_id")
+    adjustments = ledger.adjustments[(ledger.adjustments["date"] <= day)
+                                     & ledger.adjustments["invoice_id"].isin(set(invoices["invoice_id"]))]
+    adjustment_customer = adjustments["invoice_id"].map(live["customer_id"][~live.index.duplicated()])
+    parts = [
+        pd.DataFrame({"customer_id": invoices["customer_id"], "currency": invoices["currency"],
+                      "amount": invoices["amount"]}),
+        pd.DataFrame({"customer_id": payments["customer_id"], "currency": payments["currency"],
+                      "amount": -payments["amount"]}),
+        pd.DataFrame({"customer_id": adjustment_customer, "currency": adjustments["currency"],
+                      "amount": adjustments["effect"]}),
+    ]
+    frame = pd.concat([part for part in parts if len(part)], ignore_index=True) if any(
+        len(part) for part in parts) else pd.DataFrame({"customer_id": [], "currency": [], "amount": []})
+    return (frame.groupby(["customer_id", "currency"], sort=True)["amount"].sum().astype("int64")
+            .reset_index().rename(columns={"amount": "balance"}))
+
+
+def _row(check: str, scope: str, expected: float, actual: float, explanation: str, *, passed: bool | None = None
+         ) -> dict[str, object]:
+    ok = passed if passed is not None else expected == actual
+    return {"check": check, "scope": scope, "expected": expected, "actual": actual,
+            "difference": actual - expected, "result": "PASS" if ok else "FAIL", "explanation": explanation}
+
+
+def _major(minor: int, currency: str) -> float:
+    return float(format_plain(int(minor), currency))
+
+
+def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: AgingReport) -> pd.DataFrame:
+    """Every invariant as a row (``CHECK_COLUMNS``): expected and actual figures in major units, PASS or FAIL."""
+    rows: list[dict[str, object]] = []
+    balances = document_balances(ledger, as_of)
+    open_items = settlement.open_items
+    per_currency_items = open_items.groupby("currency")["open_amount"].sum()
+    summary = report.summary
+    converted = len(summary) and summary["currency"].nunique() == 1 and len(per_currency_items) > 1
+    for currency, expected in balances.groupby("currency")["balance"].sum().items():
+        actual_items = int(per_currency_items.get(currency, 0))
+        rows.append(_row("Open items total = ledger balance", currency, _major(expected, currency),
+                         _major(actual_items, currency),
+                         "Sum of every open item (unapplied cash netted) against invoices - credit notes - "
+                         "payments + reversals +/- adjustments dated on or before the as-of date."))
+        if not converted:
+            aging_total = int(summary.loc[summary["currency"] == currency, TOTAL].sum())
+            rows.append(_row("Aging total = ledger balance", currency, _major(expected, currency),
+                             _major(aging_total, currency),
+                             "The Aging sheet's Total column against the balance computed from the documents."))
+
+    labels = [column for column in report.labels]
+    if len(summary):
+        bucket_sum = summary[labels].sum(axis=1) - summary[UNAPPLIED]
+        mismatched = int((bucket_sum != summary[TOTAL]).sum())
+        rows.append(_row("Bucket totals = customer balance", "all customers", 0, mismatched,
+                         "Customers whose buckets minus Unapplied differ from their Total (expected none).",
+                         passed=mismatched == 0))
+
+    per_customer = open_items.groupby(["customer_id", "currency"])["open_amount"].sum()
+    joined = balances.set_index(["customer_id", "currency"])["balance"].to_frame().join(
+        per_customer.rename("statement"), how="outer").fillna(0)
+    differing = int((joined["balance"] != joined["statement"]).sum())
+    rows.append(_row("Statement balances = ledger balances", f"{len(joined):,} customer accounts", 0, differing,
+                     "Customers whose statement total (their open items) differs from their balance computed "
+                     "from the documents (expected none); their sum is the aging total.", passed=differing == 0))
+
+    receivable = open_items["open_amount"] > 0
+    gross = open_items["original"] + open_items["adjusted"]
+    over_applied = int(((open_items["open_amount"] < 0) & (gross > 0)).sum()
+                       + (receivable & (open_items["open_amount"] > gross)).sum())
+    rows.append(_row("No invoice over-applied", "all open items", 0, over_applied,
+                     "Receivables with a negative open amount or more open than invoiced and adjusted "
+                     "(expected none).", passed=over_applied == 0))
+    applications = settlement.applications
+    if len(applications):
+        applied_by_source = applications.groupby("source_id")["amount"].sum()
+        held = pd.concat([
+            ledger.payments.set_index("payment_id")["amount"].clip(lower=0),
+            (-ledger.invoices.loc[ledger.invoices["amount"] < 0].set_index("invoice_id")["amount"]),
+        ])
+        held = held[~held.index.duplicated()]
+        excess = applied_by_source - held.reindex(applied_by_source.index).fillna(0)
+        over_paid = int((excess > 0).sum())
+    else:
+        over_paid = 0
+    rows.append(_row("No payment or credit applied beyond its amount", "all payments and credit notes", 0,
+                     over_paid, "Payments and credit notes whose applications exceed them (expected none).",
+                     passed=over_paid == 0))
+    rows.extend(_assertion_rows(ledger))
+    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+
+
+def _assertion_rows(ledger: Ledger) -> list[dict[str, object]]:
+    rows = []
+    for assertion in ledger.assertions.itertuples():
+        date = pd.Timestamp(assertion.date).date()
+        balances = document_balances(ledger, date)
+        match = balances[(balances["customer_id"] == assertion.customer_id)
+                         & (balances["currency"] == assertion.currency)]
+        actual = int(match["balance"].sum())
+        rows.append(_row(f"Balance of {assertion.customer_id} on {date.isoformat()}",
+                         f"Assertions row {assertion.row}", _major(assertion.balance, assertion.currency),
+                         _major(actual, assertion.currency),
+                         assertion.note or "The balance you entered in the Assertions table."))
+    return rows
