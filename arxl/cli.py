@@ -21,7 +21,7 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from .errors import ArxlError, SaveRefused, WorkbookError
+from .errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
 from .problems import Problem
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
@@ -42,7 +42,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (WorkbookError, SaveRefused) as exc:
+        except (WorkbookError, SaveRefused, MissingToolError) as exc:
             err_console.print(f"arxl: {exc}", markup=False)
             sys.exit(EXIT_UNUSABLE)
         except ArxlError as exc:
@@ -235,6 +235,49 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
                       f"{warnings} warning(s) ({timing})", markup=False)
     if book.backup is not None and not quiet:
         err_console.print(f"  previous version kept as {book.backup.name}", markup=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write one PDF per customer into.")
+@click.option("--customer", "customers", multiple=True, metavar="ID",
+              help="Only this customer (repeat for several). Default: every customer with a balance.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Statement date (default: Settings as_of, else today).")
+@handle_errors
+def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.date | None) -> None:
+    """Write print-ready open-item statements as PDF files (needs LibreOffice).
+
+    \b
+    Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
+    """
+    from . import render
+    from .aging import aging
+    from .errors import ValidationFailed
+    from .refresh import load_validated, resolve_as_of
+    from .workbook.book import FileBook
+    from .workbook.pdf import find_soffice, write_pdfs
+
+    soffice = find_soffice()
+    try:
+        ledger = load_validated(FileBook(path)).ledger
+    except ValidationFailed as failed:
+        _print_problems(failed.problems, 200)
+        out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
+        sys.exit(EXIT_INVALID)
+    date = resolve_as_of(ledger, as_of, _today())
+    report = aging(ledger, date)
+    specs = render.statement_sheets(ledger, report)
+    if customers:
+        known = set(ledger.customers["customer_id"])
+        unknown = [customer for customer in customers if customer not in known]
+        if unknown:
+            raise click.BadParameter(f"{', '.join(unknown)}: not in the Customers table", param_hint="--customer")
+        wanted = {render.statement_sheet_name(customer, set()) for customer in customers}
+        specs = [spec for spec in specs if spec.name in wanted]
+    with err_console.status(f"Converting {len(specs)} statement(s) with LibreOffice..."):
+        files = write_pdfs(specs, pdf_dir, soffice=soffice)
+    out_console.print(f"OK: {len(files)} statement PDF(s) as of {date.isoformat()} in {pdf_dir}", markup=False)
 
 
 def register_report_commands() -> None:

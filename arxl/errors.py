@@ -3,7 +3,8 @@
     ArxlError                  base of everything arxl raises on purpose
     ├── WorkbookError          the file cannot be used at all (missing, not a workbook, damaged, hostile)
     ├── ValidationFailed       the workbook has errors; carries the Problems (nothing was written)
-    └── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
+    ├── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
+    └── MissingToolError       an optional tool the command needs (LibreOffice) is not installed
 """
 
 from __future__ import annotations
@@ -30,3 +31,7 @@ class ValidationFailed(ArxlError):
 
 class SaveRefused(ArxlError):
     """A save was refused so that the user's file stays as it is."""
+
+
+class MissingToolError(ArxlError):
+    """An optional tool the command needs is not installed; the message says how to install it."""

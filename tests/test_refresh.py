@@ -353,3 +353,19 @@ def test_sha_of_untouched_parts_is_stable_across_three_refreshes(tmp_path: Path)
         _refresh(book)
         digests.append({name: hashlib.sha256(data).hexdigest() for name, data in _parts(book).items()})
     assert digests[1] == digests[2]
+
+
+@pytest.mark.libreoffice
+def test_statement_pdfs_show_the_total_due(tmp_path: Path) -> None:
+    if _soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    book = write_book(tmp_path / "b.xlsx", base())
+    result = CliRunner().invoke(main, ["statements", str(book), "--pdf", str(tmp_path / "pdf"), "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    pdfs = sorted((tmp_path / "pdf").glob("*.pdf"))
+    assert [pdf.name for pdf in pdfs] == ["ST_C1.pdf", "ST_C2.pdf"]
+    text = subprocess.run(["pdftotext", "-layout", str(pdfs[0]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    # C1 owes 100.00 - 20.00 - 50.00 = 30.00 (see test_generated_sheets_and_their_figures)
+    assert "STATEMENT" in text and "Acme Ltd" in text and "30.00" in text
+    assert "Page 1 of 1" in text
