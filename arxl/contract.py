@@ -220,8 +220,25 @@ ASSERTIONS = Table(
     ),
 )
 
+DUNNING_LEVELS = Table(
+    "DunningLevels",
+    key="level",
+    doc="Optional: reminder levels; without it arxl uses four standard levels (1, 30, 60 and 90 days).",
+    optional=True,
+    columns=(
+        Column("level", Kind.INTEGER, required=True, doc="1 for the first reminder, then 2, 3...", width=8),
+        Column("min_days", Kind.INTEGER, required=True, doc="Days past due from which the level applies.",
+               width=10),
+        Column("name", Kind.TEXT, required=True, doc="Reminder, Second notice, Final notice...", width=18),
+        Column("fee", Kind.MONEY, doc="Late fee added with this letter.", default="0"),
+        Column("subject", Kind.TEXT, doc="E-mail subject; placeholders such as {customer_name}.", width=30),
+        Column("template", Kind.TEXT, doc="Letter text with placeholders ({customer_name}, {total_overdue}, "
+               "{items}, {company_name}...).", width=60),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (SETTINGS, CUSTOMERS, INVOICES, PAYMENTS, APPLICATIONS, ADJUSTMENTS, ACTIVITY,
-                             FX_RATES, ASSERTIONS)
+                             FX_RATES, ASSERTIONS, DUNNING_LEVELS)
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 
 

@@ -26,6 +26,8 @@ adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
 fx_rates:     currency, rate (float64: reporting-currency units per unit), row
 assertions:   customer_id, date, balance (signed minor units), currency, note, row
+dunning_levels: level(int64), min_days(int64), name, fee (minor units of the reporting currency), subject,
+              template, row (empty when the workbook has no DunningLevels table)
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ ASSERTION_COLUMNS = {
     "customer_id": "str", "date": "datetime64[s]", "balance": "int64", "currency": "str", "note": "str",
     "row": "int64",
 }
+DUNNING_COLUMNS = {
+    "level": "int64", "min_days": "int64", "name": "str", "fee": "int64", "subject": "str", "template": "str",
+    "row": "int64",
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class Ledger:
     activity: pd.DataFrame = field(default_factory=lambda: _empty(ACTIVITY_COLUMNS))
     fx_rates: pd.DataFrame = field(default_factory=lambda: _empty(FX_COLUMNS))
     assertions: pd.DataFrame = field(default_factory=lambda: _empty(ASSERTION_COLUMNS))
+    dunning_levels: pd.DataFrame = field(default_factory=lambda: _empty(DUNNING_COLUMNS))
 
     def customer_name(self, customer_id: CustomerId) -> str:
         match = self.customers.loc[self.customers["customer_id"] == customer_id, "name"]

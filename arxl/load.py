@@ -38,6 +38,7 @@ from .ledger import (
     APPLICATION_COLUMNS,
     ASSERTION_COLUMNS,
     CUSTOMER_COLUMNS,
+    DUNNING_COLUMNS,
     FX_COLUMNS,
     INVOICE_COLUMNS,
     PAYMENT_COLUMNS,
@@ -450,6 +451,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     activity = _activity(parsed["Activity"], known_customers, invoices_all, problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
+    dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
     _check_balances(invoices, payments, applications, adjustments, problems)
 
     used = set(invoices["currency"]) | set(payments["currency"])
@@ -460,7 +462,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
                                 f"a row in the FXRates table for {code}"))
     return Ledger(settings=settings, customers=customers, invoices=invoices, voided=voided,
                   payments=payments, applications=applications, adjustments=adjustments, activity=activity,
-                  fx_rates=fx_rates, assertions=assertions)
+                  fx_rates=fx_rates, assertions=assertions, dunning_levels=dunning_levels)
 
 
 def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
@@ -719,6 +721,24 @@ def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers:
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency).astype("str")
     frame["balance"] = _to_minor(parsed, "balance", frame["currency"].to_numpy(), problems).astype(np.int64)
     return frame
+
+
+def _dunning_levels(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
+    frame = _frame(parsed, DUNNING_COLUMNS)
+    if parsed is None:
+        return frame
+    currency = np.full(len(frame), settings.reporting_currency, dtype=object)
+    frame["fee"] = _to_minor(parsed, "fee", currency, problems).astype(np.int64)
+    duplicated = frame["level"].duplicated(keep=False).to_numpy() & parsed.present["level"]
+    for row, level in zip(frame["row"][duplicated], frame["level"][duplicated], strict=True):
+        problems.append(Problem("error", parsed.sheet, int(row), "level", str(level), "is a duplicate level",
+                                "each level once"))
+    ordered = frame.sort_values("level", kind="stable")
+    not_ascending = ordered["min_days"].diff().fillna(1) <= 0
+    for row, days in zip(ordered["row"][not_ascending], ordered["min_days"][not_ascending], strict=True):
+        problems.append(Problem("error", parsed.sheet, int(row), "min_days", str(days),
+                                "is not above the previous level's min_days", "days that rise with the level"))
+    return frame.sort_values("level", kind="stable").reset_index(drop=True)
 
 
 def _check_balances(invoices: pd.DataFrame, payments: pd.DataFrame, applications: pd.DataFrame,

@@ -348,3 +348,24 @@ def test_rows_from_a_udf_range_load_like_a_sheet() -> None:
     result = load_tables(raw)
     assert result.ok, result.errors
     assert list(result.ledger.invoices["amount"]) == [10000, 25050, -2000]
+
+
+def test_dunning_levels_must_rise(tmp_path: Path) -> None:
+    tables = base()
+    tables["DunningLevels"] = [["level", "min_days", "name", "fee"], [1, 1, "Reminder", 0], [2, 30, "Second", 15],
+                               [3, 20, "Final", 25], [3, 90, "Again", 0]]
+    result = _load(tmp_path, tables)
+    located = {(p.sheet, p.row, p.column) for p in result.errors}
+    assert ("DunningLevels", 4, "min_days") in located  # 20 days is below level 2's 30
+    assert ("DunningLevels", 5, "level") in located and ("DunningLevels", 4, "level") in located
+    levels = result.ledger.dunning_levels
+    assert list(levels["fee"][:2]) == [0, 1500]
+
+
+def test_assertions_are_loaded_in_minor_units(tmp_path: Path) -> None:
+    tables = base()
+    tables["Assertions"] = [["customer_id", "date", "balance", "note"], ["C1", D(2026, 3, 31), 30.0, "confirmed"],
+                            ["C9", D(2026, 3, 31), 1.0, ""]]
+    result = _load(tmp_path, tables)
+    assert [(p.sheet, p.row, p.column) for p in result.errors] == [("Assertions", 3, "customer_id")]
+    assert list(result.ledger.assertions["balance"]) == [3000, 100]
