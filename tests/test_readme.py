@@ -22,6 +22,6 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
     first_block = re.search(r"```bash\n(.*?)\n```", text, re.S)
     assert first_block is not None
     install_and_run, tests = first_block.group(1).splitlines()
-    assert install_and_run.startswith("pip install -e . && arxl ")
+    assert install_and_run.startswith("pip install -e . && arxl refresh ")
     assert "workbooks/demo.xlsx" in install_and_run
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -76,7 +76,7 @@ def _text_values(frame: pd.DataFrame, column: contract.Column) -> pd.Series:
     values = frame[column.name]
     if column.kind is Kind.DATE:
         return values
-    return values.fillna("").astype(str)
+    return values.astype(object).where(values.notna(), "").astype(str)
 
 
 def _cells(letter: str, rows: pd.Series, values: pd.Series, column: contract.Column, style: str,
