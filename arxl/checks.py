@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import TOTAL, UNAPPLIED, AgingReport
+from .ids import member
 from .ledger import Ledger
 from .money import format_plain
 from .settle import Settlement
@@ -36,7 +37,7 @@ def document_balances(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     payments = ledger.payments[ledger.payments["payment_date"] <= day]
     live = invoices.set_index("invoice_id")
     adjustments = ledger.adjustments[(ledger.adjustments["date"] <= day)
-                                     & ledger.adjustments["invoice_id"].isin(set(invoices["invoice_id"]))]
+                                     & member(ledger.adjustments["invoice_id"], invoices["invoice_id"])]
     adjustment_customer = adjustments["invoice_id"].map(live["customer_id"][~live.index.duplicated()])
     parts = [
         pd.DataFrame({"customer_id": invoices["customer_id"], "currency": invoices["currency"],

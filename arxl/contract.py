@@ -285,6 +285,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
     Setting("allowance_rates", Kind.TEXT, "0.01,0.03,0.10,0.25,0.50",
             "Expected-loss rate per aging bucket, Current first."),
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),
+    Setting("statement_sheets_limit", Kind.INTEGER, "250",
+            "Most ST statement sheets a refresh writes; above it use arxl statements --pdf or --only statements."),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTING_KEYS}
 

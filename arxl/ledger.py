@@ -64,6 +64,7 @@ class Settings:
     hold_days: int = 90
     allowance_rates: tuple[float, ...] = (0.01, 0.03, 0.10, 0.25, 0.50)
     backups: int = 5
+    statement_sheets_limit: int = 250
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:

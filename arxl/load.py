@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import contract
 from .cells import (
@@ -32,6 +30,7 @@ from .cells import (
     parse_text,
 )
 from .contract import Kind, Table, normalise_header
+from .ids import member
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -175,8 +174,11 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
     excel_rows = source.first_row + np.arange(count, dtype=np.int64)
 
     blank_rows = np.ones(count, dtype=bool)
-    for column in columns_raw.values():
-        blank_rows &= is_blank_array(column)
+    for column in columns_raw.values():  # narrow down column by column: only all-blank rows are blank rows
+        candidates = np.flatnonzero(blank_rows)
+        if not len(candidates):
+            break
+        blank_rows[candidates] = is_blank_array(column[candidates])
     if blank_rows.any():
         last_data = np.flatnonzero(~blank_rows)
         last = last_data[-1] if len(last_data) else -1
@@ -366,7 +368,9 @@ def _frame(parsed: _Parsed | None, columns: dict[str, str]) -> pd.DataFrame:
 
 def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list[Problem]) -> np.ndarray:
     values = parsed.columns[name]
-    exponents = np.fromiter((exponent(code) for code in currencies), dtype=np.int64, count=len(currencies))
+    codes, uniques = pd.factorize(pd.Series(currencies, dtype=object))
+    exponents = np.array([exponent(str(code)) for code in uniques], dtype=np.int64)[codes] if len(codes) else \
+        np.zeros(0, dtype=np.int64)
     minor, extra = floats_to_minor(values, exponents)
     present = parsed.present[name]
     for index in np.flatnonzero(extra & present):
@@ -375,17 +379,6 @@ def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list
                                 f"has more decimals than {currencies[index]} uses; rounded to "
                                 f"{format_plain(int(minor[index]), str(currencies[index]))}"))
     return np.where(present, minor, 0)
-
-
-def _member(values: pd.Series, known: object) -> pd.Series:
-    """``values.isin(known)`` through Arrow's hash set: pandas' own isin walks a Python set value by value."""
-    if isinstance(known, pd.Index | pd.Series | np.ndarray | list):
-        pool = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
-    else:
-        pool = pa.array(list(known), type=pa.string())  # type: ignore[call-overload]
-    found = pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True),
-                     value_set=pool)
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
@@ -414,7 +407,7 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
     numeric = ids.str.fullmatch(r"0+\d+") & (ids != "")
     if numeric.any():
         stripped = ids[numeric].str.lstrip("0")
-        clash = _member(stripped, ids[~numeric])
+        clash = member(stripped, ids[~numeric])
         for row, value, plain in zip(frame.loc[numeric, "row"][clash], ids[numeric][clash], stripped[clash],
                                      strict=True):
             problems.append(Problem("warning", sheet, int(row), key, value,
@@ -422,10 +415,10 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
     return frame
 
 
-def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | set[str], sheet: str, what: str,
+def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | pd.Index, sheet: str, what: str,
              problems: list[Problem]) -> np.ndarray:
     values = frame[column]
-    bad = ~_member(values, known) & (values != "")
+    bad = ~member(values, known) & (values != "")
     for row, value in zip(frame.loc[bad, "row"], values[bad], strict=True):
         problems.append(Problem("error", sheet, int(row), column, value, f"is not a known {what}",
                                 f"a {column} listed in the {what.split(maxsplit=1)[0].capitalize()}s table"
@@ -438,7 +431,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     customers = _customers(parsed["Customers"], settings, problems)
     currency_of_customer = customers.set_index("customer_id")["currency"]
     terms_of_customer = customers.set_index("customer_id")["terms_days"]
-    known_customers = set(customers["customer_id"])
+    known_customers = customers["customer_id"]
 
     invoices_all = _invoices(parsed["Invoices"], settings, currency_of_customer, terms_of_customer,
                              known_customers, problems)
@@ -454,8 +447,8 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
     _check_balances(invoices, payments, applications, adjustments, problems)
 
-    used = set(invoices["currency"]) | set(payments["currency"])
-    rated = set(fx_rates["currency"]) | {reporting}
+    used = set(invoices["currency"].unique()) | set(payments["currency"].unique())
+    rated = set(fx_rates["currency"].unique()) | {reporting}
     for code in sorted(used - rated):
         problems.append(Problem("warning", "FXRates", None, "currency", code,
                                 f"has no rate to {reporting}; totals are reported per currency",
@@ -483,7 +476,7 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
 
 
 def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series, terms_of: pd.Series,
-              known_customers: set[str], problems: list[Problem]) -> pd.DataFrame:
+              known_customers: pd.Series, problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, INVOICE_COLUMNS)
     if parsed is None:
         return frame
@@ -546,7 +539,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
     return frame
 
 
-def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: set[str],
+def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
               invoices: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, PAYMENT_COLUMNS)
     if parsed is None:
@@ -561,8 +554,8 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: s
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
     frame = _check_unique(frame, "payment_id", sheet, problems)
 
-    reversal_names_payment = (frame["amount"] < 0) & _member(frame["invoice_id"], frame["payment_id"])
-    void = (frame["invoice_id"] != "") & _member(frame["invoice_id"], voided["invoice_id"]) \
+    reversal_names_payment = (frame["amount"] < 0) & member(frame["invoice_id"], frame["payment_id"])
+    void = (frame["invoice_id"] != "") & member(frame["invoice_id"], voided["invoice_id"]) \
         & ~reversal_names_payment
     for row, invoice_id in zip(frame["row"][void], frame["invoice_id"][void], strict=True):
         problems.append(Problem("warning", sheet, int(row), "invoice_id", invoice_id,
@@ -597,7 +590,7 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
     credits = credits.rename(columns={"invoice_id": "payment_id", "invoice_date": "payment_date"})
     sources = pd.concat([payments[["payment_id", "customer_id", "currency", "amount", "payment_date"]], credits],
                         ignore_index=True)
-    sources["holds"] = -sources["amount"].where(_member(sources["payment_id"], credits["payment_id"]),
+    sources["holds"] = -sources["amount"].where(member(sources["payment_id"], credits["payment_id"]),
                                                 -sources["amount"])
     return sources.drop_duplicates("payment_id").set_index("payment_id")
 
@@ -616,13 +609,13 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.D
     for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
         problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
                                 "the positive amount applied"))
-    unknown_source = (frame["payment_id"] != "") & ~_member(frame["payment_id"], sources.index)
+    unknown_source = (frame["payment_id"] != "") & ~member(frame["payment_id"], sources.index)
     for row, payment_id in zip(frame["row"][unknown_source], frame["payment_id"][unknown_source], strict=True):
         problems.append(Problem("error", sheet, int(row), "payment_id", payment_id,
                                 "is not a known payment or credit note",
                                 "a payment_id of Payments, or the invoice_id of a credit note"))
-    invoice_ids = set(targets.index[targets["type"] != "credit_note"])
-    unknown_target = (frame["invoice_id"] != "") & ~_member(frame["invoice_id"], invoice_ids)
+    invoice_ids = targets.index[targets["type"] != "credit_note"]
+    unknown_target = (frame["invoice_id"] != "") & ~member(frame["invoice_id"], invoice_ids)
     for row, invoice_id in zip(frame["row"][unknown_target], frame["invoice_id"][unknown_target], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
                                 "the invoice_id of an invoice or debit note"))
@@ -662,7 +655,7 @@ def _adjustments(parsed: _Parsed | None, invoices: pd.DataFrame, problems: list[
         return frame
     sheet = parsed.sheet
     targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
-    _unknown(frame, "invoice_id", set(targets.index), sheet, "invoice", problems)
+    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems)
     frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD")
     amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
     negative = amounts < 0
@@ -677,14 +670,14 @@ def _adjustments(parsed: _Parsed | None, invoices: pd.DataFrame, problems: list[
     return _check_unique(frame, "adjustment_id", sheet, problems)
 
 
-def _activity(parsed: _Parsed | None, known_customers: set[str], invoices: pd.DataFrame,
+def _activity(parsed: _Parsed | None, known_customers: pd.Series, invoices: pd.DataFrame,
               problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, ACTIVITY_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
-    _unknown(frame, "invoice_id", set(invoices["invoice_id"]), sheet, "invoice", problems)
+    _unknown(frame, "invoice_id", invoices["invoice_id"], sheet, "invoice", problems)
     currency = _lookup(frame["invoice_id"], invoices.drop_duplicates("invoice_id").set_index("invoice_id")["currency"],
                        "USD")
     minor = _to_minor(parsed, "promised_amount", currency.to_numpy(), problems)
@@ -711,7 +704,7 @@ def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
     return _check_unique(frame, "currency", parsed.sheet, problems)
 
 
-def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: set[str],
+def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
                 problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, ASSERTION_COLUMNS)
     if parsed is None:

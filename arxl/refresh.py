@@ -103,8 +103,14 @@ def last_payment_dates(settlement: Settlement) -> pd.Series:
 
 
 def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *,
-                 progress: Progress | None = None) -> tuple[list[SheetSpec], dict[str, int]]:
-    """Compute the reports and lay out the generated sheets named by ``only``."""
+                 progress: Progress | None = None, explicit: bool = False
+                 ) -> tuple[list[SheetSpec], dict[str, int]]:
+    """Compute the reports and lay out the generated sheets named by ``only``.
+
+    Statement sheets are skipped (with a progress note) when more customers have a balance than Settings
+    ``statement_sheets_limit``, unless ``explicit`` (the user named statements in ``--only``): a workbook of
+    thousands of sheets helps nobody, and ``arxl statements --pdf`` serves that case.
+    """
     say = progress or (lambda _message: None)
     settlement = settle(ledger, as_of)
     report = aging(ledger, as_of, settlement=settlement, convert=_single_currency(ledger))
@@ -121,9 +127,16 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     if "detail" in only:
         specs.append(render.aging_detail_sheet(ledger, report, last_payment_dates(settlement)))
     if "statements" in only:
-        statements = render.statement_sheets(ledger, report)
-        counts["statements"] = len(statements)
-        specs.extend(statements)
+        with_balance = int((report.detail.groupby("customer_id")["open_amount"].sum() != 0).sum())
+        if explicit or with_balance <= ledger.settings.statement_sheets_limit:
+            statements = render.statement_sheets(ledger, report)
+            counts["statements"] = len(statements)
+            specs.extend(statements)
+        else:
+            counts["statements_skipped"] = with_balance
+            say(f"{with_balance:,} customers have a balance, more than statement_sheets_limit "
+                f"({ledger.settings.statement_sheets_limit}): statement sheets not written; use arxl statements "
+                "--pdf, or arxl refresh --only statements")
     if "checks" in only:
         from .checks import run_checks
 
@@ -160,7 +173,7 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
     date = resolve_as_of(ledger, as_of, today)
     started = time.perf_counter()
     say(f"computing the reports as of {date.isoformat()}")
-    specs, counts = build_sheets(ledger, date, only, progress=say)
+    specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
     timings["compute"] = time.perf_counter() - started
     started = time.perf_counter()
     owned = adapter.owned_sheets()

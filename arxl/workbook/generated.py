@@ -42,7 +42,7 @@ class SheetEntry:
     element: str
 
 
-def _read_sheets(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
+def read_sheet_entries(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
     targets = {}
     for element in re.findall(r"<Relationship\b[^>]*>", rels_xml):
         rid = re.search(r'\bId="([^"]+)"', element)
@@ -257,7 +257,7 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
     types = package.text("[Content_Types].xml") or ""
     custom = package.text("docProps/custom.xml")
     styles = StyleTable(package.text("xl/styles.xml") or "")
-    sheets = _read_sheets(workbook, workbook_rels)
+    sheets = read_sheet_entries(workbook, workbook_rels)
     by_name = {sheet.name.casefold(): sheet for sheet in sheets}
     owned = owned_sheets(custom)
     owned_folded = {name.casefold() for name in owned}
@@ -330,7 +330,7 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
             types = _add_override(types, name, content_type)
 
     # 3. workbook.xml: defined names and views follow the new sheet order; print titles of generated sheets
-    new_sheets = _read_sheets(workbook, workbook_rels)
+    new_sheets = read_sheet_entries(workbook, workbook_rels)
     workbook = _remap_local_names(workbook, old_order, [sheet.name for sheet in new_sheets], removed_names)
     generated = {spec.name.casefold(): spec for spec in specs}
     workbook = _print_titles(workbook, new_sheets, generated, owned_folded | wanted)

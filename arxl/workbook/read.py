@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import python_calamine as calamine
@@ -10,6 +12,7 @@ from .. import contract
 from ..errors import WorkbookError
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
+from .generated import read_sheet_entries
 from .package import inspect_package
 
 
@@ -36,7 +39,7 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[P
                 header_row = table.start[0]  # 0-based row of the first data row, the header sits above
                 tables[spec.name] = RawTable(spec.name, list(table.columns), table.to_python(),
                                              first_row=header_row + 1, sheet=table.sheet)
-                merged = book.get_sheet_by_name(table.sheet).merged_cell_ranges or []
+                merged = merged_ranges(info.path, table.sheet)
                 problems.extend(_merged_problems(table.sheet, merged, (header_row, table.start[1]), table.end))
                 continue
             sheet_name = sheets.get(spec.name.casefold())
@@ -54,6 +57,42 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[P
     finally:
         book.close()
     return tables, info.date1904, problems
+
+
+_MERGE = re.compile(rb'<mergeCell\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
+
+
+def merged_ranges(path: Path, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Merged ranges of a sheet as 0-based corners, found by streaming its XML (no parse of the cells)."""
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        parts = {entry.name: entry.part for entry in read_sheet_entries(workbook, rels)}
+        part = parts.get(sheet)
+        if part is None or part not in archive.namelist():
+            return []
+        found: list[bytes] = []
+        tail = b""
+        with archive.open(part) as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                window = tail + chunk
+                start = window.find(b"<mergeCells")
+                if start >= 0 or found:
+                    found.append(window[max(start, 0):] if not found else chunk)
+                tail = window[-64:] if not found else b""
+    text = b"".join(found)
+    ranges = []
+    for first, top, last, bottom in _MERGE.findall(text):
+        ranges.append(((int(top) - 1, _column_index(first.decode())),
+                       (int(bottom or top) - 1, _column_index((last or first).decode()))))
+    return ranges
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
 
 
 def _merged_problems(sheet: str, merged: list, start: tuple[int, int], end: tuple[int, int]) -> list[Problem]:
