@@ -26,8 +26,9 @@ from .problems import Problem
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _today() -> dt.date:
@@ -43,19 +44,18 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except (WorkbookError, SaveRefused, MissingToolError) as exc:
-            err_console.print(f"arxl: {exc}", markup=False)
+            click.echo(f"arxl: {exc}", err=True)
             sys.exit(EXIT_UNUSABLE)
         except ArxlError as exc:
-            err_console.print(f"arxl: {exc}", markup=False)
+            click.echo(f"arxl: {exc}", err=True)
             sys.exit(EXIT_INVALID)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except KeyboardInterrupt:
-            err_console.print("arxl: interrupted; nothing was written", markup=False)
+            click.echo("arxl: interrupted; nothing was written", err=True)
             sys.exit(130)
         except Exception as exc:
-            err_console.print(f"arxl: internal error ({type(exc).__name__}: {exc}); please report it",
-                              markup=False)
+            click.echo(f"arxl: internal error ({type(exc).__name__}: {exc}); please report it", err=True)
             sys.exit(EXIT_BUG)
 
     return wrapper

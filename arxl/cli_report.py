@@ -1,7 +1,233 @@
-"""``arxl report ...``: the engine's figures in shapes other tools rely on (csv, json) or for people (table)."""
+"""``arxl report ...``: the engine's figures in shapes other tools rely on (csv, json) or for people (table).
+
+Shapes are stable: ``report aging --format csv`` has exactly the header
+``customer_id,name,Current,1-30,31-60,61-90,Over 90,Unapplied,Total`` for the default edges.
+"""
 
 from __future__ import annotations
 
-import click
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
 
-report = click.Group("report", help="Print a report computed from the workbook (no file is changed).")
+import click
+import pandas as pd
+from rich.table import Table as RichTable
+
+from .cli import DATE, EXIT_INVALID, _print_problems, _today, handle_errors, out_console, summary_line
+from .errors import ValidationFailed
+from .ledger import Ledger
+
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+def load_or_exit(path: Path) -> Ledger:
+    """The validated ledger, or the problems printed and exit 1 (nothing to report from a broken book)."""
+    from .refresh import load_validated
+    from .workbook.book import FileBook
+
+    try:
+        return load_validated(FileBook(path)).ledger
+    except ValidationFailed as failed:
+        _print_problems(failed.problems, 200)
+        out_console.print(summary_line(path, failed.problems), markup=False)
+        sys.exit(EXIT_INVALID)
+
+
+def _as_of(ledger: Ledger, given: dt.date | None) -> dt.date:
+    from .refresh import resolve_as_of
+
+    return resolve_as_of(ledger, given, _today())
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> None:
+    """A display frame (money as Decimal, dates as date) as csv, json records or a rich table."""
+    from .reports import safe_text
+
+    if output_format == "json":
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        click.echo(json.dumps(records, default=_json_default, indent=1, ensure_ascii=False))
+        return
+    if output_format == "csv":
+        shown = frame.copy()
+        for column in shown.columns:
+            if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
+                shown[column] = shown[column].map(lambda value: safe_text(value) if isinstance(value, str) else value)
+        click.echo(shown.to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    table = RichTable(title=title or None, header_style="bold")
+    for column in frame.columns:
+        numeric = frame[column].map(lambda value: isinstance(value, Decimal | int | float)).all() and len(frame)
+        table.add_column(str(column), justify="right" if numeric else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if value is None or value is pd.NaT else
+                        (f"{value:,}" if isinstance(value, Decimal) else str(value)) for value in row))
+    out_console.print(table)
+
+
+@click.group("report")
+def report() -> None:
+    """Print a report computed from the workbook (the file is not changed)."""
+
+
+@report.command("aging")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
+@click.option("--basis", type=click.Choice(["due", "invoice"]), default=None, help="Default: Settings aging_basis.")
+@click.option("--buckets", default=None, metavar="30,60,90", help="Bucket edges in days. Default: Settings.")
+@click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
+@handle_errors
+def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets: str | None,
+                  output_format: str) -> None:
+    """Aged receivables per customer: buckets, Unapplied and Total (= buckets - Unapplied).
+
+    \b
+    Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
+    """
+    from .aging import TOTAL, UNAPPLIED, aging, validate_edges
+    from .refresh import _single_currency
+    from .reports import aging_csv, open_items_frame
+
+    edges = None
+    if buckets is not None:
+        try:
+            edges = validate_edges([int(part) for part in buckets.split(",") if part.strip()])
+        except ValueError as exc:
+            raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
+    ledger = load_or_exit(path)
+    date = _as_of(ledger, as_of)
+    result = aging(ledger, date, basis=basis, edges=edges, convert=_single_currency(ledger))
+    if output_format == "csv":
+        click.echo(aging_csv(result.summary, result.labels, ledger), nl=False)
+        return
+    columns = ["customer_id", "name", "currency", *result.labels, UNAPPLIED, TOTAL]
+    summary = result.summary[columns].copy()
+    shown = open_items_frame(summary.assign(**{label: summary[label] for label in columns[3:]}), None)
+    for label in columns[3:]:
+        shown[label] = [Decimal(int(value)).scaleb(-_digits(code)) for value, code in
+                        zip(summary[label], summary["currency"], strict=True)]
+    if output_format == "json":
+        _print_frame(shown, "json")
+        return
+    if len(shown):
+        totals = {"customer_id": "Total", "name": "", "currency": ""}
+        for label in columns[3:]:
+            totals[label] = sum(shown[label], Decimal(0))
+        shown = pd.concat([shown, pd.DataFrame([totals])], ignore_index=True)
+    _print_frame(shown, "table", f"Aging as of {date.isoformat()} ({result.basis} basis)")
+
+
+def _digits(currency: str) -> int:
+    from .money import exponent
+
+    return exponent(str(currency))
+
+
+@report.command("metrics")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
+@click.option("--period-days", type=click.IntRange(1), default=None, help="Default: Settings dso_period_days.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_errors
+def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, output_format: str) -> None:
+    """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures.
+
+    \b
+    Example:  arxl report metrics ar.xlsx --period-days 90 --format json
+    """
+    from .metrics import compute_metrics
+    from .reports import metrics_dict
+
+    ledger = load_or_exit(path)
+    figures = metrics_dict(compute_metrics(ledger, _as_of(ledger, as_of), period_days=period_days))
+    if output_format == "json":
+        click.echo(json.dumps(figures, indent=1))
+        return
+    table = RichTable(title=f"Metrics as of {figures['as_of']}", header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, "n/a" if value is None else str(value))
+    out_console.print(table)
+
+
+@report.command("open-items")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customer", default=None, metavar="ID", help="Only this customer.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
+@click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
+@handle_errors
+def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, output_format: str) -> None:
+    """Every open item with its days past due and bucket (unapplied cash as negative items).
+
+    \b
+    Example:  arxl report open-items ar.xlsx --customer C0001 --format csv
+    """
+    from .aging import aging
+    from .reports import open_items_frame
+
+    ledger = load_or_exit(path)
+    _require_customer(ledger, customer)
+    date = _as_of(ledger, as_of)
+    detail = aging(ledger, date).detail
+    if customer is not None:
+        detail = detail[detail["customer_id"] == customer]
+    columns = ["customer_id", "document_id", "kind", "currency", "document_date", "due_date", "days_past_due",
+               "bucket", "status", "original", "adjusted", "applied", "open_amount"]
+    _print_frame(open_items_frame(detail, columns), output_format, f"Open items as of {date.isoformat()}")
+
+
+def _require_customer(ledger: Ledger, customer: str | None) -> None:
+    if customer is not None and customer not in set(ledger.customers["customer_id"].tolist()):
+        raise click.BadParameter(f"{customer!r} is not in the Customers table", param_hint="--customer")
+
+
+@report.command("statement")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customer", required=True, metavar="ID", help="The customer.")
+@click.option("--from", "start", type=DATE, default=None, help="First day of the period (activity statement).")
+@click.option("--to", "end", type=DATE, default=None, help="Last day (default: Settings as_of, else today).")
+@click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
+@handle_errors
+def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.date | None,
+                      output_format: str) -> None:
+    """A customer's statement: open items at --to, or with --from the activity of the period with opening,
+    running and closing balances.
+
+    \b
+    Example:  arxl report statement ar.xlsx --customer C0001 --from 2026-06-01 --to 2026-06-30
+    """
+    from .reports import statement_frames
+    from .statements import activity_statement, open_item_statement
+
+    ledger = load_or_exit(path)
+    _require_customer(ledger, customer)
+    date = _as_of(ledger, end)
+    if start is not None:
+        if start > date:
+            raise click.BadParameter(f"{start} is after --to {date}", param_hint="--from")
+        frames = statement_frames(activity_statement(ledger, customer, start, date))
+        title = f"Activity of {customer} from {start.isoformat()} to {date.isoformat()}"
+        main_frame, totals = frames["lines"], frames["balances"]
+    else:
+        frames = statement_frames(open_item_statement(ledger, customer, date))
+        title = f"Open items of {customer} as of {date.isoformat()}"
+        main_frame, totals = frames["items"], frames["footer"]
+    if output_format == "json":
+        payload = {"customer_id": customer, "lines": main_frame.astype(object).where(main_frame.notna(), None)
+                   .to_dict("records"), "totals": totals.to_dict("records")}
+        click.echo(json.dumps(payload, default=_json_default, indent=1, ensure_ascii=False))
+        return
+    _print_frame(main_frame, output_format, title)
+    if output_format == "table":
+        _print_frame(totals, "table")
