@@ -17,7 +17,7 @@ import pandas as pd
 from ..contract import Kind, Table, normalise_header
 from ..errors import SaveRefused, WorkbookError
 from .fill import column_letters
-from .generated import Package, _normalise
+from .generated import Package, normalise_part
 from .sheetxml import clean_text
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -50,7 +50,7 @@ def find_table(package: Package, name: str) -> tuple[str, str]:
         rels = package.text(part) or ""
         for target in re.findall(r'Target="([^"]+)"', rels):
             sheet_part = part.replace("_rels/", "").removesuffix(".rels")
-            resolved = target.lstrip("/") if target.startswith("/") else _normalise(
+            resolved = target.lstrip("/") if target.startswith("/") else normalise_part(
                 str(PurePosixPath(sheet_part).parent / target))
             if resolved == table_part:
                 return table_part, sheet_part

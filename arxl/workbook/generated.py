@@ -57,11 +57,11 @@ def read_sheet_entries(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
         assert rid is not None
         target = targets.get(rid.group(1), "")
         part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        sheets.append(SheetEntry(name, sheet_id, rid.group(1), _normalise(part), element))
+        sheets.append(SheetEntry(name, sheet_id, rid.group(1), normalise_part(part), element))
     return sheets
 
 
-def _normalise(part: str) -> str:
+def normalise_part(part: str) -> str:
     out: list[str] = []
     for piece in part.split("/"):
         if piece == "..":
@@ -122,7 +122,7 @@ def _related_parts(parts: dict[str, bytes], part: str) -> list[str]:
             continue
         found.append(_rels_path(current))
         for target in re.findall(r'Target="([^"]+)"', rels.decode("utf-8")):
-            resolved = _normalise(str(PurePosixPath(current).parent / target))
+            resolved = normalise_part(str(PurePosixPath(current).parent / target))
             if PurePosixPath(resolved).name.startswith("arxl-") and resolved in parts:
                 found.append(resolved)
                 pending.append(resolved)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import python_calamine as calamine
 
@@ -12,7 +13,7 @@ from .. import contract
 from ..errors import WorkbookError
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
-from .generated import read_sheet_entries
+from .generated import normalise_part, read_sheet_entries
 from .package import inspect_package
 
 
@@ -24,6 +25,10 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[P
     """
     info = inspect_package(path)
     problems: list[Problem] = []
+    scans = {}
+    for sheet, part in contract_sheets(info.path).items():
+        scans[sheet] = scan_sheet(info.path, part)
+        check_extent(info.path, sheet, scans[sheet])
     try:
         book = calamine.CalamineWorkbook.from_path(str(info.path), load_tables=True)
     except Exception as exc:  # calamine raises its own exception types for damaged parts
@@ -39,8 +44,8 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[P
                 header_row = table.start[0]  # 0-based row of the first data row, the header sits above
                 tables[spec.name] = RawTable(spec.name, list(table.columns), table.to_python(),
                                              first_row=header_row + 1, sheet=table.sheet)
-                merged = merged_ranges(info.path, table.sheet)
-                problems.extend(_merged_problems(table.sheet, merged, (header_row, table.start[1]), table.end))
+                problems.extend(_merged_problems(table.sheet, scans[table.sheet].merged,
+                                                 (header_row, table.start[1]), table.end))
                 continue
             sheet_name = sheets.get(spec.name.casefold())
             if sheet_name is None:
@@ -62,30 +67,82 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[P
 _MERGE = re.compile(rb'<mergeCell\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
 
 
-def merged_ranges(path: Path, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Merged ranges of a sheet as 0-based corners, found by streaming its XML (no parse of the cells)."""
+MAX_SHEET_CELLS = 30_000_000  # rows x columns a reader may have to lay out densely (1M rows x 30 columns)
+_WIDE_CELL = re.compile(rb'<c\s+r="([A-Z]{2,3})\d')
+_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+
+
+@dataclass(frozen=True)
+class SheetScan:
+    """What one streaming pass over a sheet's XML tells before any reader lays its cells out."""
+
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    last_row: int
+    last_column: int  # 0-based; 25 when no cell lies beyond column Z
+
+
+def contract_sheets(path: Path) -> dict[str, str]:
+    """Sheet name -> part of every sheet arxl will read: those holding an Excel Table of a contract name, and
+    those named like a contract table."""
+    wanted = {table.name.casefold() for table in contract.TABLES}
     with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
         workbook = archive.read("xl/workbook.xml").decode("utf-8")
         rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-        parts = {entry.name: entry.part for entry in read_sheet_entries(workbook, rels)}
-        part = parts.get(sheet)
-        if part is None or part not in archive.namelist():
-            return []
-        found: list[bytes] = []
-        tail = b""
-        with archive.open(part) as stream:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
-                window = tail + chunk
-                start = window.find(b"<mergeCells")
-                if start >= 0 or found:
-                    found.append(window[max(start, 0):] if not found else chunk)
-                tail = window[-64:] if not found else b""
-    text = b"".join(found)
-    ranges = []
-    for first, top, last, bottom in _MERGE.findall(text):
-        ranges.append(((int(top) - 1, _column_index(first.decode())),
-                       (int(bottom or top) - 1, _column_index((last or first).decode()))))
-    return ranges
+        entries = [entry for entry in read_sheet_entries(workbook, rels) if entry.part in names]
+        chosen = {entry.name: entry.part for entry in entries if entry.name.casefold() in wanted}
+        for entry in entries:
+            sheet_rels = _rels_of(entry.part)
+            if sheet_rels not in names or entry.name in chosen:
+                continue
+            for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
+                table_part = target.lstrip("/") if target.startswith("/") else \
+                    normalise_part(str(PurePosixPath(entry.part).parent / target))
+                if table_part in names:
+                    found = re.search(rb'displayName="([^"]+)"', archive.read(table_part)[:2048])
+                    if found and found.group(1).decode("utf-8").casefold() in wanted:
+                        chosen[entry.name] = entry.part
+    return chosen
+
+
+def _rels_of(part: str) -> str:
+    path = PurePosixPath(part)
+    return str(path.parent / "_rels" / (path.name + ".rels"))
+
+
+def scan_sheet(path: Path, part: str) -> SheetScan:
+    """Merged ranges and the real extent of a sheet, streaming its XML in 1 MiB pieces (bounded memory)."""
+    merged_text: list[bytes] = []
+    tail = b""
+    last_row = 0
+    widest = "Z"
+    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            window = tail + chunk
+            for letters in set(_WIDE_CELL.findall(window)):
+                text = letters.decode()
+                if (len(text), text) > (len(widest), widest):
+                    widest = text
+            rows = _ROW.findall(window[-65536:]) or _ROW.findall(window)
+            if rows:
+                last_row = max(last_row, int(rows[-1]))
+            start = window.find(b"<mergeCells")
+            if start >= 0 or merged_text:
+                merged_text.append(window[max(start, 0):] if not merged_text else chunk)
+            tail = window[-64:]
+    merged = [((int(top) - 1, _column_index(first.decode())), (int(bottom or top) - 1,
+                                                                _column_index((last or first).decode())))
+              for first, top, last, bottom in _MERGE.findall(b"".join(merged_text))]
+    return SheetScan(merged, last_row, _column_index(widest))
+
+
+def check_extent(path: Path, sheet: str, scan: SheetScan) -> None:
+    """Refuse a sheet whose cells would span more than MAX_SHEET_CELLS (a few stray far-away cells do that)."""
+    cells = scan.last_row * (scan.last_column + 1)
+    if cells > MAX_SHEET_CELLS:
+        raise WorkbookError(f"{path}: refused: sheet {sheet!r} spans {scan.last_row:,} rows x "
+                            f"{scan.last_column + 1:,} columns; delete the cells far outside the table "
+                            "(Ctrl+End shows the last one) and save again")
 
 
 def _column_index(letters: str) -> int:
