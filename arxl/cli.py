@@ -214,6 +214,7 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     from .errors import ValidationFailed
     from .refresh import parse_only, run_refresh
     from .workbook.book import FileBook
+    from .workbook.save import book_lock
 
     try:
         kinds = parse_only(only)
@@ -222,7 +223,8 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     book = FileBook(path, output=output, force=force)
     say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
     try:
-        result = run_refresh(book, as_of=as_of, today=_today(), only=kinds, progress=say)
+        with book_lock(path):
+            result = run_refresh(book, as_of=as_of, today=_today(), only=kinds, progress=say)
     except ValidationFailed as failed:
         _print_problems(failed.problems, 200)
         out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)

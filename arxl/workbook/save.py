@@ -15,9 +15,10 @@ import os
 import shutil
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ..errors import SaveRefused
 
@@ -135,3 +136,53 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def book_lock(path: Path, *, wait_seconds: float = 5.0) -> Iterator[None]:
+    """Hold ``.<name>.arxl-lock`` beside the book for the whole read-compute-write, so two arxl runs on one
+    book never interleave: the second waits up to ``wait_seconds``, then refuses cleanly."""
+    lock_path = path.with_name(f".{path.name}.arxl-lock")
+    handle = lock_path.open("a+")
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                _try_lock(handle)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise SaveRefused(f"{path}: another arxl command is working on this book; "
+                                      "try again when it has finished") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+    finally:
+        # The (empty, hidden) lock file stays: unlinking it would let a waiting run lock a deleted inode
+        # while a third one locks a new file.
+        handle.close()
+
+
+def _try_lock(handle: IO[str]) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(handle: IO[str]) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
