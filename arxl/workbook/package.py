@@ -10,6 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeXml
 
 from ..errors import WorkbookError
@@ -58,7 +59,7 @@ def inspect_package(path: str | Path) -> PackageInfo:
         raise WorkbookError(f"{path}: the file is damaged ({exc}); restore it from a backup") from exc
     except SafeXml.ParseError as exc:
         raise WorkbookError(f"{path}: the workbook part is damaged ({exc})") from exc
-    except (SafeXml.DefusedXmlException, ValueError) as exc:
+    except DefusedXmlException as exc:
         raise WorkbookError(f"{path}: refused: the workbook contains unsafe XML ({exc})") from exc
     properties = root.find(f"{{{NS_MAIN}}}workbookPr")
     date1904 = properties is not None and properties.get("date1904", "0").lower() in ("1", "true")

@@ -105,6 +105,12 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int
                 shutil.copy2(path, backup)
         _replace(temporary, path)
         _fsync_folder(path.parent)
+    except OSError as exc:  # disk full, quota, file too large, permissions: the original is untouched
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        reason = exc.strerror or str(exc)
+        raise SaveRefused(f"{path}: could not write the new version ({reason}); the original is unchanged") \
+            from exc
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
