@@ -217,7 +217,7 @@ def test_two_refreshes_at_once_never_mix(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "arxl", "refresh", str(book), "--as-of", AS_OF, "-q"]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    results = [process.communicate(timeout=120) + (process.returncode,) for process in (first, second)]
+    results = [(*process.communicate(timeout=120), process.returncode) for process in (first, second)]
     codes = sorted(code for _, _, code in results)
     # Either both succeeded one after the other, or the second refused cleanly (book changed / busy).
     assert codes[0] == 0 and codes[1] in (0, 2), results
