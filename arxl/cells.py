@@ -344,7 +344,7 @@ def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
     flags = lowered.map(mapping)
     for index in np.flatnonzero(flags.isna().to_numpy()):
         problems.append(ctx.problem(index, "error", values[index], "is not yes or no", "yes or no"))
-    return flags.fillna(default).to_numpy(dtype=bool), problems
+    return flags.astype(object).where(flags.notna(), default).to_numpy(dtype=bool), problems
 
 
 def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...]

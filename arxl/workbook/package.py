@@ -46,6 +46,9 @@ def inspect_package(path: str | Path) -> PackageInfo:
         raise WorkbookError(f"{path}: is encrypted (password-protected) or an old binary .xls; "
                             "save it in Excel as an unprotected .xlsx or .xlsm")
     if not zipfile.is_zipfile(path):
+        if head.startswith(b"PK\x03\x04"):
+            raise WorkbookError(f"{path}: the file is damaged (cut short or not a complete zip); "
+                                "restore it from a backup")
         raise WorkbookError(f"{path}: is not an Excel workbook (.xlsx or .xlsm)")
     try:
         with zipfile.ZipFile(path) as archive:
