@@ -274,7 +274,7 @@ def checks_sheet(ledger: Ledger, as_of: dt.date, checks: pd.DataFrame) -> SheetS
                          "subtitle")
     return SheetSpec("Checks", cells=cells, blocks=(block,),
                      widths={1: 44, 2: 16, 3: 16, 4: 16, 5: 14, 6: 9, 7: 70}, freeze=(header_row + 1, 1),
-                     tab_color="70AD47")
+                     tab_color="70AD47", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
 _BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
