@@ -162,15 +162,14 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
     if positions is None:
         return None
     width = len(source.header)
-    rows = [list(row) + [""] * (width - len(row)) if len(row) < width else row for row in source.rows]
+    rows = source.rows
+    if any(len(row) != width for row in rows):  # ranges from UDFs or CSVs may be ragged
+        rows = [(list(row) + [""] * width)[:width] for row in rows]
     count = len(rows)
-    columns_raw: dict[str, np.ndarray] = {}
-    transposed = list(zip(*rows, strict=False)) if count else []
-    for name, index in positions.items():
-        column = np.empty(count, dtype=object)
-        if count:
-            column[:] = transposed[index]
-        columns_raw[name] = column
+    grid = np.empty((count, width), dtype=object)
+    if count and width:
+        grid[:] = rows
+    columns_raw: dict[str, np.ndarray] = {name: grid[:, index] for name, index in positions.items()}
     excel_rows = source.first_row + np.arange(count, dtype=np.int64)
 
     blank_rows = np.ones(count, dtype=bool)
