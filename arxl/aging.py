@@ -1,0 +1,235 @@
+"""Aging: days past due and buckets for every open item, and the per-customer aging summary.
+
+DESIGN.md section 3, "Aging": days past due = as-of - due date (basis ``due``) or age = as-of - document date
+(basis ``invoice``); buckets ``Current`` (<= 0 days), ``1-e1``, ``e1+1-e2``, ..., ``Over eN``. Every open item
+falls in exactly one bucket, so a customer's bucket totals equal its balance.
+
+Choices where DESIGN.md is silent:
+
+- Negative open items (unapplied cash and credit) are not aged into a day bucket: their bucket is
+  ``Unapplied`` and the summary shows them as a positive ``Unapplied`` amount; ``Total`` = the sum of the day
+  buckets - ``Unapplied`` (the customer's balance). ``days_past_due`` is still filled for them.
+- The summary has one row per (customer, currency) with any open item. ``share`` is the row's Total over the
+  grand Total of its currency (of all rows once converted), NaN when that grand total is zero.
+- ``credit_limit`` is in the customer's currency: it is shown on the row of that currency only (``<NA>``
+  elsewhere), and converted like the amounts when ``convert=True``. ``headroom`` = credit_limit - Total.
+- Conversion to the reporting currency (``to_reporting_currency``) converts each item into reporting minor
+  units, rounding half away from zero, then sums, so converted totals reconcile with the converted items. The
+  reporting currency itself has rate 1 whatever FXRates says; a currency without a rate is a ValueError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .ledger import Ledger
+from .money import exponent, floats_to_minor
+from .settle import Settlement, day_number, settle
+
+CURRENT = "Current"
+UNAPPLIED = "Unapplied"
+TOTAL = "Total"
+DEFAULT_EDGES: tuple[int, ...] = (30, 60, 90)
+BASES: tuple[str, ...] = ("due", "invoice")
+
+DETAIL_EXTRA_COLUMNS: tuple[str, ...] = ("days_past_due", "bucket")
+"""Columns ``aging_detail`` adds to ``arxl.settle.OPEN_ITEM_COLUMNS``."""
+
+
+def validate_edges(edges: Sequence[int]) -> tuple[int, ...]:
+    """Bucket edges as a tuple of strictly ascending positive ints, or a ValueError saying what is wrong."""
+    values = tuple(edges)
+    if not values:
+        raise ValueError("aging bucket edges are empty (expected ascending days such as 30,60,90)")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+            raise ValueError(f"aging bucket edge {value!r} is not a positive whole number of days "
+                             "(expected ascending days such as 30,60,90)")
+    if any(later <= earlier for earlier, later in itertools.pairwise(values)):
+        raise ValueError(f"aging bucket edges {','.join(map(str, values))} are not strictly ascending "
+                         "(expected ascending days such as 30,60,90)")
+    return tuple(int(value) for value in values)
+
+
+def bucket_labels(edges: Sequence[int] = DEFAULT_EDGES) -> list[str]:
+    """Day-bucket labels for ``edges``: (30, 60, 90) -> Current, 1-30, 31-60, 61-90, Over 90."""
+    values = validate_edges(edges)
+    labels = [CURRENT]
+    low = 1
+    for edge in values:
+        labels.append(f"{low}-{edge}")
+        low = edge + 1
+    labels.append(f"Over {values[-1]}")
+    return labels
+
+
+def _validate_basis(basis: str) -> str:
+    if basis not in BASES:
+        raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
+    return basis
+
+
+def bucket_index(days_past_due: np.ndarray, edges: Sequence[int]) -> np.ndarray:
+    """Index into ``bucket_labels(edges)`` of each day count (0 = Current)."""
+    days = np.asarray(days_past_due, dtype=np.int64)
+    index = np.searchsorted(np.asarray(validate_edges(edges), dtype=np.int64), days, side="left") + 1
+    return np.where(days <= 0, 0, index)
+
+
+def aging_detail(settlement: Settlement, as_of: dt.date | None = None, basis: str = "due",
+                 edges: Sequence[int] = DEFAULT_EDGES) -> pd.DataFrame:
+    """The settlement's open items plus ``days_past_due`` (int64) and ``bucket`` (a label, or Unapplied).
+
+    ``as_of`` defaults to the settlement's date; another date is refused, since aging one date's balance at
+    another date is exactly the mistake an as-of report must not make.
+    """
+    if as_of is not None and as_of != settlement.as_of:
+        raise ValueError(f"the settlement is as of {settlement.as_of}, not {as_of}: settle at {as_of} first")
+    labels = np.array(bucket_labels(edges), dtype=object)
+    detail = settlement.open_items.copy()
+    reference = detail["due_date" if _validate_basis(basis) == "due" else "document_date"].to_numpy()
+    days = day_number(settlement.as_of) - reference.astype("datetime64[D]").view(np.int64)
+    detail["days_past_due"] = days
+    bucket = labels[bucket_index(days, edges)]
+    bucket[detail["open_amount"].to_numpy() < 0] = UNAPPLIED
+    detail["bucket"] = pd.Series(bucket, index=detail.index, dtype="str")
+    return detail
+
+
+def fx_rate_table(ledger: Ledger) -> dict[str, float]:
+    """Currency -> reporting-currency units per unit, from ``ledger.fx_rates`` (reporting currency = 1)."""
+    rates = dict(zip(ledger.fx_rates["currency"].tolist(), ledger.fx_rates["rate"].tolist(), strict=True))
+    rates[ledger.settings.reporting_currency] = 1.0
+    return rates
+
+
+def to_reporting_currency(ledger: Ledger, amounts: np.ndarray, currencies: np.ndarray | pd.Series
+                          ) -> np.ndarray:
+    """Minor units of each row's currency -> reporting-currency minor units, each rounded half away from zero.
+
+    Raises ValueError naming the first currency that has no rate in the FXRates table.
+    """
+    amounts = np.asarray(amounts, dtype=np.int64)
+    codes, uniques = pd.factorize(np.asarray(currencies, dtype=object))
+    return convert_coded(ledger, amounts, codes, np.asarray(uniques, dtype=object))
+
+
+def convert_coded(ledger: Ledger, amounts: np.ndarray, codes: np.ndarray, currencies: np.ndarray
+                  ) -> np.ndarray:
+    """``to_reporting_currency`` for amounts whose currency is given as ``currencies[codes]``."""
+    reporting = ledger.settings.reporting_currency
+    rates = fx_rate_table(ledger)
+    result = np.asarray(amounts, dtype=np.int64).copy()
+    present = np.unique(codes) if len(codes) else codes
+    for code in present:
+        currency = str(currencies[code])
+        if currency == reporting:
+            continue
+        if currency not in rates:
+            raise ValueError(f"no exchange rate for {currency}: add {currency} to the FXRates table "
+                             f"(reporting-currency {reporting} per unit of {currency}) to convert it")
+        rows = codes == code
+        major = result[rows] / 10.0 ** exponent(currency) * rates[currency]
+        result[rows], _ = floats_to_minor(major, np.full(len(major), exponent(reporting)))
+    return result
+
+
+def aging_summary(ledger: Ledger, detail: pd.DataFrame, edges: Sequence[int] = DEFAULT_EDGES, *,
+                  convert: bool = False) -> pd.DataFrame:
+    """One row per (customer_id, currency) with any open item (per customer_id once ``convert=True``).
+
+    Columns: customer_id, name, currency, one int64 column per bucket label, Unapplied (positive), Total
+    (= buckets - Unapplied), share (float), credit_limit (Int64), headroom (Int64). Items are bucketed from
+    their ``days_past_due`` with ``edges``. With ``convert=True`` every item is first converted into
+    ``ledger.settings.reporting_currency`` (see the module docstring).
+    """
+    labels = bucket_labels(edges)
+    reporting = ledger.settings.reporting_currency
+    amount = detail["open_amount"].to_numpy(dtype=np.int64)
+    currency = detail["currency"].astype("str")
+    if convert:
+        amount = to_reporting_currency(ledger, amount, currency)
+        currency = pd.Series(np.full(len(detail), reporting, dtype=object), index=detail.index, dtype="str")
+    bucket = bucket_index(detail["days_past_due"].to_numpy(dtype=np.int64), edges)
+    unapplied = amount < 0
+    columns: dict[str, object] = {"customer_id": detail["customer_id"].astype("str"), "currency": currency}
+    for index, label in enumerate(labels):
+        columns[label] = np.where((bucket == index) & ~unapplied, amount, 0)
+    columns[UNAPPLIED] = np.where(unapplied, -amount, 0)
+    grouped = (pd.DataFrame(columns, index=detail.index)
+               .groupby(["customer_id", "currency"], sort=True).sum().reset_index())
+    total = grouped[labels].to_numpy(dtype=np.int64).sum(axis=1) - grouped[UNAPPLIED].to_numpy(dtype=np.int64)
+    grand = pd.Series(total).groupby(grouped["currency"].to_numpy()).transform("sum").to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(grand != 0, total / grand, np.nan)
+
+    customers = ledger.customers
+    where = pd.Index(customers["customer_id"]).get_indexer(grouped["customer_id"])
+    found = where >= 0
+    safe = np.where(found, where, 0)
+    name = np.where(found, customers["name"].to_numpy(dtype=object)[safe] if len(customers) else "", "")
+    limit = customers["credit_limit"].astype("Int64").take(safe).reset_index(drop=True) if len(customers) \
+        else pd.Series(pd.NA, index=range(len(grouped)), dtype="Int64")
+    limit_currency = pd.Series(customers["currency"].to_numpy(dtype=object)[safe] if len(customers)
+                               else np.full(len(grouped), reporting, dtype=object), dtype="str")
+    limit[~found] = pd.NA
+    if convert:
+        present = limit.notna().to_numpy()
+        converted = to_reporting_currency(ledger, limit[present].to_numpy(dtype=np.int64), limit_currency[present])
+        limit[present] = converted
+    else:
+        limit[(limit_currency != grouped["currency"]).to_numpy()] = pd.NA
+
+    result = pd.DataFrame({
+        "customer_id": grouped["customer_id"].astype("str"),
+        "name": pd.Series(name, dtype="str"),
+        "currency": grouped["currency"].astype("str"),
+    })
+    for label in labels:
+        result[label] = grouped[label].to_numpy(dtype=np.int64)
+    result[UNAPPLIED] = grouped[UNAPPLIED].to_numpy(dtype=np.int64)
+    result[TOTAL] = total
+    result["share"] = share
+    result["credit_limit"] = limit.to_numpy()
+    result["credit_limit"] = result["credit_limit"].astype("Int64")
+    result["headroom"] = result["credit_limit"] - result[TOTAL]
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class AgingReport:
+    """An aging at one date.
+
+    Attributes:
+        as_of: the as-of date.
+        basis: ``due`` or ``invoice``.
+        labels: the day-bucket labels (``Unapplied`` and ``Total`` follow them in the summary).
+        detail: ``aging_detail`` of the settlement.
+        summary: ``aging_summary`` of the detail.
+    """
+
+    as_of: dt.date
+    basis: str
+    labels: list[str]
+    detail: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def aging(ledger: Ledger, as_of: dt.date, *, basis: str | None = None, edges: Sequence[int] | None = None,
+          convert: bool = False, settlement: Settlement | None = None) -> AgingReport:
+    """Settle ``ledger`` at ``as_of`` and age it; basis and edges default to the ledger's Settings.
+
+    Pass ``settlement`` (made at the same date) to reuse one already computed.
+    """
+    basis = _validate_basis(ledger.settings.aging_basis if basis is None else basis)
+    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
+    settlement = settlement if settlement is not None else settle(ledger, as_of)
+    detail = aging_detail(settlement, as_of, basis, edges)
+    summary = aging_summary(ledger, detail, edges, convert=convert)
+    return AgingReport(as_of=as_of, basis=basis, labels=bucket_labels(edges), detail=detail, summary=summary)

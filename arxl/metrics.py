@@ -1,0 +1,290 @@
+"""Receivables metrics at an as-of date: DSO (average and countback), best possible DSO, ADD, CEI, turnover,
+percent current and over the last edge; customers' payment behaviour; a monthly series.
+
+Definitions (DESIGN.md section 3, "Metrics"): the period is the P days ending at the as-of date (documents dated
+after as-of - P and on or before as-of); credit sales = invoices and debit notes dated in the period net of
+credit notes; AR = the sum of all open items, unapplied cash netted; current AR = the open amounts of
+receivables not yet past due (due date on or after the as-of date; unapplied credits are not in it); beginning
+AR = AR as of as-of - P.
+
+- DSO (average) = AR / credit sales x P; best possible DSO (BPDSO) = current AR / credit sales x P;
+  average days delinquent (ADD) = DSO - BPDSO.
+- DSO (countback): ``dso_countback`` walks calendar months back from the as-of month (which counts from its
+  first day to the as-of date).
+- CEI = (beginning AR + credit sales - AR) / (beginning AR + credit sales - current AR) x 100.
+- AR turnover = credit sales / ((beginning AR + AR) / 2), for the period (not annualised).
+
+Choices where DESIGN.md is silent:
+
+- Every amount is converted into the reporting currency item by item (``arxl.aging.to_reporting_currency``)
+  before it is summed; ``Metrics`` money is int minor units of that currency.
+- A ratio whose denominator is zero is ``None`` (never inf or NaN); in ``monthly_series`` such a DSO is NaN.
+  Negative figures (more credit notes than invoices in the period) are returned as computed.
+- ``dso_countback`` returns 0.0 when AR is zero or negative, and None when the sales history runs out before
+  the AR does; ``compute_metrics`` gives it every month back to the first invoice.
+- Current AR is always by due date ("not yet past due"); ``pct_current`` and ``pct_over_last`` follow the aging
+  basis and edges and are percentages (0-100) of the gross receivables (positive open items), so that they
+  describe what is owed without unapplied cash distorting them.
+- Payment behaviour counts payments applied to invoices and debit notes (not credit notes, not reopened
+  reversals), per (customer, currency), weighted by the amount applied; days late can be negative (early).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .aging import convert_coded, validate_edges
+from .ledger import Ledger
+from .settle import (
+    KINDS,
+    PreparedLedger,
+    SettledArrays,
+    day_number,
+    days_to_datetimes,
+    prepared_ledger,
+    settle_arrays,
+    sort_order,
+    text_column,
+)
+
+_PAYMENT = KINDS.index("payment")
+_INVOICE = KINDS.index("invoice")
+_DEBIT_NOTE = KINDS.index("debit_note")
+
+PAYMENT_BEHAVIOUR_COLUMNS: tuple[str, ...] = (
+    "customer_id", "currency", "paid_amount", "avg_days_to_pay", "avg_days_late", "on_time_share",
+)
+MONTHLY_SERIES_COLUMNS: tuple[str, ...] = ("month_end", "ar", "credit_sales", "dso")
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Receivables metrics at one date, money in int minor units of ``currency`` (the reporting currency).
+
+    Ratios are floats, None where their denominator is zero; ``pct_*`` are percentages (0-100).
+    """
+
+    as_of: dt.date
+    currency: str
+    period_days: int
+    ar: int
+    current_ar: int
+    beginning_ar: int
+    credit_sales: int
+    dso: float | None
+    dso_countback: float | None
+    bpdso: float | None
+    add: float | None
+    cei: float | None
+    turnover: float | None
+    pct_current: float | None
+    pct_over_last: float | None
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def dso_countback(ending_ar: int | float, monthly_sales_latest_first: Sequence[int | float],
+                  month_days: Sequence[int]) -> float | None:
+    """Countback DSO: consume whole months of credit sales (latest first) from the ending AR while they fit.
+
+    Each month consumed whole adds its days; the month where the AR runs out adds (remaining AR / that month's
+    sales) x its days. 212,000 against 100,000, 80,000, 70,000 over 30-day months gives
+    30 + 30 + 32,000 / 70,000 x 30 = 73.71. Returns 0.0 when the AR is zero or negative and None when the
+    months run out first.
+    """
+    remaining = ending_ar
+    if remaining <= 0:
+        return 0.0
+    days = 0.0
+    for sales, length in zip(monthly_sales_latest_first, month_days, strict=True):
+        if sales > remaining:
+            return days + remaining / sales * length
+        remaining -= sales
+        days += length
+        if remaining == 0:
+            return days
+    return None
+
+
+def _reporting(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """Amounts of the documents ``rows`` in the reporting currency."""
+    return convert_coded(ledger, amounts, prepared.doc_currency[rows], prepared.currencies)
+
+
+def _ar(ledger: Ledger, prepared: PreparedLedger, core: SettledArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(documents with an open amount, their open amounts in the reporting currency)."""
+    rows = np.flatnonzero(core.open_amount)
+    return rows, _reporting(ledger, prepared, rows, core.open_amount[rows])
+
+
+class _Sales:
+    """Signed Invoices amounts in the reporting currency, sorted by date, for period sums."""
+
+    def __init__(self, ledger: Ledger, prepared: PreparedLedger):
+        rows = sort_order([prepared.doc_date[: prepared.n_invoices]])
+        self.days = prepared.doc_date[rows]
+        self.running = np.r_[0, np.cumsum(_reporting(ledger, prepared, rows, prepared.doc_original[rows]))]
+
+    @classmethod
+    def of(cls, ledger: Ledger, prepared: PreparedLedger) -> _Sales:
+        """The sales of a prepared ledger, built once."""
+        sales = prepared.derived.get("sales")
+        if not isinstance(sales, _Sales):
+            sales = prepared.derived["sales"] = cls(ledger, prepared)
+        return sales
+
+    def between(self, after: int, until: int) -> int:
+        """Credit sales dated after day ``after`` and on or before day ``until``."""
+        low = np.searchsorted(self.days, after, side="right")
+        high = np.searchsorted(self.days, until, side="right")
+        return int(self.running[high] - self.running[low])
+
+
+def _month_start(day: dt.date, back: int) -> dt.date:
+    months = day.year * 12 + day.month - 1 - back
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None = None,
+                    edges: Sequence[int] | None = None, basis: str | None = None) -> Metrics:
+    """The metrics of the module docstring at ``as_of``; period, edges and basis default to the Settings."""
+    period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
+    if period <= 0:
+        raise ValueError(f"the DSO period must be a positive number of days, not {period}")
+    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
+    basis = ledger.settings.aging_basis if basis is None else basis
+    if basis not in ("due", "invoice"):
+        raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
+    prepared = prepared_ledger(ledger)
+    auto = ledger.settings.auto_apply
+    day = day_number(as_of)
+    rows, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=auto))
+    _, beginning = _ar(ledger, prepared, settle_arrays(prepared, as_of - dt.timedelta(days=period),
+                                                       auto_apply=auto))
+    ar, beginning_ar = int(amounts.sum()), int(beginning.sum())
+    positive = amounts > 0
+    current_ar = int(amounts[positive & (prepared.doc_due[rows] >= day)].sum())
+    aged_from = prepared.doc_due[rows] if basis == "due" else prepared.doc_date[rows]
+    age = day - aged_from
+    gross = int(amounts[positive].sum())
+    pct_current = _ratio(100.0 * int(amounts[positive & (age <= 0)].sum()), gross)
+    pct_over_last = _ratio(100.0 * int(amounts[positive & (age > edges[-1])].sum()), gross)
+
+    sales = _Sales.of(ledger, prepared)
+    credit_sales = sales.between(day - period, day)
+    dso = _ratio(ar * period, credit_sales)
+    bpdso = _ratio(current_ar * period, credit_sales)
+
+    first = _EPOCH + dt.timedelta(days=int(sales.days[0])) if len(sales.days) else as_of
+    months_back = max(0, (as_of.year - first.year) * 12 + as_of.month - first.month)
+    monthly, lengths = [], []
+    for back in range(months_back + 1):
+        start = _month_start(as_of, back)
+        end = as_of if back == 0 else dt.date(start.year, start.month,
+                                               calendar.monthrange(start.year, start.month)[1])
+        monthly.append(sales.between(day_number(start) - 1, day_number(end)))
+        lengths.append((end - start).days + 1)
+    collected = beginning_ar + credit_sales
+    return Metrics(
+        as_of=as_of,
+        currency=ledger.settings.reporting_currency,
+        period_days=period,
+        ar=ar,
+        current_ar=current_ar,
+        beginning_ar=beginning_ar,
+        credit_sales=credit_sales,
+        dso=dso,
+        dso_countback=dso_countback(ar, monthly, lengths),
+        bpdso=bpdso,
+        add=None if dso is None or bpdso is None else dso - bpdso,
+        cei=_ratio(100.0 * (collected - ar), collected - current_ar),
+        turnover=_ratio(credit_sales, (beginning_ar + ar) / 2),
+        pct_current=pct_current,
+        pct_over_last=pct_over_last,
+    )
+
+
+def month_ends(as_of: dt.date, months: int = 12) -> list[dt.date]:
+    """The last ``months`` month ends up to ``as_of``, oldest first, the last one being ``as_of`` itself."""
+    if months <= 0:
+        raise ValueError(f"the number of months must be positive, not {months}")
+    ends = []
+    for back in range(months - 1, 0, -1):
+        start = _month_start(as_of, back)
+        ends.append(dt.date(start.year, start.month, calendar.monthrange(start.year, start.month)[1]))
+    return [*ends, as_of]
+
+
+def monthly_series(ledger: Ledger, as_of: dt.date, months: int = 12, *, period_days: int | None = None
+                   ) -> pd.DataFrame:
+    """AR, credit sales (the P days ending at each date) and average DSO at each of ``month_ends``.
+
+    Columns ``MONTHLY_SERIES_COLUMNS``; money in reporting-currency minor units; dso NaN where credit sales
+    are zero.
+    """
+    period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
+    if period <= 0:
+        raise ValueError(f"the DSO period must be a positive number of days, not {period}")
+    prepared = prepared_ledger(ledger)
+    sales = _Sales.of(ledger, prepared)
+    ends = month_ends(as_of, months)
+    ar_values, sales_values, dso_values = [], [], []
+    for end in ends:
+        _, amounts = _ar(ledger, prepared, settle_arrays(prepared, end, auto_apply=ledger.settings.auto_apply))
+        ar = int(amounts.sum())
+        credit_sales = sales.between(day_number(end) - period, day_number(end))
+        ar_values.append(ar)
+        sales_values.append(credit_sales)
+        dso = _ratio(ar * period, credit_sales)
+        dso_values.append(np.nan if dso is None else dso)
+    return pd.DataFrame({
+        "month_end": days_to_datetimes(np.array([day_number(end) for end in ends], dtype=np.int64)),
+        "ar": np.array(ar_values, dtype=np.int64),
+        "credit_sales": np.array(sales_values, dtype=np.int64),
+        "dso": np.array(dso_values, dtype=np.float64),
+    })
+
+
+def payment_behaviour(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
+    """Per (customer_id, currency): cash applied to invoices and debit notes up to ``as_of``, and how it came.
+
+    Columns ``PAYMENT_BEHAVIOUR_COLUMNS``: paid_amount (minor units), avg_days_to_pay (application date -
+    invoice date) and avg_days_late (application date - due date), both weighted by amount, and on_time_share
+    (share of the amount applied on or before the due date).
+    """
+    prepared = prepared_ledger(ledger)
+    core = settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply)
+    source, target = core.application_source, core.application_target
+    target_kind = prepared.doc_kind[target]
+    keep = (prepared.doc_kind[source] == _PAYMENT) & ((target_kind == _INVOICE) | (target_kind == _DEBIT_NOTE))
+    source, target = source[keep], target[keep]
+    amount, date = core.application_amount[keep], core.application_date[keep]
+    group = prepared.group_of[target]
+    groups, slot = np.unique(group, return_inverse=True)
+    paid = np.zeros(len(groups), dtype=np.int64)
+    to_pay = np.zeros(len(groups), dtype=np.int64)
+    late = np.zeros(len(groups), dtype=np.int64)
+    on_time = np.zeros(len(groups), dtype=np.int64)
+    np.add.at(paid, slot, amount)
+    np.add.at(to_pay, slot, amount * (date - prepared.doc_date[target]))
+    np.add.at(late, slot, amount * (date - prepared.doc_due[target]))
+    np.add.at(on_time, slot, np.where(date <= prepared.doc_due[target], amount, 0))
+    width = max(len(prepared.currencies), 1)
+    return pd.DataFrame({
+        "customer_id": text_column(prepared.customers, groups // width),
+        "currency": text_column(prepared.currencies, groups % width),
+        "paid_amount": paid,
+        "avg_days_to_pay": to_pay / paid,
+        "avg_days_late": late / paid,
+        "on_time_share": on_time / paid,
+    }, columns=list(PAYMENT_BEHAVIOUR_COLUMNS))
+
