@@ -26,10 +26,11 @@ from .problems import Problem, sort_problems
 from .settle import Settlement, settle
 from .sheetspec import SheetSpec
 
-SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks")
-"""What ``--only`` can name: the Dashboard, Aging, Aging Detail, the ``ST`` statement sheets and Checks."""
+SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast")
+"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections, Forecast."""
 
-SHEET_NAMES = {"dashboard": "Dashboard", "aging": "Aging", "detail": "Aging Detail", "checks": "Checks"}
+SHEET_NAMES = {"dashboard": "Dashboard", "aging": "Aging", "detail": "Aging Detail", "checks": "Checks",
+               "collections": "Collections", "forecast": "Forecast"}
 STATEMENT_PREFIX = "ST "
 
 Progress = Callable[[str], None]
@@ -141,6 +142,16 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from .checks import run_checks
 
         specs.append(render.checks_sheet(ledger, as_of, run_checks(ledger, as_of, settlement, report)))
+    if "collections" in only:
+        from .collections import worklist
+        from .render_collections import collections_sheet
+
+        specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement)))
+    if "forecast" in only:
+        from .forecast import cash_forecast
+        from .render_collections import forecast_sheet
+
+        specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
     return specs, counts
 
 

@@ -1,0 +1,181 @@
+"""Credit control: limit utilisation and headroom, credit hold, and a risk grade from payment behaviour.
+
+``credit_position(ledger, as_of)`` gives one row per customer of the Customers table (``CREDIT_COLUMNS``).
+
+Rules (DESIGN.md section 3, "Collections": credit hold when over the limit or over the hold threshold; the rest
+is written here):
+
+- **Balance** is the customer's open items in its own currency (unapplied cash netted; items in other
+  currencies are not in it). ``utilisation`` = balance / credit_limit (NaN without a positive limit);
+  ``headroom`` = credit_limit - balance (``<NA>`` without a limit); ``over_limit`` when a limit is given and the
+  balance exceeds it (a limit of 0 means "no credit": any positive balance is over it).
+- **Hold** when any of: over the limit; an undisputed receivable more than Settings ``hold_days`` days past
+  due; ``on_hold`` set in the Customers table. ``hold_reason`` lists which, in that order.
+- **Risk grade** A (best) to E from points, capped to 0-4::
+
+      points = days-late points of the recent average          (<= 0: 0, 1-15: 1, 16-30: 2, 31-60: 3, > 60: 4)
+             + 1 if the recent average is more than 10 days worse than the older one, - 1 if more than 10 better
+             + 1 for one or two broken promises in the last 365 days, + 2 for three or more
+             + 1 for two or more disputes raised in the last 365 days
+      grade  = "ABCDE"[points]
+
+  The *recent* average is the amount-weighted days late (application date - due date) of the cash applied to
+  the customer's invoices and debit notes in the 90 days ending at the as-of date, together with its open
+  undisputed overdue items counted at their days past due so far (weighted by open amount), so a customer who
+  stopped paying does not look better for it. The *older* average is that of the cash applied in the 365 days
+  before those 90. When there is no recent figure the older one is used for the first term (and there is no
+  trend); with neither, the first term is 0 (``recent_days_late`` and ``older_days_late`` are NaN).
+  Disputes raised: Activity ``dispute`` rows dated in the window (a blank invoice_id counts per row) and
+  invoices with status ``disputed`` dated in the window that no such row names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .collections import BROKEN, BROKEN_WINDOW_DAYS, day_numbers, promises, receivables
+from .ledger import Ledger
+from .settle import Settlement, day_number, settle
+
+RECENT_DAYS = 90
+OLDER_DAYS = 365
+TREND_DAYS = 10.0
+GRADES = "ABCDE"
+LATE_POINTS_EDGES: tuple[int, ...] = (0, 15, 30, 60)
+"""Days-late averages up to each edge score 0, 1, 2, 3 points; above the last, 4."""
+
+CREDIT_COLUMNS: tuple[str, ...] = (
+    "customer_id", "name", "currency", "balance", "credit_limit", "utilisation", "headroom", "over_limit",
+    "oldest_days", "marked_on_hold", "hold", "hold_reason", "recent_days_late", "older_days_late", "trend_days",
+    "broken_promises", "disputes", "risk_points", "risk_grade",
+)
+"""Money in minor units of the customer's ``currency``; ``oldest_days`` = days past due of the oldest
+undisputed overdue receivable (0 when none); ``marked_on_hold`` is the Customers flag, ``hold`` the verdict."""
+
+
+def _weighted(groups: np.ndarray, weights: np.ndarray, values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Weighted averages of ``values`` per group, aligned on ``index`` (NaN where a group has no weight)."""
+    frame = pd.DataFrame({"group": groups, "weight": weights.astype(np.float64),
+                          "product": weights.astype(np.float64) * values})
+    sums = frame.groupby("group")[["weight", "product"]].sum().reindex(index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sums["weight"].to_numpy() > 0, sums["product"].to_numpy() / sums["weight"].to_numpy(),
+                        np.nan)
+
+
+def late_points(average_days_late: np.ndarray) -> np.ndarray:
+    """Points of an average days late (``LATE_POINTS_EDGES``); 0 for NaN."""
+    values = np.asarray(average_days_late, dtype=np.float64)
+    points = np.searchsorted(np.asarray(LATE_POINTS_EDGES, dtype=np.float64), values, side="left")
+    return np.where(np.isnan(values), 0, points).astype(np.int64)
+
+
+def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None,
+                    promise_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Limits, hold and risk grade of every customer at ``as_of`` (``CREDIT_COLUMNS``; rules above).
+
+    ``promise_rows`` (``arxl.collections.promises`` at the same date) may be passed to reuse them.
+    """
+    settlement = settlement if settlement is not None else settle(ledger, as_of)
+    today = day_number(as_of)
+    customers = ledger.customers.drop_duplicates("customer_id").reset_index(drop=True)
+    index = pd.Index(customers["customer_id"])
+    currency = customers["currency"].astype("str")
+
+    items = settlement.open_items
+    own_currency = items["currency"].to_numpy(dtype=object) == currency.reindex(
+        index.get_indexer(items["customer_id"])).to_numpy(dtype=object)
+    balance = (items.loc[own_currency].groupby("customer_id")["open_amount"].sum()
+               .reindex(index).fillna(0).to_numpy(dtype=np.int64))
+    limit = customers["credit_limit"].astype("Int64")
+    has_limit = limit.notna().to_numpy()
+    limit_values = limit.fillna(0).to_numpy(dtype=np.int64)
+    over_limit = has_limit & (balance > limit_values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(has_limit & (limit_values > 0), balance / np.where(limit_values > 0, limit_values, 1),
+                               np.nan)
+    headroom = pd.array(np.where(has_limit, limit_values - balance, 0), dtype="Int64")
+    headroom[~has_limit] = pd.NA
+
+    owed = receivables(ledger, as_of, settlement)
+    overdue = owed[(owed["days_past_due"] > 0) & ~owed["disputed"]]
+    oldest = (overdue.groupby("customer_id")["days_past_due"].max().reindex(index).fillna(0)
+              .to_numpy(dtype=np.int64))
+    marked = customers["on_hold"].to_numpy(dtype=bool)
+    too_old = oldest > ledger.settings.hold_days
+    hold = over_limit | too_old | marked
+    reasons = np.full(len(customers), "", dtype=object)
+    for mask, text in ((over_limit, "over credit limit"),
+                       (too_old, f"items over {ledger.settings.hold_days} days past due"),
+                       (marked, "on hold in Customers")):
+        reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
+
+    applications = settlement.applications
+    cash = applications[(applications["source_kind"] == "payment")
+                        & applications["invoice_kind"].isin(["invoice", "debit_note"])]
+    applied_day = day_numbers(cash["date"])
+    late = (applied_day - day_numbers(cash["due_date"])).astype(np.float64)
+    weight = cash["amount"].to_numpy(dtype=np.int64)
+    recent_cash = applied_day > today - RECENT_DAYS
+    older_cash = ~recent_cash & (applied_day > today - RECENT_DAYS - OLDER_DAYS)
+    recent = _weighted(
+        np.concatenate([cash["customer_id"].to_numpy(dtype=object)[recent_cash],
+                        overdue["customer_id"].to_numpy(dtype=object)]),
+        np.concatenate([weight[recent_cash], overdue["open_amount"].to_numpy(dtype=np.int64)]),
+        np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), index)
+    older = _weighted(cash["customer_id"].to_numpy(dtype=object)[older_cash], weight[older_cash],
+                      late[older_cash], index)
+    trend = recent - older
+    trend_points = np.where(np.isnan(trend), 0, np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
+
+    promise_rows = promise_rows if promise_rows is not None else promises(ledger, as_of)
+    in_window = day_numbers(promise_rows["promised_date"]) > today - BROKEN_WINDOW_DAYS
+    broken = (promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & in_window]
+              .groupby("customer_id").size().reindex(index).fillna(0).to_numpy(dtype=np.int64))
+    disputes = _disputes_raised(ledger, as_of).reindex(index).fillna(0).to_numpy(dtype=np.int64)
+
+    points = (late_points(np.where(np.isnan(recent), older, recent)) + trend_points
+              + np.select([broken >= 3, broken >= 1], [2, 1], 0) + (disputes >= 2).astype(np.int64))
+    points = np.clip(points, 0, len(GRADES) - 1).astype(np.int64)
+    return pd.DataFrame({
+        "customer_id": customers["customer_id"].astype("str"),
+        "name": customers["name"].astype("str"),
+        "currency": currency,
+        "balance": balance,
+        "credit_limit": limit,
+        "utilisation": utilisation,
+        "headroom": headroom,
+        "over_limit": over_limit,
+        "oldest_days": oldest,
+        "marked_on_hold": marked,
+        "hold": hold,
+        "hold_reason": pd.Series(reasons, dtype="str"),
+        "recent_days_late": recent,
+        "older_days_late": older,
+        "trend_days": trend,
+        "broken_promises": broken,
+        "disputes": disputes,
+        "risk_points": points,
+        "risk_grade": pd.Series(np.array(list(GRADES), dtype=object)[points], dtype="str"),
+    }, columns=list(CREDIT_COLUMNS))
+
+
+def _disputes_raised(ledger: Ledger, as_of: dt.date) -> pd.Series:
+    """Disputes raised per customer in the window ending at ``as_of`` (rule in the module docstring)."""
+    today = day_number(as_of)
+    activity = ledger.activity
+    day = day_numbers(activity["date"])
+    rows = activity[(activity["action"] == "dispute").to_numpy() & (day <= today)
+                    & (day > today - BROKEN_WINDOW_DAYS)]
+    named = rows[rows["invoice_id"] != ""].drop_duplicates(["customer_id", "invoice_id"])
+    blank = rows[rows["invoice_id"] == ""]
+    invoices = ledger.invoices
+    invoice_day = day_numbers(invoices["invoice_date"])
+    flagged = invoices[(invoices["status"] == "disputed").to_numpy() & (invoice_day <= today)
+                       & (invoice_day > today - BROKEN_WINDOW_DAYS)]
+    flagged = flagged[~flagged["invoice_id"].isin(named["invoice_id"])]
+    every = pd.concat([named["customer_id"], blank["customer_id"], flagged["customer_id"]], ignore_index=True)
+    return every.groupby(every.to_numpy(dtype=object)).size()

@@ -1,0 +1,228 @@
+"""Sheet specs of the collections workbench: the ``Collections`` worklist, the ``Forecast`` and the
+``Cash application`` review sheet. Pure, like ``arxl.render``: report frames in, ``SheetSpec`` out; money
+arrives in minor units and leaves as major-unit floats; totals a reader may audit are live formulas whose
+cached values are arxl's own figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .aging import TOTAL, AgingReport
+from .forecast import Forecast
+from .ledger import Ledger
+from .render import TITLE_ROWS, major
+from .sheetspec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
+from .workbook_names import quoted
+
+COLLECTIONS_SHEET = "Collections"
+FORECAST_SHEET = "Forecast"
+CASH_APPLICATION_SHEET = "Cash application"
+
+RED, RED_TEXT = "FFC7CE", "9C0006"
+AMBER, AMBER_TEXT = "FFEB9C", "9C5700"
+GREEN, GREEN_TEXT = "C6EFCE", "006100"
+
+
+def _title(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
+    subtitle = f"{heading} as of {as_of.isoformat()}" + (f" · {extra}" if extra else "")
+    return {(1, 1): Cell(ledger.settings.company_name, "title"), (2, 1): Cell(subtitle, "subtitle")}
+
+
+def _letter(column: int) -> str:
+    name = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        name = chr(65 + remainder) + name
+    return name
+
+
+def _range(column: int, first: int, last: int) -> str:
+    letter = _letter(column)
+    return f"{letter}{first}:{letter}{last}"
+
+
+def _yes(values: pd.Series | np.ndarray) -> pd.Series:
+    return pd.Series(np.where(np.asarray(values, dtype=bool), "yes", ""), dtype="str")
+
+
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """An empty frame as text columns: the sheet writer turns empty numeric columns into no cells at all."""
+    return frame.astype(object) if frame.empty else frame
+
+
+def _currency_totals(cells: dict[tuple[int, int], Cell], row: int, currencies: pd.Series,
+                     sums: dict[int, pd.Series], first: int, last: int, currency_column: int,
+                     label_column: int = 1) -> int:
+    """One total row per currency under a block: SUMIFS over each money column; returns the next free row."""
+    currency_letter = _letter(currency_column)
+    for currency in sorted(set(currencies)):
+        cells[(row, label_column)] = Cell(f"Total {currency}", "total_label")
+        for column, minor in sums.items():
+            cached = float(major(np.array([int(minor[currencies == currency].sum())]), currency)[0])
+            formula = (f'SUMIFS({_range(column, first, last)},${currency_letter}${first}:${currency_letter}${last},'
+                       f'"{currency}")')
+            cells[(row, column)] = Cell(cached, "total_money", formula=formula)
+        row += 1
+    return row
+
+
+# --- Collections ----------------------------------------------------------------------------------------------
+
+def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) -> SheetSpec:
+    """The ranked worklist: who to chase first, why, what to do next; holds and broken promises stand out."""
+    worklist = worklist.reset_index(drop=True)
+    currencies = worklist["currency"]
+    frame = pd.DataFrame({
+        "Rank": worklist["rank"].astype("int64"),
+        "Priority": worklist["priority"].astype("float64"),
+        "Customer ID": worklist["customer_id"],
+        "Customer": worklist["name"],
+        "Currency": currencies,
+        "Overdue": major(worklist["overdue"], currencies),
+        "Collectable": major(worklist["collectable"], currencies),
+        "Disputed": major(worklist["disputed"], currencies),
+        "Oldest days past due": worklist["oldest_days"].astype("int64"),
+        "Dunning level": worklist["level_name"],
+        "Last contact": worklist["last_contact_date"],
+        "Last action": worklist["last_contact_action"],
+        "Next action": worklist["next_action"],
+        "Next action date": worklist["next_action_date"],
+        "Promise date": worklist["promise_date"],
+        "Promise amount": major(worklist["promise_amount"].astype("float64"), currencies),
+        "Promise status": worklist["promise_status"],
+        "Broken promises (12 months)": worklist["broken_promises"].astype("int64"),
+        "Over limit": _yes(worklist["over_limit"]),
+        "Credit hold": _yes(worklist["credit_hold"]),
+        "Hold reason": worklist["hold_reason"],
+        "Risk grade": worklist["risk_grade"],
+        "Contact": worklist["contact"],
+        "Email": worklist["email"],
+    })
+    styles = ("integer", "decimal", "text", "text", "text", "money", "money", "money", "integer", "text", "date",
+              "text", "text", "date", "date", "money", "text", "integer", "text", "text", "text", "text", "text",
+              "text")
+    header_row = TITLE_ROWS + 1
+    first, last = header_row + 1, header_row + max(len(frame), 1)
+    holds = int(worklist["credit_hold"].sum())
+    broken = int((worklist["promise_status"] == "broken").sum())
+    cells = _title(ledger, "Collections worklist", as_of,
+                   f"{len(frame)} customers with overdue items, {holds} on credit hold, {broken} with a broken "
+                   "latest promise")
+    if len(frame):
+        _currency_totals(cells, last + 2, currencies, {6: worklist["overdue"], 7: worklist["collectable"],
+                                                      8: worklist["disputed"]}, first, last, currency_column=5)
+    else:
+        cells[(first, 1)] = Cell("Nothing is overdue at this date.", "subtitle")
+    conditional = (
+        ConditionalFill(_range(2, first, last), RED, RED_TEXT, threshold=60),
+        ConditionalFill(_range(9, first, last), RED, RED_TEXT, threshold=ledger.settings.hold_days),
+        ConditionalFill(_range(8, first, last), AMBER, AMBER_TEXT, threshold=0),
+        ConditionalFill(_range(18, first, last), AMBER, AMBER_TEXT, threshold=0),
+    )
+    widths = {1: 6, 2: 8, 3: 12, 4: 28, 5: 9, 6: 14, 7: 14, 8: 13, 9: 10, 10: 14, 11: 12, 12: 10, 13: 24,
+              14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28}
+    return SheetSpec(COLLECTIONS_SHEET, cells=cells,
+                     blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5), conditional=conditional,
+                     tab_color="C55A11", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+
+
+# --- Forecast -------------------------------------------------------------------------------------------------
+
+def forecast_sheet(ledger: Ledger, forecast: Forecast, report: AgingReport) -> SheetSpec:
+    """Expected receipts per week for 13 weeks and later, disputed and long-overdue items apart, the total
+    reconciled to the aging total (open AR), and a column chart of the weeks."""
+    lines = forecast.lines
+    currencies = lines["currency"]
+    frame = pd.DataFrame({
+        "Line": lines["line"],
+        "From": lines["week_start"],
+        "To": lines["week_end"],
+        "Currency": currencies,
+        "Expected receipts": major(lines["amount"], currencies),
+        "Items": lines["items"].astype("int64"),
+    })
+    header_row = TITLE_ROWS + 1
+    first, last = header_row + 1, header_row + len(frame)
+    cells = _title(ledger, "Cash forecast", forecast.as_of,
+                   f"due date + each customer's average days late; disputed and over {forecast.over_days} days "
+                   "past due shown apart")
+    row = last + 2
+    aging_total = report.summary.groupby("currency")[TOTAL].sum()
+    for currency in sorted(set(currencies)):
+        in_currency = (lines["currency"] == currency).to_numpy()
+        total = int(lines.loc[in_currency, "amount"].sum())
+        formula = f'SUMIFS($E${first}:$E${last},$D${first}:$D${last},"{currency}")'
+        cells[(row, 1)] = Cell(f"Total {currency}", "total_label")
+        cells[(row, 5)] = Cell(float(major(np.array([total]), currency)[0]), "total_money", formula=formula)
+        open_ar = int(aging_total.get(currency, 0))
+        cells[(row + 1, 1)] = Cell(f"Open AR {currency} (Aging total)", "label")
+        cells[(row + 1, 5)] = Cell(float(major(np.array([open_ar]), currency)[0]), "money_bold")
+        cells[(row + 2, 1)] = Cell("Difference (must be 0)", "label")
+        cells[(row + 2, 5)] = Cell(float(major(np.array([total - open_ar]), currency)[0]),
+                                   "pass" if total == open_ar else "fail", formula=f"E{row}-E{row + 1}")
+        row += 4
+    charts: tuple[Chart, ...] = ()
+    if len(frame):
+        currency = sorted(set(currencies))[0]
+        positions = np.flatnonzero(((lines["currency"] == currency) & lines["kind"].isin(["week", "later"]))
+                                   .to_numpy())
+        low, high = first + int(positions[0]), first + int(positions[-1])
+        sheet = quoted(FORECAST_SHEET)
+        charts = (Chart("column", f"Expected receipts by week ({currency})", f"{sheet}!$A${low}:$A${high}",
+                        (Series("Expected receipts", f"{sheet}!$E${low}:$E${high}", "2E75B6"),),
+                        (header_row, 8), (header_row + 20, 18)),)
+    return SheetSpec(FORECAST_SHEET, cells=cells,
+                     blocks=(Block(header_row, 1, frame, ("text", "date", "date", "text", "money", "integer"),
+                                   table_name="arxl_Forecast"),),
+                     widths={1: 28, 2: 12, 3: 12, 4: 9, 5: 18, 6: 8}, freeze=(header_row + 1, 1), charts=charts,
+                     tab_color="70AD47", page=PageSetup(landscape=True))
+
+
+# --- Cash application -----------------------------------------------------------------------------------------
+
+def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame, min_confidence: float
+                           ) -> SheetSpec:
+    """The review sheet of proposed applications: ``arxl apply BOOK --accept`` appends the rows marked yes."""
+    proposals = proposals.reset_index(drop=True)
+    currencies = proposals["currency"]
+    accepted = proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence
+    frame = pd.DataFrame({
+        "Rank": proposals["rank"].astype("int64"),
+        "Payment": proposals["payment_id"],
+        "Customer ID": proposals["customer_id"],
+        "Payment date": proposals["payment_date"],
+        "Currency": currencies,
+        "Unapplied cash": major(proposals["payment_amount"], currencies),
+        "Remittance text": proposals["reference"],
+        "Invoice": proposals["invoice_id"],
+        "Invoice due": proposals["invoice_due_date"],
+        "Invoice open": major(proposals["invoice_open"], currencies),
+        "Apply": major(proposals["amount"], currencies),
+        "Date": proposals["date"],
+        "Confidence": proposals["confidence"].astype("float64"),
+        "Reason": proposals["reason"],
+        "Accept": _yes(accepted),
+    })
+    styles = ("integer", "text", "text", "date", "text", "money", "text", "text", "date", "money", "money", "date",
+              "percent", "wrap", "text")
+    header_row = TITLE_ROWS + 1
+    first, last = header_row + 1, header_row + max(len(frame), 1)
+    payments = proposals["payment_id"].nunique()
+    cells = _title(ledger, "Cash application proposals", as_of,
+                   f"{payments} payment(s); rows marked yes (confidence at least {min_confidence:.0%}) are what "
+                   "arxl apply --accept appends to Applications")
+    if frame.empty:
+        cells[(first, 1)] = Cell("No unreferenced payments to propose at this date.", "subtitle")
+    conditional = (ConditionalFill(_range(13, first, last), GREEN, GREEN_TEXT,
+                                   threshold=max(min_confidence - 1e-9, 0.0)),)
+    widths = {1: 6, 2: 12, 3: 12, 4: 12, 5: 9, 6: 14, 7: 32, 8: 13, 9: 12, 10: 14, 11: 14, 12: 12, 13: 11,
+              14: 60, 15: 8}
+    return SheetSpec(CASH_APPLICATION_SHEET, cells=cells,
+                     blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3), conditional=conditional,
+                     tab_color="7030A0", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
