@@ -1,0 +1,190 @@
+"""The xlwings adapter against the in-memory stand-in of xlwings (tests/xlfake.py): reading the tables, writing
+the generated sheets, the record of owned sheets, and the same figures as a refresh of the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import python_calamine as calamine
+from xlfake import Book, add_table, book_from_file
+
+from arxl.errors import SaveRefused
+from arxl.load import load_tables
+from arxl.refresh import run_refresh
+from arxl.sheetspec import ACCOUNTING, NAVY
+from arxl.workbook import write_demo
+from arxl.workbook.book import FileBook
+from arxl.workbook.read import read_raw_tables
+from arxl.xlbook import OWNED_PROPERTY, OWNED_SHEET, XlwingsBook, column_letter, excel_value, frozen_address
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("xlbook")
+    return write_demo(folder / "demo.xlsx", customers=12, invoices=400, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def refreshed_file(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("xlbook-file") / "refreshed.xlsx"
+    shutil.copy(demo_file, path)
+    run_refresh(FileBook(path), as_of=None, today=AS_OF)
+    return path
+
+
+def _file_sheet(path: Path, name: str) -> list[list[object]]:
+    book = calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+
+
+def _blank(value: object) -> object:
+    return None if value == "" else value
+
+
+def test_reads_the_same_tables_as_the_file_reader(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    tables, date1904, problems = XlwingsBook(book).read_tables()
+    expected, _, _ = read_raw_tables(demo_file)
+    assert set(tables) == set(expected)
+    assert not date1904 and not problems
+    for name, table in tables.items():
+        assert table.sheet == expected[name].sheet and table.first_row == expected[name].first_row
+        filled = [row for row in expected[name].rows if any(cell not in ("", None) for cell in row)]
+        assert len(table.rows) == len(filled), name
+    live = load_tables(tables).ledger
+    from_file = load_tables(expected).ledger
+    assert live.invoices["amount"].tolist() == from_file.invoices["amount"].tolist()
+    assert live.payments["payment_date"].tolist() == from_file.payments["payment_date"].tolist()
+
+
+def test_refresh_through_the_fake_book_gives_the_file_refresh_aging(demo_file: Path, refreshed_file: Path) -> None:
+    book = book_from_file(demo_file)
+    result = run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
+    assert "Aging" in result.sheets
+    expected = _file_sheet(refreshed_file, "Aging")
+    sheet = book.sheets["Aging"]
+    header_row = 4
+    width = expected[header_row - 1].index("Headroom") + 1
+    customers = sum(1 for row in expected[header_row:] if row[0] not in ("", "Total")
+                    and not str(row[0]).startswith("No open"))
+    first_total = header_row + customers + 2
+    live = sheet.values((header_row, 1), (first_total, width))
+    wanted = [[_blank(value) for value in row[:width]] for row in expected[header_row - 1:first_total]]
+    for live_row, file_row in zip(live, wanted, strict=True):
+        if live_row and live_row[0] == "Total":
+            continue  # the totals are formulas; compared below
+        assert live_row == file_row
+    assert sheet.range((first_total, 4)).formula.startswith("=SUMIFS(")
+    assert sheet.range((header_row, 1)).value == "Customer ID"
+
+
+def test_generated_sheets_carry_formats_tables_freeze_and_chart(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("aging",))
+    sheet = book.sheets["Aging"]
+    header = sheet.peek(4, 1)
+    assert header.font.bold and header.fill == "#" + NAVY and header.font.color == "#FFFFFF"
+    assert sheet.peek(5, 4).number_format == ACCOUNTING
+    assert sheet.widths[2] == 30
+    assert sheet.freeze_panes.frozen == "A1:B4"
+    assert [table.name for table in sheet.tables] == ["arxl_Aging"]
+    chart = next(iter(sheet.charts))
+    assert chart.options["chart_type"] == "bar_stacked" and chart.categories is not None
+    assert book.sheets["Aging"].peek(1, 1).font.size == 16
+
+
+def test_owned_sheets_are_recorded_and_rewritten_in_place(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    adapter = XlwingsBook(book)
+    run_refresh(adapter, as_of=None, today=AS_OF)
+    record = book.sheets[OWNED_SHEET]
+    assert not record.visible
+    owned = adapter.owned_sheets()
+    assert {"Dashboard", "Aging", "Aging Detail", "Checks"} <= set(owned)
+    assert OWNED_SHEET not in owned
+    aging = book.sheets["Aging"]
+    count = len(book.sheets)
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
+    assert book.sheets["Aging"] is aging  # the same sheet: formulas that point at it keep working
+    assert len(book.sheets) == count
+    assert [table.name for table in aging.tables] == ["arxl_Aging"]
+
+
+def test_a_sheet_arxl_did_not_create_is_refused_before_anything_changes(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    mine = book.sheets.add("Aging", after=book.sheets[-1])
+    mine.range("A1").value = "my notes"
+    names = book.sheets.names()
+    with pytest.raises(SaveRefused, match='sheet named "Aging"'):
+        run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
+    assert book.sheets.names() == names
+    assert mine.range("A1").value == "my notes"
+
+
+def test_a_user_table_with_an_arxl_table_name_is_refused(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    add_table(book, "Mine", "arxl_Aging", [["a"], [1]])
+    names = book.sheets.names()
+    with pytest.raises(SaveRefused, match="arxl_Aging"):
+        run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
+    assert book.sheets.names() == names
+
+
+def test_custom_property_is_read_and_kept_in_step(demo_file: Path) -> None:
+    book = book_from_file(demo_file, custom_properties={OWNED_PROPERTY: "Aging/ST GONE"})
+    book.sheets.add("Aging", after=book.sheets[-1]).range("A1").value = "an old arxl aging"
+    book.sheets.add("ST GONE", after=book.sheets[-1])
+    adapter = XlwingsBook(book)
+    assert adapter.owned_sheets() == ["Aging", "ST GONE"]
+    result = run_refresh(adapter, as_of=None, today=AS_OF)
+    assert result.removed == ["ST GONE"] and "ST GONE" not in book.sheets
+    recorded = book.api.CustomDocumentProperties(OWNED_PROPERTY).Value.split("/")
+    assert "Aging" in recorded and "ST GONE" not in recorded
+
+
+def test_text_from_the_data_stays_text(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    customers = book.sheets["Customers"]
+    customers.cell(2, 2).value = '=HYPERLINK("http://evil.example","click")'
+    customers.cell(3, 2).value = "1-2"
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("aging",))
+    aging = book.sheets["Aging"]
+    names = [aging.peek(row, 2) for row in range(5, 20)]
+    assert any(cell.value == '=HYPERLINK("http://evil.example","click")' and not cell.formula for cell in names)
+    assert any(cell.value == "1-2" for cell in names)
+    assert not any(cell.formula for cell in names)
+
+
+def test_date1904_comes_from_the_book() -> None:
+    book = Book("mac.xlsx", date1904=True)
+    add_table(book, "Invoices", "Invoices", [["invoice_id"], ["I1"]])
+    _, date1904, _ = XlwingsBook(book).read_tables()
+    assert date1904
+
+
+def test_a_sheet_without_a_table_is_read_from_its_first_row_with_a_warning() -> None:
+    book = Book()
+    sheet = book.sheets.add("Customers")
+    sheet.range("A1").value = [["customer_id", "name"], ["C1", "Acme"], [None, None]]
+    tables, _, problems = XlwingsBook(book).read_tables()
+    assert tables["Customers"].rows == [["C1", "Acme"]]
+    assert "holds no Excel Table named Customers" in problems[0].message
+
+
+def test_helpers() -> None:
+    assert column_letter(1) == "A" and column_letter(28) == "AB" and column_letter(703) == "AAA"
+    assert frozen_address((5, 3)) == "A1:B4"
+    assert frozen_address((5, 1)) == "1:4"
+    assert frozen_address((1, 4)) == "A:C"
+    assert excel_value("=1+1") == "'=1+1"
+    assert excel_value("") is None
+    assert excel_value(float("nan")) is None
+    assert excel_value(dt.date(2026, 1, 2)) == dt.datetime(2026, 1, 2)
