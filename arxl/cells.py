@@ -177,6 +177,8 @@ def _text_date(text: str, ctx: ColumnContext, index: int, value: object) -> tupl
 
 
 def _serial_date(serial: float, ctx: ColumnContext, index: int) -> tuple[int | None, Problem]:
+    if not np.isfinite(serial) or not 0 < serial < 3_000_000:  # 2,958,465 is 9999-12-31
+        return None, ctx.problem(index, "error", serial, "is not a date", _DATE_EXPECTED)
     whole = int(np.floor(serial))
     if ctx.date1904:
         ordinal = _EXCEL_1904 + whole

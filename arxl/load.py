@@ -48,6 +48,8 @@ from .ledger import (
 from .money import exponent, floats_to_minor, format_plain
 from .problems import Problem, sort_problems
 
+MAX_TERMS_DAYS = 3650  # ten years: anything longer is a typing mistake, and dates must stay within 9999
+
 
 @dataclass(frozen=True)
 class RawTable:
@@ -462,8 +464,13 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
     if parsed is None:
         return frame
     frame["currency"] = frame["currency"].where(frame["currency"] != "", settings.reporting_currency)
-    frame["terms_days"] = np.where(parsed.present["terms_days"], parsed.columns["terms_days"],
-                                   settings.default_terms_days).astype(np.int64)
+    terms = parsed.columns["terms_days"]
+    too_long = parsed.present["terms_days"] & (terms > MAX_TERMS_DAYS)
+    for row, days in zip(frame["row"][too_long], terms[too_long], strict=True):
+        problems.append(Problem("error", parsed.sheet, int(row), "terms_days", str(days),
+                                f"is more than {MAX_TERMS_DAYS} days", f"payment terms of at most {MAX_TERMS_DAYS} days"))
+    frame["terms_days"] = np.where(parsed.present["terms_days"] & ~too_long, terms,
+                                   min(settings.default_terms_days, MAX_TERMS_DAYS)).astype(np.int64)
     limits = _to_minor(parsed, "credit_limit", frame["currency"].to_numpy(), problems)
     frame["credit_limit"] = pd.array(np.where(parsed.present["credit_limit"], limits, 0), dtype="Int64")
     frame.loc[~parsed.present["credit_limit"], "credit_limit"] = pd.NA

@@ -153,7 +153,8 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
         "Currency": currencies,
         "Original": major(detail["original"], currencies),
         "Open amount": major(detail["open_amount"], currencies),
-        "Last payment": detail["document_id"].map(last_payment),
+        "Last payment": last_payment.astype("datetime64[s]").reindex(detail["document_id"].to_numpy())
+                                    .to_numpy(dtype="datetime64[s]"),
         "Reference": detail["reference"],
     })
     styles = ("text", "text", "text", "text", "date", "date", "integer", "text", "text", "text", "money",
@@ -264,11 +265,9 @@ def checks_sheet(ledger: Ledger, as_of: dt.date, checks: pd.DataFrame) -> SheetS
         "Result": checks["result"],
         "Explanation": checks["explanation"],
     })
-    block = Block(header_row, 1, frame, ("text", "text", "money", "money", "money", "text", "wrap"),
+    results = ["pass" if result == "PASS" else "fail" for result in frame["Result"]]
+    block = Block(header_row, 1, frame, ("text", "text", "money", "money", "money", results, "wrap"),
                   table_name="arxl_Checks")
-    first = header_row + 1
-    for offset, result in enumerate(frame["Result"]):
-        cells[(first + offset, 6)] = Cell(result, "pass" if result == "PASS" else "fail")
     failed = int((frame["Result"] != "PASS").sum())
     cells[(2, 1)] = Cell(f"Checks as of {as_of.isoformat()} · {len(frame) - failed} passed, {failed} failed",
                          "subtitle")

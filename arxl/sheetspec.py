@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -71,13 +72,14 @@ class Block:
     """A rectangle of rows written column by column: many rows cheaply, optionally as an Excel Table.
 
     ``frame`` holds the values (money already in major units as float, dates as datetime64, text as str);
-    ``styles`` names the style of each column; the header row sits at ``top`` and data starts below it.
+    ``styles`` names the style of each column (or, for a column, a sequence naming each row's style); the
+    header row sits at ``top`` and data starts below it.
     """
 
     top: int
     left: int
     frame: pd.DataFrame
-    styles: tuple[str, ...]
+    styles: tuple[str | Sequence[str], ...]
     table_name: str = ""  # an Excel Table over header + data when given
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from books import base, write_book
+from books import D, base, write_book
 from click.testing import CliRunner
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
@@ -369,3 +369,26 @@ def test_statement_pdfs_show_the_total_due(tmp_path: Path) -> None:
     # C1 owes 100.00 - 20.00 - 50.00 = 30.00 (see test_generated_sheets_and_their_figures)
     assert "STATEMENT" in text and "Acme Ltd" in text and "30.00" in text
     assert "Page 1 of 1" in text
+
+
+def test_a_tiny_book_refreshes(tmp_path: Path) -> None:
+    tables = {
+        "Customers": [["customer_id", "name"], ["C1", "Solo Ltd"]],
+        "Invoices": [["invoice_id", "customer_id", "invoice_date", "amount"], ["I1", "C1", D(2026, 3, 1), 10.0]],
+        "Payments": [["payment_id", "customer_id", "payment_date", "amount"]],
+    }
+    book = write_book(tmp_path / "tiny.xlsx", tables)
+    _refresh(book)
+    workbook = openpyxl.load_workbook(book)
+    assert workbook["Aging"]["J5"].value == 10.0  # I1's 10.00 is the whole balance
+    assert workbook["Aging Detail"]["A5"].value == "C1"
+
+
+def test_generated_parts_have_each_cell_once(tmp_path: Path) -> None:
+    book = write_book(tmp_path / "b.xlsx", base())
+    _refresh(book)
+    with zipfile.ZipFile(book) as archive:
+        for name in archive.namelist():
+            if "worksheets/arxl-" in name and name.endswith(".xml"):
+                references = re.findall(rb'<c r="([A-Z]+\d+)"', archive.read(name))
+                assert len(references) == len(set(references)), name

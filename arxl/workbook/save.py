@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -146,9 +147,11 @@ def _fsync_folder(folder: Path) -> None:
 
 @contextlib.contextmanager
 def book_lock(path: Path, *, wait_seconds: float = 5.0) -> Iterator[None]:
-    """Hold ``.<name>.arxl-lock`` beside the book for the whole read-compute-write, so two arxl runs on one
-    book never interleave: the second waits up to ``wait_seconds``, then refuses cleanly."""
-    lock_path = path.with_name(f".{path.name}.arxl-lock")
+    """Hold a lock on the book for the whole read-compute-write, so two arxl runs on one book never
+    interleave: the second waits up to ``wait_seconds``, then refuses cleanly."""
+    # The lock lives in the temp folder, keyed by the book's full path: nothing is left beside the user's file.
+    key = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:24]
+    lock_path = Path(tempfile.gettempdir()) / f"arxl-{key}.lock"
     handle = lock_path.open("a+")
     try:
         deadline = time.monotonic() + wait_seconds
@@ -166,8 +169,8 @@ def book_lock(path: Path, *, wait_seconds: float = 5.0) -> Iterator[None]:
         finally:
             _unlock(handle)
     finally:
-        # The (empty, hidden) lock file stays: unlinking it would let a waiting run lock a deleted inode
-        # while a third one locks a new file.
+        # The (empty) lock file stays: unlinking it would let a waiting run lock a deleted inode while a
+        # third one locks a new file.
         handle.close()
 
 

@@ -84,13 +84,19 @@ def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[
         column = block.left + offset
         header[block.top].append((column, _cell_xml(block.top, column, Cell(str(name)), header_style)))
     count = len(block.frame)
-    rows = pd.Series(np.arange(block.top + 1, block.top + 1 + count).astype(str))
     columns: dict[int, pd.Series] = {}
+    if count == 0:
+        return header, columns
+    rows = pd.Series(np.arange(block.top + 1, block.top + 1 + count).astype(str))
     for offset, (name, style_name) in enumerate(zip(block.frame.columns, block.styles, strict=True)):
         column = block.left + offset
-        style = styles.xf_index(STYLES[style_name])
+        if isinstance(style_name, str):
+            style: str | pd.Series = str(styles.xf_index(STYLES[style_name]))
+        else:  # one style per row, e.g. PASS/FAIL
+            names = pd.Series(list(style_name), dtype=object)
+            style = names.map({key: str(styles.xf_index(STYLES[key])) for key in names.unique()})
         values = block.frame[name].reset_index(drop=True)
-        head = f'<c r="{letter(column)}' + rows + f'" s="{style}"'
+        head = f'<c r="{letter(column)}' + rows + '" s="' + style + '"'
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
             present = ~np.isnat(days)
@@ -157,10 +163,15 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
     """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids."""
     parts = SheetParts()
     free: dict[int, list[tuple[int, str]]] = {}
+    positions = set(spec.cells)
     for (row, column), cell in spec.cells.items():
         free.setdefault(row, []).append((column, _cell_xml(row, column, cell, styles.xf_index(STYLES[cell.style]))))
     block_rows: list[tuple[Block, dict[int, pd.Series]]] = []
     for block in spec.blocks:
+        bottom, right = block.top + len(block.frame), block.left + len(block.frame.columns) - 1
+        clashes = [where for where in positions if block.top <= where[0] <= bottom and block.left <= where[1] <= right]
+        if clashes:
+            raise ValueError(f"sheet {spec.name!r}: cells {clashes[:3]} lie inside a block; a cell is written once")
         header, columns = _block_rows(block, styles)
         for row, cells in header.items():
             free.setdefault(row, []).extend(cells)

@@ -1,0 +1,17 @@
+"""The public namespace is exactly ``arxl.__all__`` (as httpx checks its own)."""
+
+from __future__ import annotations
+
+import arxl
+
+
+def test_all_names_exist_and_are_sorted() -> None:
+    assert sorted(arxl.__all__) == sorted(set(arxl.__all__))
+    for name in arxl.__all__:
+        assert hasattr(arxl, name), name
+
+
+def test_no_public_name_outside_all() -> None:
+    public = {name for name, value in vars(arxl).items()
+              if not name.startswith("_") and not isinstance(value, type(arxl))}
+    assert public == set(arxl.__all__)
