@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -96,30 +97,44 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+_SPACE_AT_EDGE = re.compile("\x00[ \t\r\n\u00a0\u2007\u202f\ufeff]|[ \t\r\n\u00a0\u2007\u202f\ufeff]\x00")
+_starts_with_hash = np.frompyfunc(lambda text: text[:1] == "#", 1, 1)
+_strip_spaces = np.frompyfunc(lambda text: text.strip(" \t\r\n\u00a0\u2007\u202f\ufeff"), 1, 1)
+_fold = np.frompyfunc(lambda text: text.strip().lower().replace(" ", "_"), 1, 1)
+_upper = np.frompyfunc(lambda text: text.strip().upper(), 1, 1)
+
+
+def _in(values: np.ndarray, allowed: Iterable[str]) -> np.ndarray:
+    """Membership of text values in a small set, by hashing (numpy's isin sorts object arrays)."""
+    return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy(dtype=bool)
+
+
 def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
-    """Any cell -> str; numbers typed into a text column are shown as Excel shows them (``123``, not ``123.0``)."""
+    """Any cell -> str (object array); numbers typed into a text column read as Excel shows them (``123``)."""
     problems: list[Problem] = []
     types = _type_of(values)
     out = values.copy()
     for index in np.flatnonzero(types != str):
         out[index] = _as_text(values[index])
-    maybe_error = _strings(out).str.startswith("#").to_numpy(dtype=bool)
-    for index in np.flatnonzero(maybe_error & (types == str)):
-        if _excel_error(values[index]):
-            problems.append(ctx.problem(index, "error", values[index], "is an Excel error value", "text"))
-    return out.astype(str), problems
+    # Fast path: one C-level join tells whether any value starts with "#" at all (errors are rare).
+    if len(out) and ("\x00#" in "\x00" + "\x00".join(out)):
+        maybe_error = _starts_with_hash(out).astype(bool)
+        for index in np.flatnonzero(maybe_error & (types == str)):
+            if _excel_error(values[index]):
+                problems.append(ctx.problem(index, "error", values[index], "is an Excel error value", "text"))
+    return out, problems
 
 
 def parse_id(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     """Ids keep case and leading zeros; stray and non-breaking spaces around them are trimmed with a warning."""
     text, problems = parse_text(values, ctx)
-    series = _strings(text)
-    cleaned = series.str.strip(" \t\r\n\u00a0\u2007\u202f\ufeff")
-    changed = (cleaned != series).to_numpy()
-    for index in np.flatnonzero(changed):
-        if cleaned.iat[index]:
-            problems.append(ctx.problem(index, "warning", text[index], f'has extra spaces; read as "{cleaned.iat[index]}"'))
-    return cleaned.to_numpy().astype(str), problems
+    if not len(text) or not _SPACE_AT_EDGE.search("\x00" + "\x00".join(text) + "\x00"):
+        return text, problems
+    cleaned = _strip_spaces(text)
+    for index in np.flatnonzero(cleaned != text):
+        if cleaned[index]:
+            problems.append(ctx.problem(index, "warning", text[index], f'has extra spaces; read as "{cleaned[index]}"'))
+    return cleaned, problems
 
 
 # --- dates ----------------------------------------------------------------------------------------------------
@@ -339,9 +354,8 @@ _FALSE = frozenset({"no", "n", "false", "0", "off", ""})
 
 def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
                ) -> tuple[np.ndarray, list[Problem]]:
-    problems: list[Problem] = []
     text, problems = parse_text(values, ctx)
-    lowered = _strings(text).str.strip().str.lower()
+    lowered = pd.Series(text, dtype=object).str.strip().str.lower()
     mapping = {word: True for word in _TRUE} | {word: False for word in _FALSE} | {"": default}
     flags = lowered.map(mapping)
     for index in np.flatnonzero(flags.isna().to_numpy()):
@@ -353,20 +367,20 @@ def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...
                  ) -> tuple[np.ndarray, list[Problem]]:
     """Case- and space-insensitive choice; ``""`` is returned for a blank cell."""
     text, problems = parse_text(values, ctx)
-    lowered = _strings(text).str.strip().str.lower().str.replace(" ", "_", regex=False).to_numpy().copy()
+    lowered = _fold(text) if len(text) else text.copy()
     listed = ", ".join(choice for choice in choices if choice)
-    for index in np.flatnonzero(~_strings(lowered).isin([*choices, ""]).to_numpy(dtype=bool)):
+    for index in np.flatnonzero(~_in(lowered, [*choices, ""])):
         problems.append(ctx.problem(index, "error", text[index], "is not an allowed value", f"one of {listed}"))
         lowered[index] = ""
-    return lowered.astype(str), problems
+    return lowered, problems
 
 
 def parse_currency(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     text, problems = parse_text(values, ctx)
-    codes = _strings(text).str.strip().str.upper().to_numpy().copy()
-    unknown = (codes != "") & ~_strings(codes).isin(list(ISO_CURRENCIES)).to_numpy(dtype=bool)
+    codes = _upper(text) if len(text) else text.copy()
+    unknown = (codes != "") & ~_in(codes, ISO_CURRENCIES)
     for index in np.flatnonzero(unknown):
         problems.append(ctx.problem(index, "error", text[index], "is not a currency code",
                                     "an ISO 4217 code such as USD or EUR"))
         codes[index] = ""
-    return codes.astype(str), problems
+    return codes, problems

@@ -30,7 +30,7 @@ from .cells import (
     parse_text,
 )
 from .contract import Kind, Table, normalise_header
-from .ids import member
+from .ids import member, position_in
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -165,7 +165,7 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
         return None
     width = len(source.header)
     rows = source.rows
-    if any(len(row) != width for row in rows):  # ranges from UDFs or CSVs may be ragged
+    if len(set(map(len, rows)) - {width}):  # ranges from UDFs or CSVs may be ragged
         rows = [(list(row) + [""] * width)[:width] for row in rows]
     count = len(rows)
     grid = np.empty((count, width), dtype=object)
@@ -385,7 +385,7 @@ def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list
 def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
     """``keys`` mapped through ``values`` (an id-indexed Series of text), ``default`` where not found."""
     unique = values[~values.index.duplicated()]
-    positions = pd.Index(unique.index).get_indexer(keys)
+    positions = position_in(keys, unique.index)
     found = unique.to_numpy(dtype=object)[np.maximum(positions, 0)] if len(unique) else np.full(len(keys), default)
     return pd.Series(np.where(positions >= 0, found, default), index=keys.index, dtype="str")
 
