@@ -160,10 +160,10 @@ def summary_line(path: Path, problems: list[Problem]) -> str:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="table for people, json for programs.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "github"]), default="table",
+              show_default=True, help="table for people, json for programs, github for GitHub Actions annotations.")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True,
-              help="Most problems to list in table format.")
+              help="Most problems to list in table or github format.")
 @handle_errors
 def check(path: Path, output_format: str, limit: int) -> None:
     """Validate the workbook at PATH and list every problem.
@@ -182,7 +182,11 @@ def check(path: Path, output_format: str, limit: int) -> None:
                    for problem in result.problems]
         click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
     else:
-        if result.problems:
+        if output_format == "github":
+            from .cli_data import print_github_annotations
+
+            print_github_annotations(path, result.problems, limit)
+        elif result.problems:
             _print_problems(result.problems, limit)
         out_console.print(summary_line(path, result.problems), markup=False)
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
@@ -193,14 +197,16 @@ def check(path: Path, output_format: str, limit: int) -> None:
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today).")
 @click.option("--only", default=None, metavar="SHEETS",
-              help="Comma-separated subset of: dashboard,aging,detail,statements,checks.")
+              help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line summary (and problems).")
+@click.option("--format", "output_format", type=click.Choice(["table", "github"]), default="table",
+              show_default=True, help="How problems are listed: table, or github (GitHub Actions annotations).")
 @handle_errors
 def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | None, force: bool,
-            quiet: bool) -> None:
+            quiet: bool, output_format: str) -> None:
     """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks) of PATH.
 
     The book is validated first: on any error nothing is written and the problems are printed (exit 1).
@@ -226,17 +232,26 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
         with book_lock(path):
             result = run_refresh(book, as_of=as_of, today=_today(), only=kinds, progress=say)
     except ValidationFailed as failed:
-        _print_problems(failed.problems, 200)
+        if output_format == "github":
+            from .cli_data import print_github_annotations
+
+            print_github_annotations(path, failed.problems)
+        else:
+            _print_problems(failed.problems, 200)
         out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
         sys.exit(EXIT_INVALID)
     timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
     warnings = len(result.problems)
     removed = f", removed {len(result.removed)}" if result.removed else ""
     target = output or path
-    out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "
-                      f"{warnings} warning(s) ({timing})", markup=False)
+    if output_format == "github":
+        from .cli_data import print_github_annotations
+
+        print_github_annotations(path, result.problems)
     if book.backup is not None and not quiet:
         err_console.print(f"  previous version kept as {book.backup.name}", markup=False)
+    out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "
+                      f"{warnings} warning(s) ({timing})", markup=False)
 
 
 @main.command()
@@ -290,3 +305,21 @@ def register_report_commands() -> None:
 
 
 register_report_commands()
+
+
+from .cli_data import register_data_commands  # noqa: E402 - after main exists: cli_data imports from this module
+
+register_data_commands()
+
+
+def register_collections_commands() -> None:
+    """Attach ``letters``, ``apply`` and ``report worklist`` / ``report forecast`` (arxl.cli_collections)."""
+    from .cli_collections import apply, letters, register
+    from .cli_report import report
+
+    main.add_command(letters)
+    main.add_command(apply)
+    register(report)
+
+
+register_collections_commands()

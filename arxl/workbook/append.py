@@ -121,14 +121,14 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
                                   "move them so the table can grow")
         kinds = {column.name: column.kind for column in table.columns}
         lines = []
-        values = {name: frame[name].tolist() for name in frame.columns if name in columns}
+        names = sorted((name for name in frame.columns if name in columns), key=lambda key: columns[key])
+        cell_columns = [_column_cells(_LETTERS[columns[name] - 1], first_new, frame[name],
+                                      kinds.get(name, Kind.TEXT), styles.get(_LETTERS[columns[name] - 1], ""))
+                        for name in names]
+        row_cells = ["".join(parts) for parts in zip(*cell_columns, strict=True)] if cell_columns else [""] * count
         for offset in range(count):
             number = first_new + offset
-            cells = []
-            for name in sorted(values, key=lambda key: columns[key]):
-                letter = _LETTERS[columns[name] - 1]
-                cells.append(_cell(letter, number, values[name][offset], kinds.get(name, Kind.TEXT),
-                                   styles.get(letter, "")))
+            cells = [row_cells[offset]]
             existing = by_number.get(number)
             keep = ""
             if existing is not None:  # keep cells outside the table's columns (and drop its empty styled ones)
@@ -174,3 +174,19 @@ def _grow_dimension(xml: str, bottom: int) -> str:
     last_row = max(int(match.group(4) or match.group(2)), bottom)
     return xml.replace(match.group(0), f'<dimension ref="{match.group(1)}{match.group(2)}:{last_column}{last_row}"',
                        1)
+
+
+def _column_cells(letter: str, first: int, values: pd.Series, kind: Kind, style: str) -> list[str]:
+    """The ``<c>`` elements of one column for rows ``first``, ``first + 1``...; "" for a blank value."""
+    style_attribute = f' s="{style}"' if style else ""
+    numbers = range(first, first + len(values))
+    if kind is Kind.DATE:
+        days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+        blank = np.isnat(days).tolist()
+        serials = (days - _EXCEL_EPOCH).astype(np.int64).tolist()
+        return ["" if empty else f'<c r="{letter}{number}"{style_attribute}><v>{serial}</v></c>'
+                for number, serial, empty in zip(numbers, serials, blank, strict=True)]
+    result = []
+    for number, value in zip(numbers, values.tolist(), strict=True):
+        result.append(_cell(letter, number, value, kind, style))
+    return result
