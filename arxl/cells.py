@@ -367,6 +367,8 @@ def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...
                  ) -> tuple[np.ndarray, list[Problem]]:
     """Case- and space-insensitive choice; ``""`` is returned for a blank cell."""
     text, problems = parse_text(values, ctx)
+    if _in(text, [*choices, ""]).all():  # the usual case: typed exactly as the list has it
+        return text, problems
     lowered = _fold(text) if len(text) else text.copy()
     listed = ", ".join(choice for choice in choices if choice)
     for index in np.flatnonzero(~_in(lowered, [*choices, ""])):
@@ -377,6 +379,8 @@ def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...
 
 def parse_currency(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     text, problems = parse_text(values, ctx)
+    if _in(text, [*ISO_CURRENCIES, ""]).all():
+        return text, problems
     codes = _upper(text) if len(text) else text.copy()
     unknown = (codes != "") & ~_in(codes, ISO_CURRENCIES)
     for index in np.flatnonzero(unknown):

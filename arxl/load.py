@@ -351,20 +351,17 @@ def _rates(value: str, ctx: ColumnContext, found: list[Problem]) -> tuple[object
 def _frame(parsed: _Parsed | None, columns: dict[str, str]) -> pd.DataFrame:
     if parsed is None:
         return empty_frame(columns)
+    count = len(parsed.rows)
     data: dict[str, object] = {}
     for name, dtype in columns.items():
         if name == "row":
             data[name] = parsed.rows
         elif name in parsed.columns:
             values = parsed.columns[name]
-            data[name] = values if dtype != "str" else values.astype(str)
+            data[name] = pd.Series(values, dtype="str") if dtype == "str" else values
         else:
-            data[name] = None
-    frame = pd.DataFrame(data)
-    for name, dtype in columns.items():
-        if dtype == "str":
-            frame[name] = frame[name].astype("str")
-    return frame
+            data[name] = pd.Series([""] * count, dtype="str") if dtype == "str" else None
+    return pd.DataFrame(data)
 
 
 def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list[Problem]) -> np.ndarray:
