@@ -26,7 +26,7 @@ from .sheetspec import (
     Series,
     SheetSpec,
 )
-from .workbook_names import quoted
+from .workbook_names import column_letter, quoted
 
 BUCKET_COLORS = ("70AD47", "FFC000", "ED7D31", "C55A11", "C00000", "7B0000", "4D0000")
 TITLE_ROWS = 3  # title, subtitle, blank
@@ -41,7 +41,7 @@ def major(minor: np.ndarray | pd.Series, currencies: np.ndarray | pd.Series | st
     return values / np.power(10.0, exponents) if len(values) else values
 
 
-def _title(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
+def title_cells(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
     subtitle = f"{heading} as of {as_of.isoformat()}"
     if extra:
         subtitle += f" · {extra}"
@@ -50,14 +50,6 @@ def _title(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dic
 
 def _column_range(column: str, first: int, last: int) -> str:
     return f"{column}{first}:{column}{last}"
-
-
-def _letter(column: int) -> str:
-    name = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        name = chr(65 + remainder) + name
-    return name
 
 
 def basis_text(basis: str) -> str:
@@ -81,7 +73,7 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
     styles = ("text", "text", "text", *(["money"] * len(labels)), "percent", "money", "money")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
-    cells = _title(ledger, "Aged receivables", report.as_of, basis_text(report.basis))
+    cells = title_cells(ledger, "Aged receivables", report.as_of, basis_text(report.basis))
     block = Block(header_row, 1, frame, styles, table_name="arxl_Aging")
     # Totals: one row per currency, SUMIFS over the table's rows, cached with arxl's own sums.
     total_row = last + 2
@@ -93,14 +85,14 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
         cells[(row, 3)] = Cell(currency, "total_label")
         rows = summary["currency"] == currency
         for column, label in zip(money_columns, labels, strict=True):
-            letter = _letter(column)
+            letter = column_letter(column)
             cached = float(major(np.array([summary.loc[rows, label].sum()]), currency)[0])
             formula = f'SUMIFS({_column_range(letter, first, last)},$C${first}:$C${last},"{currency}")'
             cells[(row, column)] = Cell(cached, "total_money", formula=formula)
     widths = {1: 13, 2: 30, 3: 9, **{column: 14 for column in money_columns}}
     share_column = 4 + len(labels)
     widths.update({share_column: 8, share_column + 1: 14, share_column + 2: 14})
-    old = [_letter(4 + index) for index in range(len(report.labels) - 2, len(report.labels))]
+    old = [column_letter(4 + index) for index in range(len(report.labels) - 2, len(report.labels))]
     conditional = tuple(ConditionalFill(_column_range(letter, first, last), "FFC7CE", "9C0006") for letter in old)
     charts: tuple[Chart, ...] = ()
     if len(frame):
@@ -114,10 +106,10 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
                              ("text", *(["money"] * len(report.labels))))
         helper_first, helper_last = header_row + 1, header_row + len(helper)
         sheet = quoted("Aging")
-        categories = f"{sheet}!${_letter(helper_left)}${helper_first}:${_letter(helper_left)}${helper_last}"
+        categories = f"{sheet}!${column_letter(helper_left)}${helper_first}:${column_letter(helper_left)}${helper_last}"
         series = tuple(
-            Series(label, f"{sheet}!${_letter(helper_left + 1 + index)}${helper_first}:"
-                          f"${_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
+            Series(label, f"{sheet}!${column_letter(helper_left + 1 + index)}${helper_first}:"
+                          f"${column_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
             for index, label in enumerate(report.labels))
         chart_top = total_row + len(set(currencies)) + 2
         charts = (Chart("bar_stacked", "Largest balances by age", categories, series, (chart_top, 1),
@@ -160,7 +152,7 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
     styles = ("text", "text", "text", "text", "date", "date", "integer", "text", "text", "text", "money",
               "money", "date", "text")
     header_row = TITLE_ROWS + 1
-    cells = _title(ledger, "Open items", report.as_of, basis_text(report.basis))
+    cells = title_cells(ledger, "Open items", report.as_of, basis_text(report.basis))
     widths = {1: 13, 2: 28, 3: 14, 4: 11, 5: 11, 6: 11, 7: 9, 8: 10, 9: 9, 10: 9, 11: 14, 12: 14, 13: 12, 14: 30}
     return SheetSpec("Aging Detail", cells=cells, blocks=(Block(header_row, 1, frame, styles,
                                                                   table_name="arxl_AgingDetail"),),
@@ -174,7 +166,7 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
                     top_overdue: pd.DataFrame) -> SheetSpec:
     """KPIs, the 12-month AR and DSO chart, the ten largest overdue customers and the bucket totals."""
     currency = metrics.currency
-    cells = _title(ledger, "Receivables dashboard", metrics.as_of,
+    cells = title_cells(ledger, "Receivables dashboard", metrics.as_of,
                    f"{currency} · DSO period {metrics.period_days} days")
     receivable = report.detail["open_amount"].clip(lower=0)
     overdue = receivable[report.detail["days_past_due"] > 0].sum()
@@ -254,7 +246,7 @@ def top_overdue_customers(ledger: Ledger, report: AgingReport, count: int = 10) 
 
 def checks_sheet(ledger: Ledger, as_of: dt.date, checks: pd.DataFrame) -> SheetSpec:
     """Each invariant as a row: its figures, the difference and PASS/FAIL (beancount's balance assertions)."""
-    cells = _title(ledger, "Checks", as_of, "every figure arxl reports must reconcile")
+    cells = title_cells(ledger, "Checks", as_of, "every figure arxl reports must reconcile")
     header_row = TITLE_ROWS + 1
     frame = pd.DataFrame({
         "Check": checks["check"],

@@ -14,9 +14,9 @@ import pandas as pd
 from .aging import TOTAL, AgingReport
 from .forecast import Forecast
 from .ledger import Ledger
-from .render import TITLE_ROWS, major
+from .render import TITLE_ROWS, major, title_cells
 from .sheetspec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
-from .workbook_names import quoted
+from .workbook_names import column_letter, quoted
 
 COLLECTIONS_SHEET = "Collections"
 FORECAST_SHEET = "Forecast"
@@ -27,21 +27,8 @@ AMBER, AMBER_TEXT = "FFEB9C", "9C5700"
 GREEN, GREEN_TEXT = "C6EFCE", "006100"
 
 
-def _title(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
-    subtitle = f"{heading} as of {as_of.isoformat()}" + (f" · {extra}" if extra else "")
-    return {(1, 1): Cell(ledger.settings.company_name, "title"), (2, 1): Cell(subtitle, "subtitle")}
-
-
-def _letter(column: int) -> str:
-    name = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        name = chr(65 + remainder) + name
-    return name
-
-
 def _range(column: int, first: int, last: int) -> str:
-    letter = _letter(column)
+    letter = column_letter(column)
     return f"{letter}{first}:{letter}{last}"
 
 
@@ -58,7 +45,7 @@ def _currency_totals(cells: dict[tuple[int, int], Cell], row: int, currencies: p
                      sums: dict[int, pd.Series], first: int, last: int, currency_column: int,
                      label_column: int = 1) -> int:
     """One total row per currency under a block: SUMIFS over each money column; returns the next free row."""
-    currency_letter = _letter(currency_column)
+    currency_letter = column_letter(currency_column)
     for currency in sorted(set(currencies)):
         cells[(row, label_column)] = Cell(f"Total {currency}", "total_label")
         for column, minor in sums.items():
@@ -109,7 +96,7 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
     first, last = header_row + 1, header_row + max(len(frame), 1)
     holds = int(worklist["credit_hold"].sum())
     broken = int((worklist["promise_status"] == "broken").sum())
-    cells = _title(ledger, "Collections worklist", as_of,
+    cells = title_cells(ledger, "Collections worklist", as_of,
                    f"{len(frame)} customers with overdue items, {holds} on credit hold, {broken} with a broken "
                    "latest promise")
     if len(frame):
@@ -148,7 +135,7 @@ def forecast_sheet(ledger: Ledger, forecast: Forecast, report: AgingReport) -> S
     })
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + len(frame)
-    cells = _title(ledger, "Cash forecast", forecast.as_of,
+    cells = title_cells(ledger, "Cash forecast", forecast.as_of,
                    f"due date + each customer's average days late; disputed and over {forecast.over_days} days "
                    "past due shown apart")
     row = last + 2
@@ -213,7 +200,7 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     payments = proposals["payment_id"].nunique()
-    cells = _title(ledger, "Cash application proposals", as_of,
+    cells = title_cells(ledger, "Cash application proposals", as_of,
                    f"{payments} payment(s); rows marked yes (confidence at least {min_confidence:.0%}) are what "
                    "arxl apply --accept appends to Applications")
     if frame.empty:
