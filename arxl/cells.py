@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -112,14 +113,15 @@ def _in(values: np.ndarray, allowed: Iterable[str]) -> np.ndarray:
 def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     """Any cell -> str (object array); numbers typed into a text column read as Excel shows them (``123``)."""
     problems: list[Problem] = []
-    types = _type_of(values)
     out = values.copy()
-    for index in np.flatnonzero(types != str):
-        out[index] = _as_text(values[index])
+    if not all(map(isinstance, values, repeat(str))):  # the usual column is text only, checked in C
+        types = _type_of(values)
+        for index in np.flatnonzero(types != str):
+            out[index] = _as_text(values[index])
     # Fast path: one C-level join tells whether any value starts with "#" at all (errors are rare).
     if len(out) and ("\x00#" in "\x00" + "\x00".join(out)):
         maybe_error = _starts_with_hash(out).astype(bool)
-        for index in np.flatnonzero(maybe_error & (types == str)):
+        for index in np.flatnonzero(maybe_error):
             if _excel_error(values[index]):
                 problems.append(ctx.problem(index, "error", values[index], "is an Excel error value", "text"))
     return out, problems

@@ -517,28 +517,29 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
                                 "is before the invoice date", "a due date on or after invoice_date"))
     frame = _check_unique(frame, "invoice_id", sheet, problems)
     # A credit note's applies_to must be an invoice of the same customer and currency.
-    target = frame.set_index("invoice_id")
     has_target = frame["applies_to"] != ""
     not_credit = has_target & (frame["type"] != "credit_note")
     for row, value in zip(frame["row"][not_credit], frame["applies_to"][not_credit], strict=True):
         problems.append(Problem("warning", sheet, int(row), "applies_to", value,
                                 "is only used on credit notes; ignored"))
     frame.loc[not_credit, "applies_to"] = ""
-    check = frame[frame["applies_to"] != ""]
-    unique_target = target[~target.index.duplicated()]
-    for row, invoice_id, customer, currency, applies in zip(check["row"], check["invoice_id"],
-                                                            check["customer_id"], check["currency"],
-                                                            check["applies_to"], strict=True):
-        if applies not in unique_target.index:
-            problems.append(Problem("error", sheet, int(row), "applies_to", applies, "is not a known invoice",
-                                    "the invoice_id of an invoice in this table"))
-        elif unique_target.at[applies, "customer_id"] != customer:
-            problems.append(Problem("error", sheet, int(row), "applies_to", applies,
-                                    f"belongs to another customer than credit note {invoice_id}",
-                                    f"an invoice of customer {customer}"))
-        elif unique_target.at[applies, "currency"] != currency:
-            problems.append(Problem("error", sheet, int(row), "applies_to", applies,
-                                    "is in another currency than the credit note", f"an invoice in {currency}"))
+    check = frame.loc[frame["applies_to"] != "", ["row", "invoice_id", "customer_id", "currency", "applies_to"]]
+    targets = frame.drop_duplicates("invoice_id")[["invoice_id", "customer_id", "currency"]]
+    joined = check.merge(targets, left_on="applies_to", right_on="invoice_id", how="left",
+                         suffixes=("", "_target"), indicator=True)
+    unknown = joined["_merge"] == "left_only"
+    other_customer = ~unknown & (joined["customer_id"] != joined["customer_id_target"])
+    other_currency = ~unknown & ~other_customer & (joined["currency"] != joined["currency_target"])
+    for line in joined[unknown].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "applies_to", line.applies_to,
+                                "is not a known invoice", "the invoice_id of an invoice in this table"))
+    for line in joined[other_customer].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "applies_to", line.applies_to,
+                                f"belongs to another customer than credit note {line.invoice_id}",
+                                f"an invoice of customer {line.customer_id}"))
+    for line in joined[other_currency].itertuples():
+        problems.append(Problem("error", sheet, int(line.row), "applies_to", line.applies_to,
+                                "is in another currency than the credit note", f"an invoice in {line.currency}"))
     return frame
 
 
