@@ -13,11 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
 import pandas as pd
 
 from . import render
-from .aging import TOTAL, AgingReport, aging
+from .aging import aging
 from .errors import ValidationFailed
 from .ledger import Ledger, Settings
 from .load import LoadResult, RawTable, load_tables
@@ -195,9 +194,3 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
     written = {spec.name.casefold() for spec in specs}
     removed = [name for name in replace if name.casefold() not in written]
     return RefreshResult(date, [spec.name for spec in specs], removed, result.problems, timings, counts)
-
-
-def total_due(report: AgingReport, customer_id: str) -> int:
-    """A customer's aging total (for tests and statements)."""
-    rows = report.summary["customer_id"] == customer_id
-    return int(np.asarray(report.summary.loc[rows, TOTAL]).sum())

@@ -106,7 +106,7 @@ def _custom_xml(existing: str | None, owned: list[str]) -> str:
             f"<vt:lpwstr>{value}</vt:lpwstr></property></Properties>")
 
 
-def _rels_path(part: str) -> str:
+def rels_path(part: str) -> str:
     path = PurePosixPath(part)
     return str(path.parent / "_rels" / (path.name + ".rels"))
 
@@ -117,10 +117,10 @@ def _related_parts(parts: dict[str, bytes], part: str) -> list[str]:
     pending = [part]
     while pending:
         current = pending.pop()
-        rels = parts.get(_rels_path(current))
+        rels = parts.get(rels_path(current))
         if rels is None:
             continue
-        found.append(_rels_path(current))
+        found.append(rels_path(current))
         for target in re.findall(r'Target="([^"]+)"', rels.decode("utf-8")):
             resolved = normalise_part(str(PurePosixPath(current).parent / target))
             if PurePosixPath(resolved).name.startswith("arxl-") and resolved in parts:
@@ -321,7 +321,7 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
         if parts.rels:
             rels = "".join(f'<Relationship Id="{rid}" Type="{kind}" Target="{target_}"/>'
                            for rid, kind, target_ in parts.rels)
-            package.set(_rels_path(part), '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            package.set(rels_path(part), '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
                         f"{rels}</Relationships>")
         for name, data in parts.extra.items():

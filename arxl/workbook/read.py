@@ -13,7 +13,7 @@ from .. import contract
 from ..errors import WorkbookError
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
-from .generated import normalise_part, read_sheet_entries
+from .generated import normalise_part, read_sheet_entries, rels_path
 from .package import inspect_package
 
 
@@ -92,7 +92,7 @@ def contract_sheets(path: Path) -> dict[str, str]:
         entries = [entry for entry in read_sheet_entries(workbook, rels) if entry.part in names]
         chosen = {entry.name: entry.part for entry in entries if entry.name.casefold() in wanted}
         for entry in entries:
-            sheet_rels = _rels_of(entry.part)
+            sheet_rels = rels_path(entry.part)
             if sheet_rels not in names or entry.name in chosen:
                 continue
             for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
@@ -103,11 +103,6 @@ def contract_sheets(path: Path) -> dict[str, str]:
                     if found and found.group(1).decode("utf-8").casefold() in wanted:
                         chosen[entry.name] = entry.part
     return chosen
-
-
-def _rels_of(part: str) -> str:
-    path = PurePosixPath(part)
-    return str(path.parent / "_rels" / (path.name + ".rels"))
 
 
 def scan_sheet(path: Path, part: str) -> SheetScan:
