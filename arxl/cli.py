@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -23,6 +23,10 @@ from rich.table import Table as RichTable
 
 from .errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
 from .problems import Problem
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+    from .workbook.book import FileBook
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
 
@@ -151,6 +155,32 @@ def _print_problems(problems: list[Problem], limit: int) -> None:
         out_console.print(f"... and {len(problems) - limit:,} more (use --limit or --format json)", markup=False)
 
 
+def load_or_exit(path: Path, *, writes: bool = False) -> tuple[FileBook, Ledger]:
+    """The book and its validated ledger; on errors print every problem and exit 1 (nothing to work from).
+
+    ``writes``: the command would have changed files, so the summary says that nothing was written.
+    """
+    from .errors import ValidationFailed
+    from .refresh import load_validated
+    from .workbook.book import FileBook
+
+    book = FileBook(path)
+    try:
+        return book, load_validated(book).ledger
+    except ValidationFailed as failed:
+        _print_problems(failed.problems, 200)
+        suffix = "; nothing was written" if writes else ""
+        out_console.print(summary_line(path, failed.problems) + suffix, markup=False)
+        sys.exit(EXIT_INVALID)
+
+
+def as_of_or_default(ledger: Ledger, given: dt.date | None) -> dt.date:
+    """The date given on the command line, else Settings as_of, else today."""
+    from .refresh import resolve_as_of
+
+    return resolve_as_of(ledger, given, _today())
+
+
 def summary_line(path: Path, problems: list[Problem]) -> str:
     errors = sum(problem.is_error for problem in problems)
     warnings = len(problems) - errors
@@ -270,19 +300,11 @@ def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.
     """
     from . import render
     from .aging import aging
-    from .errors import ValidationFailed
-    from .refresh import load_validated, resolve_as_of
-    from .workbook.book import FileBook
     from .workbook.pdf import find_soffice, write_pdfs
 
     soffice = find_soffice()
-    try:
-        ledger = load_validated(FileBook(path)).ledger
-    except ValidationFailed as failed:
-        _print_problems(failed.problems, 200)
-        out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
-        sys.exit(EXIT_INVALID)
-    date = resolve_as_of(ledger, as_of, _today())
+    _book, ledger = load_or_exit(path, writes=True)
+    date = as_of_or_default(ledger, as_of)
     report = aging(ledger, date)
     specs = render.statement_sheets(ledger, report)
     if customers:

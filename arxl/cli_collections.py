@@ -28,7 +28,6 @@ import csv
 import datetime as dt
 import io
 import json
-import sys
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -42,34 +41,13 @@ import numpy as np
 import pandas as pd
 from rich.table import Table as RichTable
 
-from .cli import DATE, EXIT_INVALID, _print_problems, _today, err_console, handle_errors, out_console, summary_line
+from .cli import DATE, as_of_or_default, err_console, handle_errors, load_or_exit, out_console
 from .money import exponent, to_major
 from .reports import safe_text
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 DEFAULT_SENDER = "accounts.receivable@example.invalid"
 LETTER_HOUR_UTC = 9
-
-
-def _load(path: Path) -> tuple[Any, Any]:
-    """(FileBook, validated ledger); on validation errors print them and exit 1."""
-    from .errors import ValidationFailed
-    from .refresh import load_validated
-    from .workbook.book import FileBook
-
-    book = FileBook(path)
-    try:
-        return book, load_validated(book).ledger
-    except ValidationFailed as failed:
-        _print_problems(failed.problems, 200)
-        out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
-        sys.exit(EXIT_INVALID)
-
-
-def _as_of(ledger: Any, given: dt.date | None) -> dt.date:
-    from .refresh import resolve_as_of
-
-    return resolve_as_of(ledger, given, _today())
 
 
 def _one_line(text: str) -> str:
@@ -176,8 +154,8 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attac
 
     from .collections import letters as build_letters
 
-    _book, ledger = _load(path)
-    date = _as_of(ledger, as_of)
+    _book, ledger = load_or_exit(path, writes=True)
+    date = as_of_or_default(ledger, as_of)
     written = build_letters(ledger, date)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="arxl-letters-") as scratch:
@@ -250,8 +228,8 @@ def _apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: boo
     from .workbook.generated import write_generated
     from .workbook.save import atomic_write
 
-    book, ledger = _load(path)
-    date = _as_of(ledger, as_of)
+    book, ledger = load_or_exit(path, writes=True)
+    date = as_of_or_default(ledger, as_of)
     proposals = propose_applications(ledger, date)
     chosen = (proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence) & ~_already_applied(
         ledger, proposals)
@@ -361,8 +339,8 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     """
     from .collections import worklist
 
-    _book, ledger = _load(path)
-    date = _as_of(ledger, as_of)
+    _book, ledger = load_or_exit(path, writes=True)
+    date = as_of_or_default(ledger, as_of)
     frame = worklist(ledger, date)[list(WORKLIST_REPORT_COLUMNS)]
     records = _records(frame, WORKLIST_MONEY)
     if output_format == "csv":
@@ -404,8 +382,8 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     """
     from .forecast import cash_forecast
 
-    _book, ledger = _load(path)
-    date = _as_of(ledger, as_of)
+    _book, ledger = load_or_exit(path, writes=True)
+    date = as_of_or_default(ledger, as_of)
     forecast = cash_forecast(ledger, date)
     records = _records(forecast.lines[list(FORECAST_REPORT_COLUMNS)], ("amount",))
     currencies = sorted(set(forecast.lines["currency"]))

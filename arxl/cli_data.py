@@ -20,9 +20,10 @@ from .cli import (
     EXIT_INVALID,
     EXIT_UNUSABLE,
     _print_problems,
-    _today,
+    as_of_or_default,
     err_console,
     handle_errors,
+    load_or_exit,
     out_console,
 )
 from .exports import EXPORTS
@@ -269,10 +270,8 @@ def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, f
     Example:  arxl export ar.xlsx --what aging --to aging.parquet --as-of 2026-06-30
               arxl export ar.xlsx --what ledger --to ledger.csv
     """
-    from .cli_report import load_or_exit
     from .errors import WorkbookError
     from .exports import export_table
-    from .refresh import resolve_as_of
     from .workbook.export import FORMATS, write_export
 
     if target.suffix.lower() not in FORMATS:
@@ -282,8 +281,8 @@ def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, f
         raise WorkbookError(f"{target}: is the book itself; export to another file")
     if target.exists() and not force:
         raise WorkbookError(f"{target}: already exists; use --force to replace it")
-    ledger = load_or_exit(book)
-    date = as_of if what == "ledger" else resolve_as_of(ledger, as_of, _today())
+    _book, ledger = load_or_exit(book)
+    date = as_of if what == "ledger" else as_of_or_default(ledger, as_of)
     table = export_table(ledger, what, date)
     write_export(table, target)
     when = f" as of {date.isoformat()}" if date is not None else ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,30 +15,10 @@ import click
 import pandas as pd
 from rich.table import Table as RichTable
 
-from .cli import DATE, EXIT_INVALID, _print_problems, _today, handle_errors, out_console, summary_line
-from .errors import ValidationFailed
+from .cli import DATE, as_of_or_default, handle_errors, load_or_exit, out_console
 from .ledger import Ledger
 
 FORMATS = click.Choice(["table", "csv", "json"])
-
-
-def load_or_exit(path: Path) -> Ledger:
-    """The validated ledger, or the problems printed and exit 1 (nothing to report from a broken book)."""
-    from .refresh import load_validated
-    from .workbook.book import FileBook
-
-    try:
-        return load_validated(FileBook(path)).ledger
-    except ValidationFailed as failed:
-        _print_problems(failed.problems, 200)
-        out_console.print(summary_line(path, failed.problems), markup=False)
-        sys.exit(EXIT_INVALID)
-
-
-def _as_of(ledger: Ledger, given: dt.date | None) -> dt.date:
-    from .refresh import resolve_as_of
-
-    return resolve_as_of(ledger, given, _today())
 
 
 def _json_default(value: object) -> object:
@@ -104,8 +83,8 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
             edges = validate_edges([int(part) for part in buckets.split(",") if part.strip()])
         except ValueError as exc:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
-    ledger = load_or_exit(path)
-    date = _as_of(ledger, as_of)
+    _book, ledger = load_or_exit(path)
+    date = as_of_or_default(ledger, as_of)
     result = aging(ledger, date, basis=basis, edges=edges, convert=_single_currency(ledger))
     if output_format == "csv":
         click.echo(aging_csv(result.summary, result.labels, ledger), nl=False)
@@ -148,8 +127,8 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     from .metrics import compute_metrics
     from .reports import metrics_dict
 
-    ledger = load_or_exit(path)
-    figures = metrics_dict(compute_metrics(ledger, _as_of(ledger, as_of), period_days=period_days))
+    _book, ledger = load_or_exit(path)
+    figures = metrics_dict(compute_metrics(ledger, as_of_or_default(ledger, as_of), period_days=period_days))
     if output_format == "json":
         click.echo(json.dumps(figures, indent=1))
         return
@@ -176,9 +155,9 @@ def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, 
     from .aging import aging
     from .reports import open_items_frame
 
-    ledger = load_or_exit(path)
+    _book, ledger = load_or_exit(path)
     _require_customer(ledger, customer)
-    date = _as_of(ledger, as_of)
+    date = as_of_or_default(ledger, as_of)
     detail = aging(ledger, date).detail
     if customer is not None:
         detail = detail[detail["customer_id"] == customer]
@@ -210,9 +189,9 @@ def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.
     from .reports import statement_frames
     from .statements import activity_statement, open_item_statement
 
-    ledger = load_or_exit(path)
+    _book, ledger = load_or_exit(path)
     _require_customer(ledger, customer)
-    date = _as_of(ledger, end)
+    date = as_of_or_default(ledger, end)
     if start is not None:
         if start > date:
             raise click.BadParameter(f"{start} is after --to {date}", param_hint="--from")
