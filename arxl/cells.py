@@ -4,6 +4,11 @@ Cells arrive as python-calamine (or xlwings) hands them over: ``str`` (``""`` fo
 ``int``, ``bool``, ``datetime.date``/``datetime.datetime``, ``datetime.timedelta`` or ``None``. Each parser takes
 one column as an object array and returns the typed array plus the problems it found; the common case (the
 right type already) is handled with array operations, only odd cells go through Python one by one.
+
+A column may also arrive as a typed Arrow array (a clean Excel Table read by fastexcel, nulls for empty cells).
+When it already holds what the column needs (text that needs no trimming, dates at midnight, finite numbers) the
+parser converts it in C without making a Python object per cell; otherwise it turns it into the cell values
+above (``cells_of``) and takes the ordinary path, so every oddity is reported the same way whichever reader ran.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from itertools import repeat
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .money import ISO_CURRENCIES
 from .problems import Problem, Severity
@@ -61,8 +68,13 @@ def shown(value: object) -> str:
     return str(value)
 
 
-def is_blank_array(values: np.ndarray) -> np.ndarray:
+def is_blank_array(values: np.ndarray | pa.Array) -> np.ndarray:
     """True where a cell is empty: None, "" or only spaces."""
+    if isinstance(values, pa.Array):
+        blank = values.is_null()
+        if _is_text(values.type):
+            blank = pc.or_(blank, pc.equal(pc.utf8_trim_whitespace(values), ""))
+        return np.asarray(blank.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
     types = _type_of(values)
     blank = types == type(None)
     strings = types == str
@@ -78,6 +90,74 @@ def _strings(values: np.ndarray) -> pd.Series:
 
 def _excel_error(value: object) -> bool:
     return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+# --- typed Arrow columns -------------------------------------------------------------------------------------
+
+_MS_PER_DAY = 86_400_000
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def cells_of(values: pa.Array) -> np.ndarray:
+    """A typed Arrow column -> the cell values calamine would have given (``""`` empty, ``date`` at midnight)."""
+    cells = values.to_pylist()
+    if pa.types.is_timestamp(values.type):
+        cells = [cell.date() if cell is not None and cell.time() == dt.time() else cell for cell in cells]
+    out = np.empty(len(cells), dtype=object)
+    out[:] = ["" if cell is None else cell for cell in cells]
+    return out
+
+
+def _typed_text(values: pa.Array, allowed: Iterable[str] | None = None, *, trimmed: bool = False
+                ) -> pd.Series | None:
+    """A text column that needs nothing interpreted -> Arrow-backed ``str`` Series (``""`` for empty); else None.
+
+    Nothing to interpret means: only text (or nothing), no value starting with "#" (it may be an error value
+    typed as text), with ``trimmed`` no spaces around a value, and with ``allowed`` only those values.
+    """
+    if pa.types.is_null(values.type):
+        values = values.cast(pa.string())
+    if not _is_text(values.type):
+        return None
+    text = values.fill_null("")
+    if pc.any(pc.starts_with(text, "#")).as_py():
+        return None
+    if trimmed and pc.any(pc.match_substring_regex(text, _EDGE_SPACE)).as_py():
+        return None
+    if allowed is not None and not pc.all(pc.is_in(text, value_set=pa.array(list(allowed), pa.string()))).as_py():
+        return None
+    return pd.Series(text, dtype="str")
+
+
+def _typed_dates(values: pa.Array) -> np.ndarray | None:
+    """Date cells at midnight -> ``datetime64[s]`` (NaT where empty); None when anything needs a closer look."""
+    if pa.types.is_null(values.type):
+        return np.full(len(values), NAT)
+    if not pa.types.is_timestamp(values.type) or values.type.tz is not None:
+        return None
+    ms = values.cast(pa.timestamp("ms")).cast(pa.int64())
+    if pc.any(pc.not_equal(pc.remainder(ms, _MS_PER_DAY), 0)).as_py():
+        return None  # a time of day is kept with a warning: the cell path says so
+    days = pc.divide(ms, _MS_PER_DAY).to_numpy(zero_copy_only=False)
+    out = np.full(len(values), NAT)
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    out[valid] = days[valid].astype(np.int64).astype("datetime64[D]").astype("datetime64[s]")
+    return out
+
+
+def _typed_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Number cells -> (float64, present); None when a value is not a finite number below 1e15."""
+    if pa.types.is_null(values.type):
+        return np.zeros(len(values)), np.zeros(len(values), dtype=bool)
+    if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
+        return None
+    numbers = values.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
+    if not np.isfinite(numbers).all() or (np.abs(numbers) >= 1e15).any():
+        return None
+    return numbers, values.is_valid().to_numpy(zero_copy_only=False)
 
 
 # --- text and ids ---------------------------------------------------------------------------------------------
@@ -98,6 +178,8 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+_SPACES = " \t\r\n\u00a0\u2007\u202f\ufeff"
+_EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"  # for Arrow's RE2
 _SPACE_AT_EDGE = re.compile("\x00[ \t\r\n\u00a0\u2007\u202f\ufeff]|[ \t\r\n\u00a0\u2007\u202f\ufeff]\x00")
 _starts_with_hash = np.frompyfunc(lambda text: text[:1] == "#", 1, 1)
 _strip_spaces = np.frompyfunc(lambda text: text.strip(" \t\r\n\u00a0\u2007\u202f\ufeff"), 1, 1)
@@ -110,8 +192,13 @@ def _in(values: np.ndarray, allowed: Iterable[str]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy(dtype=bool)
 
 
-def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+def parse_text(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray | pd.Series, list[Problem]]:
     """Any cell -> str (object array); numbers typed into a text column read as Excel shows them (``123``)."""
+    if isinstance(values, pa.Array):
+        typed = _typed_text(values)
+        if typed is not None:
+            return typed, []
+        values = cells_of(values)
     problems: list[Problem] = []
     out = values.copy()
     if not all(map(isinstance, values, repeat(str))):  # the usual column is text only, checked in C
@@ -127,8 +214,13 @@ def parse_text(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list
     return out, problems
 
 
-def parse_id(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+def parse_id(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray | pd.Series, list[Problem]]:
     """Ids keep case and leading zeros; stray and non-breaking spaces around them are trimmed with a warning."""
+    if isinstance(values, pa.Array):
+        typed = _typed_text(values, trimmed=True)
+        if typed is not None:
+            return typed, []
+        values = cells_of(values)
     text, problems = parse_text(values, ctx)
     if not len(text) or not _SPACE_AT_EDGE.search("\x00" + "\x00".join(text) + "\x00"):
         return text, problems
@@ -212,8 +304,13 @@ def _serial_date(serial: float, ctx: ColumnContext, index: int) -> tuple[int | N
                                 f"is a number without a date format; read as the date serial {read}")
 
 
-def parse_date(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+def parse_date(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     """Cells -> ``datetime64[s]`` at midnight (NaT when blank); text, serials and times are interpreted."""
+    if isinstance(values, pa.Array):
+        typed = _typed_dates(values)
+        if typed is not None:
+            return typed, []
+        values = cells_of(values)
     problems: list[Problem] = []
     types = _type_of(values)
     ordinals = np.zeros(len(values), dtype=np.int64)
@@ -289,9 +386,14 @@ def _text_number(text: str, decimal_comma: bool) -> tuple[Decimal | None, bool]:
     return (-number if negative else number), cleaned != raw.lstrip("+")
 
 
-def parse_number(values: np.ndarray, ctx: ColumnContext, expected: str = "a number"
+def parse_number(values: np.ndarray | pa.Array, ctx: ColumnContext, expected: str = "a number"
                  ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """Cells -> (float64 values, present mask, problems). Text amounts are interpreted with a warning."""
+    if isinstance(values, pa.Array):
+        typed = _typed_numbers(values)
+        if typed is not None:
+            return *typed, []
+        values = cells_of(values)
     problems: list[Problem] = []
     types = _type_of(values)
     numbers = np.zeros(len(values), dtype=np.float64)
@@ -331,13 +433,15 @@ def parse_number(values: np.ndarray, ctx: ColumnContext, expected: str = "a numb
     return numbers, present, problems
 
 
-def parse_money(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+def parse_money(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """Like ``parse_number`` with money's wording; the caller converts to minor units once currencies are known."""
     return parse_number(values, ctx, _MONEY_EXPECTED)
 
 
-def parse_integer(values: np.ndarray, ctx: ColumnContext, *, minimum: int = 0
+def parse_integer(values: np.ndarray | pa.Array, ctx: ColumnContext, *, minimum: int = 0
                   ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    if isinstance(values, pa.Array):
+        values = cells_of(values)  # few rows (terms, levels), and its problems quote the cells
     numbers, present, problems = parse_number(values, ctx, "a whole number")
     fractional = present & (numbers != np.floor(numbers))
     out_of_range = present & (numbers < minimum)
@@ -354,8 +458,10 @@ _TRUE = frozenset({"yes", "y", "true", "1", "x", "on", "hold"})
 _FALSE = frozenset({"no", "n", "false", "0", "off", ""})
 
 
-def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
+def parse_bool(values: np.ndarray | pa.Array, ctx: ColumnContext, default: bool = False
                ) -> tuple[np.ndarray, list[Problem]]:
+    if isinstance(values, pa.Array):
+        values = cells_of(values)  # a flag per customer: few rows, many spellings
     text, problems = parse_text(values, ctx)
     lowered = pd.Series(text, dtype=object).str.strip().str.lower()
     mapping = {word: True for word in _TRUE} | {word: False for word in _FALSE} | {"": default}
@@ -365,9 +471,14 @@ def parse_bool(values: np.ndarray, ctx: ColumnContext, default: bool = False
     return flags.astype(object).where(flags.notna(), default).to_numpy(dtype=bool), problems
 
 
-def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...]
-                 ) -> tuple[np.ndarray, list[Problem]]:
+def parse_choice(values: np.ndarray | pa.Array, ctx: ColumnContext, choices: tuple[str, ...]
+                 ) -> tuple[np.ndarray | pd.Series, list[Problem]]:
     """Case- and space-insensitive choice; ``""`` is returned for a blank cell."""
+    if isinstance(values, pa.Array):
+        typed = _typed_text(values, [*choices, ""])
+        if typed is not None:
+            return typed, []
+        values = cells_of(values)
     text, problems = parse_text(values, ctx)
     if _in(text, [*choices, ""]).all():  # the usual case: typed exactly as the list has it
         return text, problems
@@ -379,7 +490,12 @@ def parse_choice(values: np.ndarray, ctx: ColumnContext, choices: tuple[str, ...
     return lowered, problems
 
 
-def parse_currency(values: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+def parse_currency(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray | pd.Series, list[Problem]]:
+    if isinstance(values, pa.Array):
+        typed = _typed_text(values, [*ISO_CURRENCIES, ""])
+        if typed is not None:
+            return typed, []
+        values = cells_of(values)
     text, problems = parse_text(values, ctx)
     if _in(text, [*ISO_CURRENCIES, ""]).all():
         return text, problems

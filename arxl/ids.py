@@ -8,20 +8,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def arrow_text(values: object) -> pa.Array | pa.ChunkedArray:
+    """Ids as an Arrow string array: no copy when they are Arrow-backed already, as loaded ids are."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype) \
+            and values.dtype.storage == "pyarrow":
+        return pa.array(values.array)
+    if isinstance(values, pd.Index | pd.Series | np.ndarray | list):
+        return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    return pa.array(list(values), type=pa.string())  # type: ignore[call-overload]
+
+
 def member(values: pd.Series, known: object) -> pd.Series:
     """``values.isin(known)`` through Arrow's hash set: pandas' own isin walks a Python set value by value."""
-    if isinstance(known, pd.Index | pd.Series | np.ndarray | list):
-        pool = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
-    else:
-        pool = pa.array(list(known), type=pa.string())  # type: ignore[call-overload]
-    found = pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True),
-                     value_set=pool)
+    found = pc.is_in(arrow_text(values), value_set=arrow_text(known))
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def position_in(values: pd.Series, keys: pd.Index | pd.Series) -> np.ndarray:
-    """For each value, its position among ``keys`` (unique), or -1: ``Index.get_indexer`` through Arrow."""
-    pool = pa.array(np.asarray(keys, dtype=object), type=pa.string(), from_pandas=True)
-    found = pc.index_in(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True),
-                        value_set=pool)
+    """For each value, its position among ``keys``, or -1 (the first position where a key repeats)."""
+    found = pc.index_in(arrow_text(values), value_set=arrow_text(keys))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

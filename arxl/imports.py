@@ -1176,7 +1176,7 @@ def _grid(existing: RawTable | None, table: Table, new: dict[str, np.ndarray], c
         first_row = 2
     else:
         header = list(existing.header)
-        old = _strip_trailing_blanks(existing.rows)
+        old = _strip_trailing_blanks(existing.cell_rows())
         first_row = existing.first_row
     width = len(header)
     grid = np.full((len(old) + count, width), "", dtype=object)

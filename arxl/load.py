@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import contract
 from .cells import (
     ColumnContext,
+    cells_of,
     is_blank_array,
     parse_bool,
     parse_choice,
@@ -30,7 +33,7 @@ from .cells import (
     parse_text,
 )
 from .contract import Kind, Table, normalise_header
-from .ids import member, position_in
+from .ids import arrow_text, member, position_in
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -58,9 +61,12 @@ class RawTable:
     Attributes:
         name: the contract table name (``Invoices``).
         header: the header cells as typed.
-        rows: the data rows, each a sequence of cell values (``""`` or None when empty).
+        rows: the data rows, each a sequence of cell values (``""`` or None when empty); empty when ``typed``
+            holds the table.
         first_row: the Excel row number of ``rows[0]``.
         sheet: the sheet it was read from (for messages; defaults to ``name``).
+        typed: the data as typed Arrow columns, one per header cell (a clean Excel Table read by fastexcel:
+            each column holds one type of cell, empty cells are nulls); None when ``rows`` holds the data.
     """
 
     name: str
@@ -68,6 +74,17 @@ class RawTable:
     rows: Sequence[Sequence[object]]
     first_row: int = 2
     sheet: str = ""
+    typed: pa.RecordBatch | None = None
+
+    def cell_rows(self) -> list[list[object]]:
+        """The data rows as cell values, whichever way the table was read."""
+        if self.typed is None:
+            return [list(row) for row in self.rows]
+        columns = [cells_of(column) for column in self.typed.columns]
+        return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+    def __len__(self) -> int:
+        return self.typed.num_rows if self.typed is not None else len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -97,7 +114,7 @@ class _Parsed:
     table: Table
     sheet: str
     rows: np.ndarray  # Excel row numbers of the kept rows
-    columns: dict[str, np.ndarray]
+    columns: dict[str, np.ndarray | pd.Series]  # text parsed from Arrow stays Arrow-backed
     present: dict[str, np.ndarray]  # for numeric columns: which cells had a value
     found: set[str]  # canonical columns present in the header
 
@@ -107,7 +124,7 @@ class _Parsed:
             return ~self.present[name]
         if values.dtype.kind == "M":
             return np.isnat(values)
-        return values == ""
+        return np.asarray(values == "", dtype=bool)
 
 
 def load_tables(raw: Mapping[str, RawTable], *, date1904: bool = False) -> LoadResult:
@@ -163,15 +180,20 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
     positions = _map_header(table, source, sheet, problems)
     if positions is None:
         return None
-    width = len(source.header)
-    rows = source.rows
-    if len(set(map(len, rows)) - {width}):  # ranges from UDFs or CSVs may be ragged
-        rows = [(list(row) + [""] * width)[:width] for row in rows]
-    count = len(rows)
-    grid = np.empty((count, width), dtype=object)
-    if count and width:
-        grid[:] = rows
-    columns_raw: dict[str, np.ndarray] = {name: grid[:, index] for name, index in positions.items()}
+    columns_raw: dict[str, np.ndarray | pa.Array]
+    if source.typed is not None:
+        count = source.typed.num_rows
+        columns_raw = {name: source.typed.column(index) for name, index in positions.items()}
+    else:
+        width = len(source.header)
+        rows = source.rows
+        if len(set(map(len, rows)) - {width}):  # ranges from UDFs or CSVs may be ragged
+            rows = [(list(row) + [""] * width)[:width] for row in rows]
+        count = len(rows)
+        grid = np.empty((count, width), dtype=object)
+        if count and width:
+            grid[:] = rows
+        columns_raw = {name: grid[:, index] for name, index in positions.items()}
     excel_rows = source.first_row + np.arange(count, dtype=np.int64)
 
     blank_rows = np.ones(count, dtype=bool)
@@ -179,7 +201,8 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
         candidates = np.flatnonzero(blank_rows)
         if not len(candidates):
             break
-        blank_rows[candidates] = is_blank_array(column[candidates])
+        blank_rows[candidates] = is_blank_array(column.take(candidates) if isinstance(column, pa.Array)
+                                                else column[candidates])
     if blank_rows.any():
         last_data = np.flatnonzero(~blank_rows)
         last = last_data[-1] if len(last_data) else -1
@@ -188,7 +211,8 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
                                     "blank row inside the table is skipped"))
         keep = ~blank_rows
         excel_rows = excel_rows[keep]
-        columns_raw = {name: values[keep] for name, values in columns_raw.items()}
+        columns_raw = {name: values.filter(pa.array(keep)) if isinstance(values, pa.Array) else values[keep]
+                       for name, values in columns_raw.items()}
 
     parsed = _Parsed(table, sheet, excel_rows, {}, {}, set(positions))
     for column in table.columns:
@@ -252,7 +276,7 @@ def _load_settings(source: RawTable | None, problems: list[Problem], date1904: b
         return Settings()
     sheet = source.sheet or "Settings"
     values: dict[str, tuple[object, int]] = {}
-    for offset, row in enumerate(source.rows):
+    for offset, row in enumerate(source.cell_rows()):
         cells = list(row)
         key_cell = cells[positions["key"]] if positions["key"] < len(cells) else ""
         value_cell = cells[positions["value"]] if positions["value"] < len(cells) else ""
@@ -380,11 +404,13 @@ def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list
 
 
 def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
-    """``keys`` mapped through ``values`` (an id-indexed Series of text), ``default`` where not found."""
-    unique = values[~values.index.duplicated()]
-    positions = position_in(keys, unique.index)
-    found = unique.to_numpy(dtype=object)[np.maximum(positions, 0)] if len(unique) else np.full(len(keys), default)
-    return pd.Series(np.where(positions >= 0, found, default), index=keys.index, dtype="str")
+    """``keys`` mapped through ``values`` (an id-indexed Series of text; where an id repeats, its first value),
+    ``default`` where not found."""
+    positions = position_in(keys, values.index)
+    if not len(values):
+        return pd.Series(np.full(len(keys), default, dtype=object), index=keys.index, dtype="str")
+    found = pc.take(arrow_text(values), pa.array(np.maximum(positions, 0)))
+    return pd.Series(pc.if_else(pa.array(positions >= 0), found, default), index=keys.index, dtype="str")
 
 
 def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> pd.DataFrame:
@@ -743,22 +769,26 @@ def _check_balances(invoices: pd.DataFrame, payments: pd.DataFrame, applications
     """Explicit applications and adjustments must not take an invoice below zero (as of the latest date)."""
     if invoices.empty or (applications.empty and adjustments.empty):
         return
-    base = invoices.drop_duplicates("invoice_id").set_index("invoice_id")["amount"]
-    applied = applications.groupby("invoice_id")["amount"].sum()
-    adjusted = adjustments.groupby("invoice_id")["effect"].sum()
-    remaining = base.add(adjusted, fill_value=0).sub(applied, fill_value=0)
-    remaining = remaining[base.index]
-    negative = remaining[(remaining < 0) & (base > 0)]
-    currency = invoices.drop_duplicates("invoice_id").set_index("invoice_id")["currency"]
-    for invoice_id, shortfall in negative.items():
+    ids = invoices["invoice_id"]
+    first = position_in(ids, ids) == np.arange(len(ids))  # where an id repeats (an error already), its first row
+    unique_ids = ids[first].reset_index(drop=True)
+    base = invoices["amount"].to_numpy()[first]
+    remaining = base.copy()
+    for frame, column, sign in ((applications, "amount", -1), (adjustments, "effect", 1)):
+        positions = position_in(frame["invoice_id"], unique_ids)
+        known = positions >= 0
+        np.add.at(remaining, positions[known], sign * frame[column].to_numpy(dtype=np.int64)[known])
+    currency = invoices["currency"].to_numpy(dtype=object)[first]
+    for index in np.flatnonzero((remaining < 0) & (base > 0)):
+        invoice_id = str(unique_ids[index])
         rows_app = applications.loc[applications["invoice_id"] == invoice_id, "row"].tolist()
         rows_adj = adjustments.loc[(adjustments["invoice_id"] == invoice_id) & (adjustments["effect"] < 0),
                                    "row"].tolist()
         involved = [("Applications", row) for row in rows_app] + [("Adjustments", row) for row in rows_adj]
         names = "; ".join(f"{sheet} row {row}" for sheet, row in involved)
-        over = format_plain(int(-shortfall), str(currency[invoice_id]))
+        over = format_plain(int(-remaining[index]), str(currency[index]))
         for sheet, row in involved:
-            problems.append(Problem("error", sheet, int(row), "amount", str(invoice_id),
+            problems.append(Problem("error", sheet, int(row), "amount", invoice_id,
                                     f"would settle invoice {invoice_id} beyond its amount by {over} ({names})",
                                     "applications and reductions that add up to at most the invoice"))
 

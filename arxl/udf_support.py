@@ -63,7 +63,8 @@ def rows_fingerprint(rows: Rows) -> tuple[int, ...]:
 def table_fingerprint(table: RawTable | Rows) -> tuple[object, ...]:
     """``rows_fingerprint`` of a UDF range, or of a RawTable read from a live book (with where it sits)."""
     if isinstance(table, RawTable):
-        return (table.sheet, table.first_row, rows_fingerprint([table.header]), rows_fingerprint(table.rows))
+        return (table.sheet, table.first_row, rows_fingerprint([table.header]),
+                rows_fingerprint(table.rows if table.typed is None else table.cell_rows()))
     return rows_fingerprint(table)
 
 

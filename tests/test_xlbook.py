@@ -57,7 +57,7 @@ def test_reads_the_same_tables_as_the_file_reader(demo_file: Path) -> None:
     assert not date1904 and not problems
     for name, table in tables.items():
         assert table.sheet == expected[name].sheet and table.first_row == expected[name].first_row
-        filled = [row for row in expected[name].rows if any(cell not in ("", None) for cell in row)]
+        filled = [row for row in expected[name].cell_rows() if any(cell not in ("", None) for cell in row)]
         assert len(table.rows) == len(filled), name
     live = load_tables(tables).ledger
     from_file = load_tables(expected).ledger

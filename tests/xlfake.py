@@ -530,6 +530,6 @@ def book_from_file(path: Any, name: str = "demo.xlsx", *, custom_properties: dic
     tables, date1904, _problems = read_raw_tables(path)
     book = Book(name, date1904=date1904, custom_properties=custom_properties)
     for table in tables.values():
-        add_table(book, table.sheet or table.name, table.name, [list(table.header), *map(list, table.rows)],
+        add_table(book, table.sheet or table.name, table.name, [list(table.header), *table.cell_rows()],
                   top=table.first_row - 1)
     return book

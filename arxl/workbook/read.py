@@ -1,12 +1,25 @@
-"""Reading the input tables of a workbook file with python-calamine (values only, fast)."""
+"""Reading the input tables of a workbook file: values only, fast.
+
+Excel Tables are read with fastexcel into typed Arrow columns, two worker threads at a time (it parses outside the
+GIL): a clean table (each column one type of cell, no error cells) never becomes Python objects. A table fastexcel
+cannot type strictly (a text date among real dates, say), a table with error cells, and a sheet read from its first
+row go through python-calamine's cell values instead, which the loader's parsers interpret cell by cell with a
+located problem for each oddity. Before either reader lays a sheet out, a streaming scan of its XML measures its
+extent (refusing sheets that would blow up memory) and finds its merged ranges and error cells.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import fastexcel
+import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine as calamine
 
 from .. import contract
@@ -16,52 +29,216 @@ from ..problems import Problem, sort_problems
 from .generated import normalise_part, read_sheet_entries, rels_path
 from .package import inspect_package
 
+READ_THREADS = 2
+# fastexcel logs a warning for each all-empty column it types as text; that is no news to an arxl user.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
-def read_raw_tables(path: str | Path) -> tuple[dict[str, RawTable], bool, list[Problem]]:
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where one contract table sits in the file.
+
+    Attributes:
+        name: the contract table name (``Invoices``).
+        sheet: the sheet holding it, and ``part`` that sheet's package part.
+        table: the Excel Table's name; empty for a sheet whose first row is read as the header.
+        header: the Excel Table's column names, as its table part lists them.
+        top, left, bottom, right: the 0-based corners of the table's range, header row included.
+        typed: whether fastexcel may read it (an Excel Table with one header row and no totals row).
+    """
+
+    name: str
+    sheet: str
+    part: str
+    table: str = ""
+    header: tuple[str, ...] = ()
+    top: int = 0
+    left: int = 0
+    bottom: int = 0
+    right: int = 0
+    typed: bool = False
+    size: int = field(default=0, compare=False)  # the sheet part's uncompressed size, to share out the work
+
+
+def read_raw_tables(path: str | Path, *, typed: bool = True) -> tuple[dict[str, RawTable], bool, list[Problem]]:
     """The contract's tables as found in the file, its 1904 flag, and problems about where they were found.
 
     A table is the Excel Table of the contract's name (any sheet, name matched case-insensitively); failing
-    that, a sheet of that name whose first row holds the headers (read with a warning).
+    that, a sheet of that name whose first row holds the headers (read with a warning). ``typed=False`` reads
+    every table as cell values (the path for odd tables, kept callable so tests can compare the two).
     """
     info = inspect_package(path)
+    sources = table_sources(info.path)
+    scans: dict[str, SheetScan] = {}
+    tables = _scan_and_read(info.path, sources, scans, typed)
     problems: list[Problem] = []
-    scans = {}
-    for sheet, part in contract_sheets(info.path).items():
-        scans[sheet] = scan_sheet(info.path, part)
-        check_extent(info.path, sheet, scans[sheet])
+    rest = [source for source in sources if source.name not in tables]
+    if rest:
+        tables |= _read_cells(info.path, rest, scans, problems)
+    for source in sources:
+        if source.table:
+            problems.extend(_merged_problems(source.sheet, scans[source.part].merged,
+                                             (source.top + 1, source.left), (source.bottom, source.right)))
+    return tables, info.date1904, problems
+
+
+def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, SheetScan],
+                   typed: bool) -> dict[str, RawTable]:
+    """Scan every sheet that holds a table (filling ``scans``) and read its clean Excel Tables typed, sharing
+    the sheets out between worker threads; a table fastexcel cannot type strictly is left out (read as cells).
+
+    Each sheet is scanned, and refused if too big, before anything lays it out.
+    """
+    shared_na_text = _shared_strings_na_text(path)
+    parts: dict[str, list[TableSource]] = {}
+    for source in sources:
+        parts.setdefault(source.part, []).append(source)
+    groups: list[list[list[TableSource]]] = [[] for _ in range(READ_THREADS)]
+    loads = [0] * READ_THREADS
+    for sheet in sorted(parts.values(), key=lambda sheet: -sheet[0].size):  # biggest first, to the lightest
+        lightest = loads.index(min(loads))
+        groups[lightest].append(sheet)
+        loads[lightest] += sheet[0].size + 1
+
+    def work(group: list[list[TableSource]]) -> dict[str, RawTable]:
+        found: dict[str, RawTable] = {}
+        reader: _Reader | None = None
+        for sheet in group:
+            scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part)
+            for source in sheet:
+                check_extent(path, source.sheet, scan)
+            wanted = [source for source in sheet if typed and source.typed and not scan.errors]
+            if wanted:
+                reader = reader or _Reader(path, shared_na_text)
+                found |= reader.read(wanted, scan.na_text)
+        return found
+
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        results = list(pool.map(work, [group for group in groups if group]))
+    return {name: table for found in results for name, table in found.items()}
+
+
+class _Reader:
+    """One fastexcel reader (one per thread: a reader cannot serve two threads at once)."""
+
+    def __init__(self, path: Path, shared_na_text: bool):
+        self.shared_na_text = shared_na_text
+        try:
+            self.book: fastexcel.ExcelReader | None = fastexcel.read_excel(str(path))
+            self.names = {name.casefold(): name for name in self.book.table_names()}
+        except fastexcel.FastExcelError:
+            self.book, self.names = None, {}
+
+    def read(self, sources: list[TableSource], na_text: bool) -> dict[str, RawTable]:
+        """The tables of one sheet; ``na_text``: whether the sheet holds text fastexcel takes for no value."""
+        tables = {}
+        for source in sources:
+            name = self.names.get(source.table.casefold())
+            if self.book is None or name is None:
+                continue
+            try:
+                batch = self.book.load_table(name, schema_sample_rows=None, dtype_coercion="strict", eager=True)
+            except (fastexcel.FastExcelError, pa.ArrowException):
+                continue  # mixed cell types in a column, or a table fastexcel cannot lay out: read as cells
+            if tuple(batch.schema.names) != source.header:
+                continue  # fastexcel renamed a blank or repeated header: the cell reader reports it as typed
+            if _has_nan(batch) or ((na_text or self.shared_na_text) and _hides_text(self.book, name, batch)):
+                continue
+            tables[source.name] = RawTable(source.name, list(source.header), (), first_row=source.top + 2,
+                                           sheet=source.sheet, typed=batch)
+        return tables
+
+
+# The text fastexcel (0.21) reads as "no value" in a column of numbers or dates, as it appears in the XML.
+NA_TEXTS = ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+            "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+_NA_TEXT = re.compile(rb">(?:" + b"|".join(re.escape(text.replace("<", "&lt;").replace(">", "&gt;").encode())
+                                          for text in sorted(NA_TEXTS, key=len, reverse=True)) + rb")</(?:\w+:)?t>")
+
+
+def _shared_strings_na_text(path: Path) -> bool:
+    """Whether the shared strings hold text fastexcel reads as "no value" (streamed: the part may be big)."""
+    with zipfile.ZipFile(path) as archive:
+        for part in archive.namelist():
+            if not part.lower().endswith("sharedstrings.xml"):
+                continue
+            with archive.open(part) as stream:
+                tail = b""
+                for chunk in iter(lambda stream=stream: stream.read(1 << 20), b""):
+                    if _NA_TEXT.search(tail + chunk):
+                        return True
+                    tail = chunk[-64:]
+    return False
+
+
+def _has_nan(batch: pa.RecordBatch) -> bool:
+    """NaN is no Excel number: fastexcel made it of text such as "nan" or "-NaN", which the cell reader quotes."""
+    return any(pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py() for values in batch.columns)
+
+
+def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch) -> bool:
+    """Whether a number or date column's empty cells include text that fastexcel took for "no value".
+
+    fastexcel reads text such as "NA", "null" or "N/A" in a column of numbers as an empty cell. Such a column is
+    read again as text, and any non-blank text where the typed read saw nothing sends the table to the cell
+    reader, which reports it.
+    """
+    suspects = [column for column, values in zip(batch.schema.names, batch.columns, strict=True)
+                if values.null_count and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
+    if not suspects:
+        return False
     try:
-        book = calamine.CalamineWorkbook.from_path(str(info.path), load_tables=True)
+        text = reader.load_table(name, schema_sample_rows=None, dtypes="string", use_columns=suspects, eager=True)
+    except (fastexcel.FastExcelError, pa.ArrowException):
+        return True
+    for column in suspects:
+        empty = batch.column(column).is_null()
+        seen = pc.utf8_trim_whitespace(text.column(column).filter(empty)).drop_null()
+        if pc.any(pc.not_equal(seen, "")).as_py():
+            return True
+    return False
+
+
+def _read_cells(path: Path, sources: list[TableSource], scans: dict[str, SheetScan],
+                problems: list[Problem]) -> dict[str, RawTable]:
+    """Tables as python-calamine's cell values: ``""`` for an empty cell, and error cells (which calamine gives
+    as empty) as the text they show, such as ``#N/A``, for the parsers to report."""
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
     except Exception as exc:  # calamine raises its own exception types for damaged parts
-        raise WorkbookError(f"{info.path}: cannot be read as a workbook ({exc})") from exc
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({exc})") from exc
     tables: dict[str, RawTable] = {}
     try:
         by_name = {name.casefold(): name for name in book.table_names}
-        sheets = {name.casefold(): name for name in book.sheet_names}
-        for spec in contract.TABLES:
-            found = by_name.get(spec.name.casefold())
-            if found is not None:
-                table = book.get_table_by_name(found)
+        for source in sources:
+            if source.table:
+                table = book.get_table_by_name(by_name[source.table.casefold()])
                 header_row = table.start[0]  # 0-based row of the first data row, the header sits above
-                tables[spec.name] = RawTable(spec.name, list(table.columns), table.to_python(),
-                                             first_row=header_row + 1, sheet=table.sheet)
-                problems.extend(_merged_problems(table.sheet, scans[table.sheet].merged,
-                                                 (header_row, table.start[1]), table.end))
+                rows = _with_errors(table.to_python(), scans[source.part], table.start)
+                tables[source.name] = RawTable(source.name, list(table.columns), rows,
+                                               first_row=header_row + 1, sheet=table.sheet)
                 continue
-            sheet_name = sheets.get(spec.name.casefold())
-            if sheet_name is None:
-                continue
-            sheet = book.get_sheet_by_name(sheet_name)
-            rows = sheet.to_python(skip_empty_area=False)
+            rows = _with_errors(book.get_sheet_by_name(source.sheet).to_python(skip_empty_area=False),
+                                scans[source.part], (0, 0))
             header = rows[0] if rows else []
-            tables[spec.name] = RawTable(spec.name, header, rows[1:], first_row=2, sheet=sheet_name)
-            problems.append(Problem("warning", sheet_name, None, "", "",
-                                    f"holds no Excel Table named {spec.name}; its first row is read as the header",
-                                    f"an Excel Table named {spec.name} (Insert > Table)"))
+            tables[source.name] = RawTable(source.name, header, rows[1:], first_row=2, sheet=source.sheet)
+            problems.append(Problem("warning", source.sheet, None, "", "",
+                                    f"holds no Excel Table named {source.name}; its first row is read as the "
+                                    "header", f"an Excel Table named {source.name} (Insert > Table)"))
     except Exception as exc:
-        raise WorkbookError(f"{info.path}: cannot be read as a workbook ({exc})") from exc
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({exc})") from exc
     finally:
         book.close()
-    return tables, info.date1904, problems
+    return tables
+
+
+def _with_errors(rows: list[list[object]], scan: SheetScan, corner: tuple[int, int]) -> list[list[object]]:
+    """``rows`` (whose first cell sits at the 0-based ``corner``) with the sheet's error cells put back."""
+    for row, column, text in scan.error_cells:
+        at_row, at_column = row - corner[0], column - corner[1]
+        if 0 <= at_row < len(rows) and 0 <= at_column < len(rows[at_row]):
+            rows[at_row][at_column] = text
+    return rows
 
 
 _MERGE = re.compile(rb'<mergeCell\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
@@ -79,38 +256,84 @@ class SheetScan:
     merged: list[tuple[tuple[int, int], tuple[int, int]]]
     last_row: int
     last_column: int  # 0-based; 25 when no cell lies beyond column Z
+    error_cells: tuple[tuple[int, int, str], ...] = ()  # (0-based row, column, value) of #N/A, #REF! ...
+    na_text: bool = False  # whether an inline string reads like "no value" to fastexcel (NA, null ...)
+
+    @property
+    def errors(self) -> bool:
+        return bool(self.error_cells)
 
 
-def contract_sheets(path: Path) -> dict[str, str]:
-    """Sheet name -> part of every sheet arxl will read: those holding an Excel Table of a contract name, and
-    those named like a contract table."""
-    wanted = {table.name.casefold() for table in contract.TABLES}
+def table_sources(path: Path) -> list[TableSource]:
+    """Where each contract table is: the Excel Table of its name on any sheet, else a sheet of its name."""
+    wanted = {table.name.casefold(): table.name for table in contract.TABLES}
+    found: dict[str, TableSource] = {}
+    named_sheets: dict[str, TableSource] = {}
     with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
+        members = {member.filename: member for member in archive.infolist()}
         workbook = archive.read("xl/workbook.xml").decode("utf-8")
         rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-        entries = [entry for entry in read_sheet_entries(workbook, rels) if entry.part in names]
-        chosen = {entry.name: entry.part for entry in entries if entry.name.casefold() in wanted}
-        for entry in entries:
+        for entry in read_sheet_entries(workbook, rels):
+            if entry.part not in members:
+                continue
+            size = members[entry.part].file_size
+            if entry.name.casefold() in wanted:
+                name = wanted[entry.name.casefold()]
+                named_sheets[name] = TableSource(name, entry.name, entry.part, size=size)
             sheet_rels = rels_path(entry.part)
-            if sheet_rels not in names or entry.name in chosen:
+            if sheet_rels not in members:
                 continue
             for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
                 table_part = target.lstrip("/") if target.startswith("/") else \
                     normalise_part(str(PurePosixPath(entry.part).parent / target))
-                if table_part in names:
-                    found = re.search(rb'displayName="([^"]+)"', archive.read(table_part)[:2048])
-                    if found and found.group(1).decode("utf-8").casefold() in wanted:
-                        chosen[entry.name] = entry.part
-    return chosen
+                if table_part not in members:
+                    continue
+                source = _table_source(archive.read(table_part).decode("utf-8"), wanted, entry.name, entry.part,
+                                       size)
+                if source is not None and source.name not in found:
+                    found[source.name] = source
+    return [found.get(table.name) or named_sheets[table.name] for table in contract.TABLES
+            if table.name in found or table.name in named_sheets]
+
+
+_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+
+
+def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size: int) -> TableSource | None:
+    opening = re.search(r"<table\b[^>]*>", xml)
+    if opening is None:
+        return None
+    attributes = dict(re.findall(r'\b([A-Za-z]+)="([^"]*)"', opening.group(0)))
+    display = _unescape(attributes.get("displayName") or attributes.get("name", ""))
+    if display.casefold() not in wanted:
+        return None
+    corners = _CELL_REF.findall(attributes.get("ref", ""))
+    if len(corners) != 2:
+        return None
+    (first_letters, first_row), (last_letters, last_row) = corners
+    header = tuple(_unescape(name) for name in re.findall(r'<tableColumn\b[^>]*?\bname="([^"]*)"', xml))
+    typed = attributes.get("headerRowCount", "1") == "1" and attributes.get("totalsRowCount", "0") == "0"
+    return TableSource(wanted[display.casefold()], sheet, part, display, header, int(first_row) - 1,
+                       _column_index(first_letters), int(last_row) - 1, _column_index(last_letters), typed, size)
+
+
+def _unescape(text: str) -> str:
+    """XML attribute text as typed, with Excel's ``_xHHHH_`` escapes (line breaks in headers) decoded."""
+    text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
+    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda match: chr(int(match.group(1), 16)), text)
+    text = re.sub(r"&#(\d+);", lambda match: chr(int(match.group(1))), text)
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
 
 
 def scan_sheet(path: Path, part: str) -> SheetScan:
-    """Merged ranges and the real extent of a sheet, streaming its XML in 1 MiB pieces (bounded memory)."""
+    """Merged ranges, error cells and the real extent of a sheet, streaming its XML in 1 MiB pieces (bounded
+    memory)."""
     merged_text: list[bytes] = []
     tail = b""
     last_row = 0
     widest = "Z"
+    flagged = na_text = False
     with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             window = tail + chunk
@@ -121,6 +344,8 @@ def scan_sheet(path: Path, part: str) -> SheetScan:
             rows = _ROW.findall(window[-65536:]) or _ROW.findall(window)
             if rows:
                 last_row = max(last_row, int(rows[-1]))
+            flagged = flagged or b't="e"' in window or b"t='e'" in window
+            na_text = na_text or _NA_TEXT.search(window) is not None
             start = window.find(b"<mergeCells")
             if start >= 0 or merged_text:
                 merged_text.append(window[max(start, 0):] if not merged_text else chunk)
@@ -128,7 +353,29 @@ def scan_sheet(path: Path, part: str) -> SheetScan:
     merged = [((int(top) - 1, _column_index(first.decode())), (int(bottom or top) - 1,
                                                                 _column_index((last or first).decode())))
               for first, top, last, bottom in _MERGE.findall(b"".join(merged_text))]
-    return SheetScan(merged, last_row, _column_index(widest))
+    return SheetScan(merged, last_row, _column_index(widest), _error_cells(path, part) if flagged else (),
+                     na_text)
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def _error_cells(path: Path, part: str) -> tuple[tuple[int, int, str], ...]:
+    """Where a sheet's error cells are and what they show: the cell readers give such a cell as empty."""
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part)  # its size was checked with the package, before anything was read
+    found = []
+    for attributes, body in _CELL.findall(xml):
+        if not re.search(rb"""\bt=["']e["']""", attributes):
+            continue
+        where = re.search(rb"""\br=["']\$?([A-Z]{1,3})\$?(\d+)["']""", attributes)
+        if where is None:
+            continue
+        value = _VALUE.search(body or b"")
+        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        found.append((int(where.group(2)) - 1, _column_index(where.group(1).decode()), text or "#VALUE!"))
+    return tuple(found)
 
 
 def check_extent(path: Path, sheet: str, scan: SheetScan) -> None:
