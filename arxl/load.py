@@ -388,11 +388,12 @@ def _frame(parsed: _Parsed | None, columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _to_minor(parsed: _Parsed, name: str, currencies: np.ndarray, problems: list[Problem]) -> np.ndarray:
+def _to_minor(parsed: _Parsed, name: str, currencies: object, problems: list[Problem]) -> np.ndarray:
     values = parsed.columns[name]
-    codes, uniques = pd.factorize(pd.Series(currencies, dtype=object))
-    exponents = np.array([exponent(str(code)) for code in uniques], dtype=np.int64)[codes] if len(codes) else \
-        np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(arrow_text(currencies))
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    exponents = np.array([exponent(str(code)) for code in encoded.dictionary.to_pylist()] or [0],
+                         dtype=np.int64)[codes]
     minor, extra = floats_to_minor(values, exponents)
     present = parsed.present[name]
     for index in np.flatnonzero(extra & present):
@@ -413,8 +414,51 @@ def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
     return pd.Series(pc.if_else(pa.array(positions >= 0), found, default), index=keys.index, dtype="str")
 
 
+def _ascending(ids: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every id sorts after the one before it: ids typed in order, and then surely unique."""
+    return len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()
+
+
+def _distinct(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The first row of each ``key`` (a repeated id is reported by ``_check_unique``); the frame itself when its
+    ids are in ascending order, as they usually are."""
+    return frame if _ascending(arrow_text(frame[key])) else frame.drop_duplicates(key)
+
+
+def _unique_ignoring_case(ids: pd.Series) -> bool:
+    """A quick proof that no two ids are equal or differ only in case (ASCII ids, or ids in order)."""
+    text = arrow_text(ids)
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        return False
+    lowered = pc.ascii_lower(text)
+    return _ascending(lowered) or pc.count_distinct(lowered).as_py() == len(lowered)
+
+
+def _join(left: pd.DataFrame, on: str, right: pd.DataFrame, columns: list[str], suffix: str) -> pd.DataFrame:
+    """``left`` (index reset) with the ``columns`` of the ``right`` row whose index equals ``left[on]`` added as
+    ``<column><suffix>`` ("" where none does), and ``_found``: a left merge on ids, without pandas' join."""
+    positions = position_in(left[on], right.index)
+    found = positions >= 0
+    out = left.reset_index(drop=True)
+    for column in columns:
+        values = pc.take(arrow_text(right[column]), pa.array(np.maximum(positions, 0))) if len(right) else \
+            pa.nulls(len(out), pa.string())
+        out[column + suffix] = pd.Series(pc.if_else(pa.array(found), values, ""), dtype="str")
+    out["_found"] = found
+    return out
+
+
 def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> pd.DataFrame:
     """Duplicate ids (exact, or differing only in case) are errors naming every row involved."""
+    ids = frame[key]
+    if not _unique_ignoring_case(ids):
+        _report_duplicates(frame, key, sheet, problems)
+    if pc.any(pc.starts_with(arrow_text(ids), "0")).as_py():
+        _report_zero_padded(frame, key, sheet, problems)
+    return frame
+
+
+def _report_duplicates(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> None:
     ids = frame[key]
     folded = ids.str.casefold()
     duplicated = folded.duplicated(keep=False) & (ids != "")
@@ -428,6 +472,10 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
                 what = "is a duplicate" if same_case else "differs only in case from another id"
                 problems.append(Problem("error", sheet, int(row), key, value, f"{what} (also row {others})",
                                         f"a unique {key}"))
+
+
+def _report_zero_padded(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> None:
+    ids = frame[key]
     numeric = ids.str.fullmatch(r"0+\d+") & (ids != "")
     if numeric.any():
         stripped = ids[numeric].str.lstrip("0")
@@ -436,7 +484,6 @@ def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Prob
                                      strict=True):
             problems.append(Problem("warning", sheet, int(row), key, value,
                                     f'and "{plain}" are different ids; check they are not the same account'))
-    return frame
 
 
 def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | pd.Index, sheet: str, what: str,
@@ -462,14 +509,15 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     void = invoices_all["status"] == "void"
     invoices = invoices_all[~void].reset_index(drop=True)
     voided = invoices_all[void].reset_index(drop=True)
-    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, invoices, voided, problems)
-    applications = _applications(parsed["Applications"], invoices, payments, problems)
-    adjustments = _adjustments(parsed["Adjustments"], invoices, problems)
+    by_invoice = _distinct(invoices, "invoice_id").set_index("invoice_id")  # the live invoices, once each
+    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice, voided, problems)
+    applications = _applications(parsed["Applications"], invoices, by_invoice, payments, problems)
+    adjustments = _adjustments(parsed["Adjustments"], by_invoice, problems)
     activity = _activity(parsed["Activity"], known_customers, invoices_all, problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
-    _check_balances(invoices, payments, applications, adjustments, problems)
+    _check_balances(by_invoice, applications, adjustments, problems)
 
     used = set(invoices["currency"].unique()) | set(payments["currency"].unique())
     rated = set(fx_rates["currency"].unique()) | {reporting}
@@ -494,7 +542,7 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
                                 f"is more than {MAX_TERMS_DAYS} days", f"payment terms of at most {MAX_TERMS_DAYS} days"))
     frame["terms_days"] = np.where(parsed.present["terms_days"] & ~too_long, terms,
                                    min(settings.default_terms_days, MAX_TERMS_DAYS)).astype(np.int64)
-    limits = _to_minor(parsed, "credit_limit", frame["currency"].to_numpy(), problems)
+    limits = _to_minor(parsed, "credit_limit", frame["currency"], problems)
     frame["credit_limit"] = pd.array(np.where(parsed.present["credit_limit"], limits, 0), dtype="Int64")
     frame.loc[~parsed.present["credit_limit"], "credit_limit"] = pd.NA
     for row, value in zip(frame["row"][frame["credit_limit"] < 0], frame["credit_limit"][frame["credit_limit"] < 0],
@@ -513,7 +561,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
     default_currency = _lookup(frame["customer_id"], currency_of, settings.reporting_currency)
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
-    amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
+    amounts = _to_minor(parsed, "amount", frame["currency"], problems)
     types = frame["type"].copy()
     negative = amounts < 0
     types = types.where(types != "", np.where(negative, "credit_note", "invoice"))
@@ -550,10 +598,9 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
                                 "is only used on credit notes; ignored"))
     frame.loc[not_credit, "applies_to"] = ""
     check = frame.loc[frame["applies_to"] != "", ["row", "invoice_id", "customer_id", "currency", "applies_to"]]
-    targets = frame.drop_duplicates("invoice_id")[["invoice_id", "customer_id", "currency"]]
-    joined = check.merge(targets, left_on="applies_to", right_on="invoice_id", how="left",
-                         suffixes=("", "_target"), indicator=True)
-    unknown = joined["_merge"] == "left_only"
+    targets = _distinct(frame, "invoice_id").set_index("invoice_id")
+    joined = _join(check, "applies_to", targets, ["customer_id", "currency"], "_target")
+    unknown = ~joined["_found"]
     other_customer = ~unknown & (joined["customer_id"] != joined["customer_id_target"])
     other_currency = ~unknown & ~other_customer & (joined["currency"] != joined["currency_target"])
     for line in joined[unknown].itertuples():
@@ -570,7 +617,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
 
 
 def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
-              invoices: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+              by_invoice: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, PAYMENT_COLUMNS)
     if parsed is None:
         return frame
@@ -578,7 +625,7 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
     default_currency = _lookup(frame["customer_id"], currency_of, "USD")
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
-    frame["amount"] = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems).astype(np.int64)
+    frame["amount"] = _to_minor(parsed, "amount", frame["currency"], problems).astype(np.int64)
     zero = (frame["amount"] == 0) & parsed.present["amount"]
     for row in frame["row"][zero]:
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
@@ -592,10 +639,9 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
                                 "refers to a void invoice; the payment is treated as unreferenced"))
     frame.loc[void, "invoice_id"] = ""
     checked = (frame["invoice_id"] != "") & ~reversal_names_payment
-    live = invoices.drop_duplicates("invoice_id")[["invoice_id", "customer_id", "currency"]]
-    joined = frame.loc[checked, ["row", "invoice_id", "customer_id", "currency"]].merge(
-        live, on="invoice_id", how="left", suffixes=("", "_invoice"), indicator=True)
-    unknown = joined["_merge"] == "left_only"
+    joined = _join(frame.loc[checked, ["row", "invoice_id", "customer_id", "currency"]], "invoice_id", by_invoice,
+                   ["customer_id", "currency"], "_invoice")
+    unknown = ~joined["_found"]
     for row, invoice_id in zip(joined["row"][unknown], joined["invoice_id"][unknown], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
                                 "the invoice_id of a row of the Invoices table, or blank"))
@@ -622,19 +668,18 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
                         ignore_index=True)
     sources["holds"] = -sources["amount"].where(member(sources["payment_id"], credits["payment_id"]),
                                                 -sources["amount"])
-    return sources.drop_duplicates("payment_id").set_index("payment_id")
+    return _distinct(sources, "payment_id").set_index("payment_id")
 
 
-def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.DataFrame,
+def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.DataFrame, payments: pd.DataFrame,
                   problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, APPLICATION_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     sources = _document_index(invoices, payments)
-    targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
     source_currency = _lookup(frame["payment_id"], sources["currency"], "USD")
-    frame["amount"] = _to_minor(parsed, "amount", source_currency.to_numpy(), problems).astype(np.int64)
+    frame["amount"] = _to_minor(parsed, "amount", source_currency, problems).astype(np.int64)
     not_positive = (frame["amount"] <= 0).to_numpy() & parsed.present["amount"]
     for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
         problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
@@ -644,15 +689,14 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.D
         problems.append(Problem("error", sheet, int(row), "payment_id", payment_id,
                                 "is not a known payment or credit note",
                                 "a payment_id of Payments, or the invoice_id of a credit note"))
-    invoice_ids = targets.index[targets["type"] != "credit_note"]
+    invoice_ids = arrow_text(targets.index).filter(pa.array((targets["type"] != "credit_note").to_numpy()))
     unknown_target = (frame["invoice_id"] != "") & ~member(frame["invoice_id"], invoice_ids)
     for row, invoice_id in zip(frame["row"][unknown_target], frame["invoice_id"][unknown_target], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
                                 "the invoice_id of an invoice or debit note"))
     both = frame[~unknown_source & ~unknown_target & (frame["payment_id"] != "") & (frame["invoice_id"] != "")]
-    joined = both[["row", "payment_id", "invoice_id"]].merge(
-        sources[["customer_id", "currency"]], left_on="payment_id", right_index=True).merge(
-        targets[["customer_id", "currency"]], left_on="invoice_id", right_index=True, suffixes=("", "_invoice"))
+    joined = _join(_join(both[["row", "payment_id", "invoice_id"]], "payment_id", sources, ["customer_id", "currency"],
+                         ""), "invoice_id", targets, ["customer_id", "currency"], "_invoice")
     other_customer = joined["customer_id"] != joined["customer_id_invoice"]
     for line in joined[other_customer].itertuples():
         problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
@@ -663,7 +707,9 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.D
                                 f"is in {line.currency_invoice} but {line.payment_id} in {line.currency}",
                                 "an invoice in the payment's currency"))
     over = frame.groupby("payment_id", sort=False)["amount"].transform("sum")
-    holds = frame["payment_id"].map(sources["holds"]).astype("float64")
+    held_at = position_in(frame["payment_id"], sources.index)
+    holds = pd.Series(np.where(held_at >= 0, sources["holds"].to_numpy(dtype=np.float64)[np.maximum(held_at, 0)]
+                               if len(sources) else 0.0, np.nan), index=frame.index)
     # A payment whose own amount could not be read (reported already) holds 0: do not pile a second error on.
     too_much = holds.notna() & (holds != 0) & (over > holds.fillna(0))
     for payment_id, group in frame[too_much].groupby("payment_id", sort=True):
@@ -679,15 +725,14 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, payments: pd.D
     return frame
 
 
-def _adjustments(parsed: _Parsed | None, invoices: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     frame = _frame(parsed, ADJUSTMENT_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
-    targets = invoices.drop_duplicates("invoice_id").set_index("invoice_id")
     _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems)
     frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD")
-    amounts = _to_minor(parsed, "amount", frame["currency"].to_numpy(), problems)
+    amounts = _to_minor(parsed, "amount", frame["currency"], problems)
     negative = amounts < 0
     for row, value in zip(frame["row"][negative], parsed.columns["amount"][negative], strict=True):
         problems.append(Problem("warning", sheet, int(row), "amount", format(value, "g"),
@@ -708,9 +753,9 @@ def _activity(parsed: _Parsed | None, known_customers: pd.Series, invoices: pd.D
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
     _unknown(frame, "invoice_id", invoices["invoice_id"], sheet, "invoice", problems)
-    currency = _lookup(frame["invoice_id"], invoices.drop_duplicates("invoice_id").set_index("invoice_id")["currency"],
+    currency = _lookup(frame["invoice_id"], _distinct(invoices, "invoice_id").set_index("invoice_id")["currency"],
                        "USD")
-    minor = _to_minor(parsed, "promised_amount", currency.to_numpy(), problems)
+    minor = _to_minor(parsed, "promised_amount", currency, problems)
     frame["promised_amount"] = pd.array(minor, dtype="Int64")
     frame.loc[~parsed.present["promised_amount"], "promised_amount"] = pd.NA
     promise = frame["action"] == "promise"
@@ -742,7 +787,7 @@ def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers:
     _unknown(frame, "customer_id", known_customers, parsed.sheet, "customer", problems)
     default_currency = _lookup(frame["customer_id"], currency_of, "USD")
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency).astype("str")
-    frame["balance"] = _to_minor(parsed, "balance", frame["currency"].to_numpy(), problems).astype(np.int64)
+    frame["balance"] = _to_minor(parsed, "balance", frame["currency"], problems).astype(np.int64)
     return frame
 
 
@@ -764,21 +809,19 @@ def _dunning_levels(parsed: _Parsed | None, settings: Settings, problems: list[P
     return frame.sort_values("level", kind="stable").reset_index(drop=True)
 
 
-def _check_balances(invoices: pd.DataFrame, payments: pd.DataFrame, applications: pd.DataFrame,
-                    adjustments: pd.DataFrame, problems: list[Problem]) -> None:
+def _check_balances(by_invoice: pd.DataFrame, applications: pd.DataFrame, adjustments: pd.DataFrame,
+                    problems: list[Problem]) -> None:
     """Explicit applications and adjustments must not take an invoice below zero (as of the latest date)."""
-    if invoices.empty or (applications.empty and adjustments.empty):
+    if by_invoice.empty or (applications.empty and adjustments.empty):
         return
-    ids = invoices["invoice_id"]
-    first = position_in(ids, ids) == np.arange(len(ids))  # where an id repeats (an error already), its first row
-    unique_ids = ids[first].reset_index(drop=True)
-    base = invoices["amount"].to_numpy()[first]
+    unique_ids = by_invoice.index
+    base = by_invoice["amount"].to_numpy()
     remaining = base.copy()
     for frame, column, sign in ((applications, "amount", -1), (adjustments, "effect", 1)):
         positions = position_in(frame["invoice_id"], unique_ids)
         known = positions >= 0
         np.add.at(remaining, positions[known], sign * frame[column].to_numpy(dtype=np.int64)[known])
-    currency = invoices["currency"].to_numpy(dtype=object)[first]
+    currency = by_invoice["currency"].to_numpy(dtype=object)
     for index in np.flatnonzero((remaining < 0) & (base > 0)):
         invoice_id = str(unique_ids[index])
         rows_app = applications.loc[applications["invoice_id"] == invoice_id, "row"].tolist()
