@@ -134,8 +134,8 @@ undisputed part; ``promise_*`` describe the customer's latest promise; dates are
 
 def convertible(ledger: Ledger) -> bool:
     """True when every currency used has an exchange rate, so amounts can be added in the reporting currency."""
-    used = set(ledger.invoices["currency"]) | set(ledger.payments["currency"])
-    return used <= set(ledger.fx_rates["currency"]) | {ledger.settings.reporting_currency}
+    used = set(ledger.invoices["currency"].unique()) | set(ledger.payments["currency"].unique())
+    return used <= set(ledger.fx_rates["currency"].unique()) | {ledger.settings.reporting_currency}
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import render
 from .aging import aging
+from .collections import convertible
 from .errors import ValidationFailed
 from .ledger import Ledger, Settings
 from .load import LoadResult, RawTable, load_tables
@@ -156,9 +157,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
 
 def _single_currency(ledger: Ledger) -> bool:
     """Convert to the reporting currency only when every currency has a rate (else report per currency)."""
-    used = set(ledger.invoices["currency"]) | set(ledger.payments["currency"])
-    rated = set(ledger.fx_rates["currency"]) | {ledger.settings.reporting_currency}
-    return used <= rated
+    return convertible(ledger)
 
 
 def replaced_sheets(owned: Sequence[str], only: Sequence[str]) -> list[str]:
