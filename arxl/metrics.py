@@ -149,6 +149,51 @@ class _Sales:
         return int(self.running[high] - self.running[low])
 
 
+class _Balances:
+    """The documents' running balance by date, which is AR when every document is in the reporting currency.
+
+    An application takes the same amount off a source and a receivable of one currency, so however cash is
+    applied the open items of a currency add up to its documents: originals dated on or before the date plus
+    the adjustments in force (a reversal's reduction of its payment is a fixed adjustment of the reversal and
+    the opposite adjustment of the payment, both from the reversal's date). When conversion is the identity,
+    AR at any date is therefore a running sum, and the month ends need no settlement of their own.
+    """
+
+    def __init__(self, prepared: PreparedLedger):
+        days = np.concatenate([prepared.doc_date, prepared.doc_date, prepared.adjustment_exists_from,
+                               prepared.reversal_date])
+        amounts = np.concatenate([prepared.doc_original, prepared.doc_fixed_adjust, prepared.adjustment_effect,
+                                  prepared.reversal_consumed])
+        order = sort_order([days])
+        self.days = days[order]
+        self.running = np.r_[0, np.cumsum(amounts[order])]
+
+    @classmethod
+    def of(cls, ledger: Ledger, prepared: PreparedLedger) -> _Balances | None:
+        """The balances of a prepared ledger, built once; None when a document is in another currency."""
+        reporting = ledger.settings.reporting_currency
+        if any(currency != reporting for currency in prepared.currencies.to_pylist()):
+            return None
+        balances = prepared.derived.get("balances")
+        if not isinstance(balances, _Balances):
+            balances = prepared.derived["balances"] = cls(prepared)
+        return balances
+
+    def at(self, day: int) -> int:
+        """The balance of the documents at the end of day ``day``."""
+        return int(self.running[np.searchsorted(self.days, day, side="right")])
+
+
+def _ar_total(ledger: Ledger, prepared: PreparedLedger, as_of: dt.date) -> int:
+    """AR at ``as_of`` in reporting-currency minor units: the sum of ``_ar``, settling only when conversion
+    rounds item by item."""
+    balances = _Balances.of(ledger, prepared)
+    if balances is not None:
+        return balances.at(day_number(as_of))
+    _, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply))
+    return int(amounts.sum())
+
+
 def _month_start(day: dt.date, back: int) -> dt.date:
     months = day.year * 12 + day.month - 1 - back
     return dt.date(months // 12, months % 12 + 1, 1)
@@ -165,12 +210,9 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
     if basis not in ("due", "invoice"):
         raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
     prepared = prepared_ledger(ledger)
-    auto = ledger.settings.auto_apply
     day = day_number(as_of)
-    rows, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=auto))
-    _, beginning = _ar(ledger, prepared, settle_arrays(prepared, as_of - dt.timedelta(days=period),
-                                                       auto_apply=auto))
-    ar, beginning_ar = int(amounts.sum()), int(beginning.sum())
+    rows, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply))
+    ar, beginning_ar = int(amounts.sum()), _ar_total(ledger, prepared, as_of - dt.timedelta(days=period))
     positive = amounts > 0
     current_ar = int(amounts[positive & (prepared.doc_due[rows] >= day)].sum())
     aged_from = prepared.doc_due[rows] if basis == "due" else prepared.doc_date[rows]
@@ -239,8 +281,7 @@ def monthly_series(ledger: Ledger, as_of: dt.date, months: int = 12, *, period_d
     ends = month_ends(as_of, months)
     ar_values, sales_values, dso_values = [], [], []
     for end in ends:
-        _, amounts = _ar(ledger, prepared, settle_arrays(prepared, end, auto_apply=ledger.settings.auto_apply))
-        ar = int(amounts.sum())
+        ar = _ar_total(ledger, prepared, end)
         credit_sales = sales.between(day_number(end) - period, day_number(end))
         ar_values.append(ar)
         sales_values.append(credit_sales)
