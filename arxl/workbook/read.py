@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -89,7 +89,6 @@ def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, Shee
 
     Each sheet is scanned, and refused if too big, before anything lays it out.
     """
-    shared_na_text = _shared_strings_na_text(path)
     parts: dict[str, list[TableSource]] = {}
     for source in sources:
         parts.setdefault(source.part, []).append(source)
@@ -113,7 +112,8 @@ def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, Shee
                 found |= reader.read(wanted, scan.na_text)
         return found
 
-    with ThreadPoolExecutor(READ_THREADS) as pool:
+    with ThreadPoolExecutor(READ_THREADS + 1) as pool:
+        shared_na_text = pool.submit(_shared_strings_na_text, path)  # waited for only where a column needs it
         results = list(pool.map(work, [group for group in groups if group]))
     return {name: table for found in results for name, table in found.items()}
 
@@ -121,7 +121,7 @@ def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, Shee
 class _Reader:
     """One fastexcel reader (one per thread: a reader cannot serve two threads at once)."""
 
-    def __init__(self, path: Path, shared_na_text: bool):
+    def __init__(self, path: Path, shared_na_text: Future[bool]):
         self.shared_na_text = shared_na_text
         try:
             self.book: fastexcel.ExcelReader | None = fastexcel.read_excel(str(path))
@@ -142,7 +142,8 @@ class _Reader:
                 continue  # mixed cell types in a column, or a table fastexcel cannot lay out: read as cells
             if tuple(batch.schema.names) != source.header:
                 continue  # fastexcel renamed a blank or repeated header: the cell reader reports it as typed
-            if _has_nan(batch) or ((na_text or self.shared_na_text) and _hides_text(self.book, name, batch)):
+            if _has_nan(batch) or (_suspects(batch) and (na_text or self.shared_na_text.result())
+                                   and _hides_text(self.book, name, batch)):
                 continue
             tables[source.name] = RawTable(source.name, list(source.header), (), first_row=source.top + 2,
                                            sheet=source.sheet, typed=batch)
@@ -154,8 +155,11 @@ NA_TEXTS = ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1
             "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 _NA_ALTERNATIVES = b"|".join(re.escape(text.replace("<", "&lt;").replace(">", "&gt;").encode())
                              for text in sorted(NA_TEXTS, key=len, reverse=True))
-_NA_TEXT = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</(?:\w+:)?t>")
-# In a sheet, text is inline as <is><t>...</t></is>: the literal start makes the search four times faster.
+# Text sits in <si><t>...</t></si> in the shared strings, <is><t>...</t></is> inline in a sheet; a literal start
+# makes the search four times faster than looking at every <t>. (A "no value" text split into rich-text runs
+# is not seen: nobody formats half of "NA".)
+_NA_SHARED = re.compile(rb"<si><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t></si>")
+_PREFIXED = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?<\w+:worksheet\b")  # elements named x:c, x:is ...: looked at closer
 _NA_INLINE = re.compile(rb"<is><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t>")
 
 
@@ -168,7 +172,8 @@ def _shared_strings_na_text(path: Path) -> bool:
             with archive.open(part) as stream:
                 tail = b""
                 for chunk in iter(lambda stream=stream: stream.read(1 << 20), b""):
-                    if _NA_TEXT.search(tail + chunk):
+                    window = tail + chunk
+                    if _NA_SHARED.search(window) or b":si>" in window:  # or namespace-prefixed XML
                         return True
                     tail = chunk[-64:]
     return False
@@ -179,6 +184,12 @@ def _has_nan(batch: pa.RecordBatch) -> bool:
     return any(pa.types.is_floating(values.type) and pc.any(pc.is_nan(values)).as_py() for values in batch.columns)
 
 
+def _suspects(batch: pa.RecordBatch) -> list[str]:
+    """The columns of numbers or dates with empty cells: where fastexcel may have hidden text."""
+    return [column for column, values in zip(batch.schema.names, batch.columns, strict=True)
+            if values.null_count and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
+
+
 def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch) -> bool:
     """Whether a number or date column's empty cells include text that fastexcel took for "no value".
 
@@ -186,10 +197,7 @@ def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch)
     read again as text, and any non-blank text where the typed read saw nothing sends the table to the cell
     reader, which reports it.
     """
-    suspects = [column for column, values in zip(batch.schema.names, batch.columns, strict=True)
-                if values.null_count and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
-    if not suspects:
-        return False
+    suspects = _suspects(batch)
     try:
         text = reader.load_table(name, schema_sample_rows=None, dtypes="string", use_columns=suspects, eager=True)
     except (fastexcel.FastExcelError, pa.ArrowException):
@@ -348,7 +356,7 @@ def scan_sheet(path: Path, part: str) -> SheetScan:
             if rows:
                 last_row = max(last_row, int(rows[-1]))
             flagged = flagged or b't="e"' in window or b"t='e'" in window
-            na_text = na_text or _NA_INLINE.search(window) is not None or b":is>" in window  # prefixed XML
+            na_text = na_text or bool(_NA_INLINE.search(window) or (not tail and _PREFIXED.match(window)))
             start = window.find(b"<mergeCells")
             if start >= 0 or merged_text:
                 merged_text.append(window[max(start, 0):] if not merged_text else chunk)

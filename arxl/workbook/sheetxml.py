@@ -15,6 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..sheetspec import STYLES, Block, Cell, Chart, SheetSpec
 from .fill import column_letters
@@ -38,6 +40,34 @@ def ref(row: int, column: int) -> str:
 def clean_text(text: str) -> str:
     """Text safe for XML: characters XML 1.0 forbids are dropped, the rest escaped."""
     return escape(_ILLEGAL_XML.sub("", text))
+
+
+_ILLEGAL_XML_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
+
+
+def clean_texts(texts: pd.Series) -> pd.Series:
+    """``clean_text`` of a whole column, in Arrow's C++ string kernels."""
+    text = pa.array(texts.astype("str").array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = pc.replace_substring_regex(text, _ILLEGAL_XML_RE2, "")
+    for character, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, character, entity)
+    return pd.Series(text, dtype="str", index=texts.index)
+
+
+def numbers_text(numbers: np.ndarray) -> pd.Series:
+    """Float64 values as the shortest text that reads back as the same value (``100`` for ``100.0``).
+
+    Arrow formats in C++; where it chooses an exponent (amounts of 1e11 and more) the value goes through
+    ``repr`` instead, which writes such amounts in plain digits as Excel itself does.
+    """
+    text = pc.cast(pa.array(numbers, pa.float64()), pa.string())
+    out = pd.Series(text, dtype="str")
+    odd = np.asarray(pc.match_substring(text, "e").to_numpy(zero_copy_only=False), dtype=bool)
+    if odd.any():
+        out[odd] = [repr(float(value)).removesuffix(".0") for value in numbers[odd]]
+    return out
 
 
 def _number(value: float | int) -> str:
@@ -105,12 +135,12 @@ def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
             present = np.isfinite(numbers)
-            text = pd.Series(np.where(present, numbers, 0.0)).map(repr).str.removesuffix(".0")
+            text = numbers_text(np.where(present, numbers, 0.0))
             cells = head + "><v>" + text + "</v></c>"
         else:
             strings = values.astype(object).where(values.notna(), "").astype(str)
             present = (strings != "").to_numpy()
-            text = strings.map(clean_text)
+            text = clean_texts(strings)
             cells = head + ' t="inlineStr"><is><t>' + text + "</t></is></c>"
         columns[column] = cells.where(present, head + "/>")
     return header, columns
