@@ -226,3 +226,32 @@ def test_two_refreshes_at_once_never_mix(tmp_path: Path) -> None:
         custom = archive.read("docProps/custom.xml").decode()
     assert custom.count("arxl.generated_sheets") == 1
     assert os.path.exists(book)
+
+
+def test_the_check_after_a_write_finds_a_truncated_or_altered_package(tmp_path: Path) -> None:
+    from arxl.workbook.save import check_package
+
+    good = write_book(tmp_path / "good.xlsx", base())
+    assert check_package(good) is None
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(data[: len(data) // 2])
+    assert check_package(truncated) is not None
+    with zipfile.ZipFile(good) as archive:
+        info = archive.getinfo("xl/workbook.xml")
+    altered = bytearray(data)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    altered[start + info.compress_size // 2] ^= 0xFF  # one byte of workbook.xml's compressed data
+    damaged = tmp_path / "altered.xlsx"
+    damaged.write_bytes(bytes(altered))
+    assert check_package(damaged) is not None
+
+
+def test_a_refresh_keeps_the_old_version_as_its_backup(tmp_path: Path) -> None:
+    book = write_book(tmp_path / "book.xlsx", base())
+    before = book.read_bytes()
+    result = CliRunner().invoke(main, ["refresh", str(book), "--as-of", "2026-03-31", "--quiet"])
+    assert result.exit_code == 0, result.output
+    backups = sorted(tmp_path.glob("book.bak-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == before
+    assert book.read_bytes() != before

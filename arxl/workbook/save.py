@@ -13,9 +13,11 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import struct
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,50 @@ def backups_of(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f"{path.stem}.bak-*{path.suffix}"))
 
 
+CRC_CHECKED_BYTES = 1 << 20  # parts up to this size are decompressed and CRC-checked after a write
+
+
+def check_package(path: Path) -> str | None:
+    """The name of the first damaged part of a freshly written zip, or None.
+
+    Every part's local header must sit where the central directory says, carry its name, and its data end
+    before the next part starts; small parts (workbook.xml, rels, content types, styles) are decompressed and
+    CRC-checked. Decompressing every big sheet again (``ZipFile.testzip``) would cost seconds per hundred
+    megabytes and only re-prove what zipfile wrote from bytes already in memory.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+            infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
+            ends = [info.header_offset for info in infos[1:]] + [archive.start_dir]
+            for info, end in zip(infos, ends, strict=True):
+                raw.seek(info.header_offset)
+                header = raw.read(30)
+                if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                    return info.filename
+                name_length, extra_length = struct.unpack("<HH", header[26:30])
+                if raw.read(name_length) != info.orig_filename.encode("cp437" if not info.flag_bits & 0x800
+                                                                        else "utf-8"):
+                    return info.filename
+                if info.header_offset + 30 + name_length + extra_length + info.compress_size > end:
+                    return info.filename
+                if info.file_size <= CRC_CHECKED_BYTES:
+                    with archive.open(info) as member:
+                        while member.read(1 << 20):
+                            pass
+    except (zipfile.BadZipFile, OSError, EOFError, UnicodeEncodeError, zlib.error):
+        return path.name
+    return None
+
+
+def _keep_as(path: Path, backup: Path) -> None:
+    """Keep the current version as ``backup``: a hard link when the file system allows (the old version is
+    replaced, never written over, so the link keeps it intact), else a copy."""
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int = 5, force: bool = False,
                  expected: Fingerprint | None = None, now: dt.datetime | None = None) -> Path | None:
     """Write ``path`` through ``write(temporary_path)`` atomically; return the backup made, if any.
@@ -92,8 +138,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int
         with temporary.open("rb+") as handle:
             handle.flush()
             os.fsync(handle.fileno())
-        with zipfile.ZipFile(temporary) as archive:
-            damaged = archive.testzip()
+        damaged = check_package(temporary)
         if damaged is not None:
             raise SaveRefused(f"{path}: the new version failed its check (part {damaged}); nothing was written")
         check_writable(path, force=force, expected=expected)
@@ -103,7 +148,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int
             if keep_backups > 0:
                 stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
                 backup = _backup_name(path, stamp)
-                shutil.copy2(path, backup)
+                _keep_as(path, backup)
         _replace(temporary, path)
         _fsync_folder(path.parent)
     except OSError as exc:  # disk full, quota, file too large, permissions: the original is untouched
