@@ -96,11 +96,11 @@ def load_validated(adapter: BookAdapter) -> LoadResult:
 
 
 def last_payment_dates(settlement: Settlement) -> pd.Series:
-    """The date of the latest application to each receivable, by document id."""
+    """The date of the latest application to each receivable, by document id (in no particular order)."""
     applications = settlement.applications
     if applications.empty:
         return pd.Series(dtype="datetime64[s]")
-    return applications.groupby("invoice_id")["date"].max()
+    return applications.groupby("invoice_id", sort=False)["date"].max()
 
 
 def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *,

@@ -37,7 +37,8 @@ def major(minor: np.ndarray | pd.Series, currencies: np.ndarray | pd.Series | st
     values = np.asarray(minor, dtype=np.float64)
     if isinstance(currencies, str):
         return values / 10.0 ** exponent(currencies)
-    exponents = np.array([exponent(code) for code in np.asarray(currencies, dtype=object)], dtype=np.float64)
+    codes, distinct = pd.factorize(np.asarray(currencies, dtype=object), use_na_sentinel=False)
+    exponents = np.array([exponent(code) for code in distinct], dtype=np.float64)[codes]
     return values / np.power(10.0, exponents) if len(values) else values
 
 
