@@ -380,7 +380,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     broken_counts = promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & recent].groupby("customer_id").size()
     broken = broken_counts.reindex(customers).fillna(0).to_numpy(dtype=np.int64)
 
-    credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows)
+    credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows,
+                             receivable_items=items)
     over_limit = _lookup(customers, credit, "over_limit", False).astype(bool)
     hold = _lookup(customers, credit, "hold", False).astype(bool)
     hold_reason = _lookup(customers, credit, "hold_reason", "")

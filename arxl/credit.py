@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .collections import BROKEN, BROKEN_WINDOW_DAYS, day_numbers, promises, receivables
+from .ids import member
 from .ledger import Ledger
 from .settle import Settlement, day_number, settle
 
@@ -56,11 +57,12 @@ CREDIT_COLUMNS: tuple[str, ...] = (
 undisputed overdue receivable (0 when none); ``marked_on_hold`` is the Customers flag, ``hold`` the verdict."""
 
 
-def _weighted(groups: np.ndarray, weights: np.ndarray, values: np.ndarray, index: pd.Index) -> np.ndarray:
-    """Weighted averages of ``values`` per group, aligned on ``index`` (NaN where a group has no weight)."""
-    frame = pd.DataFrame({"group": groups, "weight": weights.astype(np.float64),
+def _weighted(positions: np.ndarray, weights: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Weighted averages of ``values`` per customer, given as positions ``0 .. size-1`` in the customers (-1 for
+    none: left out); NaN where a customer has no weight."""
+    frame = pd.DataFrame({"group": positions, "weight": weights.astype(np.float64),
                           "product": weights.astype(np.float64) * values})
-    sums = frame.groupby("group")[["weight", "product"]].sum().reindex(index)
+    sums = frame.groupby("group")[["weight", "product"]].sum().reindex(range(size))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sums["weight"].to_numpy() > 0, sums["product"].to_numpy() / sums["weight"].to_numpy(),
                         np.nan)
@@ -74,10 +76,12 @@ def late_points(average_days_late: np.ndarray) -> np.ndarray:
 
 
 def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None,
-                    promise_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+                    promise_rows: pd.DataFrame | None = None, receivable_items: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
     """Limits, hold and risk grade of every customer at ``as_of`` (``CREDIT_COLUMNS``; rules above).
 
-    ``promise_rows`` (``arxl.collections.promises`` at the same date) may be passed to reuse them.
+    ``promise_rows`` (``arxl.collections.promises``) and ``receivable_items`` (``arxl.collections.receivables``),
+    both at the same date, may be passed to reuse them.
     """
     settlement = settlement if settlement is not None else settle(ledger, as_of)
     today = day_number(as_of)
@@ -100,7 +104,7 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
     headroom = pd.array(np.where(has_limit, limit_values - balance, 0), dtype="Int64")
     headroom[~has_limit] = pd.NA
 
-    owed = receivables(ledger, as_of, settlement)
+    owed = receivable_items if receivable_items is not None else receivables(ledger, as_of, settlement)
     overdue = owed[(owed["days_past_due"] > 0) & ~owed["disputed"]]
     oldest = (overdue.groupby("customer_id")["days_past_due"].max().reindex(index).fillna(0)
               .to_numpy(dtype=np.int64))
@@ -114,20 +118,20 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
         reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
 
     applications = settlement.applications
-    cash = applications[(applications["source_kind"] == "payment")
-                        & applications["invoice_kind"].isin(["invoice", "debit_note"])]
+    paid = ((applications["source_kind"] == "payment") & applications["invoice_kind"].isin(["invoice", "debit_note"])
+            ).to_numpy(dtype=bool)
+    cash = applications[["customer_id", "date", "due_date", "amount"]][paid]
     applied_day = day_numbers(cash["date"])
     late = (applied_day - day_numbers(cash["due_date"])).astype(np.float64)
     weight = cash["amount"].to_numpy(dtype=np.int64)
+    payer = index.get_indexer(cash["customer_id"])
     recent_cash = applied_day > today - RECENT_DAYS
     older_cash = ~recent_cash & (applied_day > today - RECENT_DAYS - OLDER_DAYS)
     recent = _weighted(
-        np.concatenate([cash["customer_id"].to_numpy(dtype=object)[recent_cash],
-                        overdue["customer_id"].to_numpy(dtype=object)]),
+        np.concatenate([payer[recent_cash], index.get_indexer(overdue["customer_id"])]),
         np.concatenate([weight[recent_cash], overdue["open_amount"].to_numpy(dtype=np.int64)]),
-        np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), index)
-    older = _weighted(cash["customer_id"].to_numpy(dtype=object)[older_cash], weight[older_cash],
-                      late[older_cash], index)
+        np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), len(index))
+    older = _weighted(payer[older_cash], weight[older_cash], late[older_cash], len(index))
     trend = recent - older
     trend_points = np.where(np.isnan(trend), 0, np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
 
@@ -176,6 +180,6 @@ def _disputes_raised(ledger: Ledger, as_of: dt.date) -> pd.Series:
     invoice_day = day_numbers(invoices["invoice_date"])
     flagged = invoices[(invoices["status"] == "disputed").to_numpy() & (invoice_day <= today)
                        & (invoice_day > today - BROKEN_WINDOW_DAYS)]
-    flagged = flagged[~flagged["invoice_id"].isin(named["invoice_id"])]
+    flagged = flagged[~member(flagged["invoice_id"], named["invoice_id"])]
     every = pd.concat([named["customer_id"], blank["customer_id"], flagged["customer_id"]], ignore_index=True)
     return every.groupby(every.to_numpy(dtype=object)).size()
