@@ -125,7 +125,8 @@ def _typed_text(values: pa.Array, allowed: Iterable[str] | None = None, *, trimm
     text = values.fill_null("")
     if pc.any(pc.starts_with(text, "#")).as_py():
         return None
-    if trimmed and pc.any(pc.match_substring_regex(text, _EDGE_SPACE)).as_py():
+    if trimmed and pc.any(pc.not_equal(pc.binary_length(pc.utf8_trim(text, characters=_SPACES)),
+                                       pc.binary_length(text))).as_py():
         return None
     if allowed is not None and not pc.all(pc.is_in(text, value_set=pa.array(list(allowed), pa.string()))).as_py():
         return None
@@ -179,7 +180,6 @@ def _as_text(value: object) -> str:
 
 
 _SPACES = " \t\r\n\u00a0\u2007\u202f\ufeff"
-_EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"  # for Arrow's RE2
 _SPACE_AT_EDGE = re.compile("\x00[ \t\r\n\u00a0\u2007\u202f\ufeff]|[ \t\r\n\u00a0\u2007\u202f\ufeff]\x00")
 _starts_with_hash = np.frompyfunc(lambda text: text[:1] == "#", 1, 1)
 _strip_spaces = np.frompyfunc(lambda text: text.strip(" \t\r\n\u00a0\u2007\u202f\ufeff"), 1, 1)

@@ -33,3 +33,12 @@ def position_in(values: pd.Series, keys: pd.Index | pd.Series) -> np.ndarray:
     """For each value, its position among ``keys``, or -1 (the first position where a key repeats)."""
     found = pc.index_in(arrow_text(values), value_set=arrow_text(keys))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def positions_in_many(columns: list[object], keys: pd.Index | pd.Series) -> list[np.ndarray]:
+    """``position_in`` for several columns against the same keys, hashing the keys once."""
+    arrays = [arrow_text(column).cast(pa.large_string()) for column in columns]
+    if not arrays:
+        return []
+    found = position_in(pd.Series(pa.concat_arrays(arrays), dtype="str"), keys)
+    return np.split(found, np.cumsum([len(array) for array in arrays])[:-1])

@@ -33,7 +33,7 @@ from .cells import (
     parse_text,
 )
 from .contract import Kind, Table, normalise_header
-from .ids import arrow_text, member, position_in
+from .ids import arrow_text, member, position_in, positions_in_many
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -404,10 +404,10 @@ def _to_minor(parsed: _Parsed, name: str, currencies: object, problems: list[Pro
     return np.where(present, minor, 0)
 
 
-def _lookup(keys: pd.Series, values: pd.Series, default: str) -> pd.Series:
+def _lookup(keys: pd.Series, values: pd.Series, default: str, positions: np.ndarray | None = None) -> pd.Series:
     """``keys`` mapped through ``values`` (an id-indexed Series of text; where an id repeats, its first value),
-    ``default`` where not found."""
-    positions = position_in(keys, values.index)
+    ``default`` where not found. ``positions``: the keys' places in ``values.index`` when already known."""
+    positions = position_in(keys, values.index) if positions is None else positions
     if not len(values):
         return pd.Series(np.full(len(keys), default, dtype=object), index=keys.index, dtype="str")
     found = pc.take(arrow_text(values), pa.array(np.maximum(positions, 0)))
@@ -434,10 +434,12 @@ def _unique_ignoring_case(ids: pd.Series) -> bool:
     return _ascending(lowered) or pc.count_distinct(lowered).as_py() == len(lowered)
 
 
-def _join(left: pd.DataFrame, on: str, right: pd.DataFrame, columns: list[str], suffix: str) -> pd.DataFrame:
+def _join(left: pd.DataFrame, on: str, right: pd.DataFrame, columns: list[str], suffix: str,
+          positions: np.ndarray | None = None) -> pd.DataFrame:
     """``left`` (index reset) with the ``columns`` of the ``right`` row whose index equals ``left[on]`` added as
-    ``<column><suffix>`` ("" where none does), and ``_found``: a left merge on ids, without pandas' join."""
-    positions = position_in(left[on], right.index)
+    ``<column><suffix>`` ("" where none does), and ``_found``: a left merge on ids, without pandas' join.
+    ``positions``: ``left[on]``'s places in ``right.index`` when already known."""
+    positions = position_in(left[on], right.index) if positions is None else positions
     found = positions >= 0
     out = left.reset_index(drop=True)
     for column in columns:
@@ -448,14 +450,17 @@ def _join(left: pd.DataFrame, on: str, right: pd.DataFrame, columns: list[str], 
     return out
 
 
-def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> pd.DataFrame:
-    """Duplicate ids (exact, or differing only in case) are errors naming every row involved."""
+def _check_unique(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> bool:
+    """Duplicate ids (exact, or differing only in case) are errors naming every row involved; returns whether
+    the ids are unique."""
     ids = frame[key]
-    if not _unique_ignoring_case(ids):
+    unique = _unique_ignoring_case(ids)
+    if not unique:
         _report_duplicates(frame, key, sheet, problems)
+        unique = not ids.duplicated().any()
     if pc.any(pc.starts_with(arrow_text(ids), "0")).as_py():
         _report_zero_padded(frame, key, sheet, problems)
-    return frame
+    return unique
 
 
 def _report_duplicates(frame: pd.DataFrame, key: str, sheet: str, problems: list[Problem]) -> None:
@@ -487,9 +492,11 @@ def _report_zero_padded(frame: pd.DataFrame, key: str, sheet: str, problems: lis
 
 
 def _unknown(frame: pd.DataFrame, column: str, known: pd.Series | pd.Index, sheet: str, what: str,
-             problems: list[Problem]) -> np.ndarray:
+             problems: list[Problem], positions: np.ndarray | None = None) -> np.ndarray:
+    """Report the values of ``column`` not among ``known`` (``positions``: their places there, if known)."""
     values = frame[column]
-    bad = ~member(values, known) & (values != "")
+    found = member(values, known) if positions is None else positions >= 0
+    bad = ~found & (values != "")
     for row, value in zip(frame.loc[bad, "row"], values[bad], strict=True):
         problems.append(Problem("error", sheet, int(row), column, value, f"is not a known {what}",
                                 f"a {column} listed in the {what.split(maxsplit=1)[0].capitalize()}s table"
@@ -504,20 +511,28 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     terms_of_customer = customers.set_index("customer_id")["terms_days"]
     known_customers = customers["customer_id"]
 
-    invoices_all = _invoices(parsed["Invoices"], settings, currency_of_customer, terms_of_customer,
-                             known_customers, problems)
+    invoices_all, unique = _invoices(parsed["Invoices"], settings, currency_of_customer, terms_of_customer,
+                                     known_customers, problems)
     void = invoices_all["status"] == "void"
     invoices = invoices_all[~void].reset_index(drop=True)
     voided = invoices_all[void].reset_index(drop=True)
-    by_invoice = _distinct(invoices, "invoice_id").set_index("invoice_id")  # the live invoices, once each
-    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice, voided, problems)
-    applications = _applications(parsed["Applications"], invoices, by_invoice, payments, problems)
-    adjustments = _adjustments(parsed["Adjustments"], by_invoice, problems)
-    activity = _activity(parsed["Activity"], known_customers, invoices_all, problems)
+    by_invoice = (invoices if unique else invoices.drop_duplicates("invoice_id")).set_index("invoice_id")
+    referring = [name for name in ("Payments", "Applications", "Adjustments") if parsed[name] is not None]
+    invoice_at = dict(zip(referring, positions_in_many(
+        [parsed[name].columns["invoice_id"] for name in referring], by_invoice.index), strict=True))  # type: ignore[union-attr]
+    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice,
+                         invoice_at.get("Payments"), voided, problems)
+    applications = _applications(parsed["Applications"], invoices, by_invoice, invoice_at.get("Applications"),
+                                 payments, problems)
+    adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), problems)
+    activity = _activity(parsed["Activity"], known_customers,
+                         (invoices_all if unique else invoices_all.drop_duplicates("invoice_id")).set_index("invoice_id"),
+                         problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
-    _check_balances(by_invoice, applications, adjustments, problems)
+    _check_balances(by_invoice, [(applications, "amount", -1, invoice_at.get("Applications")),
+                                 (adjustments, "effect", 1, invoice_at.get("Adjustments"))], problems)
 
     used = set(invoices["currency"].unique()) | set(payments["currency"].unique())
     rated = set(fx_rates["currency"].unique()) | {reporting}
@@ -549,14 +564,16 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
                           strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "credit_limit",
                                 str(value), "is negative", "a credit limit of zero or more"))
-    return _check_unique(frame, "customer_id", parsed.sheet, problems)
+    _check_unique(frame, "customer_id", parsed.sheet, problems)
+    return frame
 
 
 def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series, terms_of: pd.Series,
-              known_customers: pd.Series, problems: list[Problem]) -> pd.DataFrame:
+              known_customers: pd.Series, problems: list[Problem]) -> tuple[pd.DataFrame, bool]:
+    """The invoices, and whether their ids are unique (a repeated id is reported here)."""
     frame = _frame(parsed, INVOICE_COLUMNS)
     if parsed is None:
-        return frame
+        return frame, True
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
     default_currency = _lookup(frame["customer_id"], currency_of, settings.reporting_currency)
@@ -579,7 +596,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
     frame["amount"] = amounts.astype(np.int64)
     frame["type"] = types.astype("str")
     unique_terms = terms_of[~terms_of.index.duplicated()]
-    positions = pd.Index(unique_terms.index).get_indexer(frame["customer_id"])
+    positions = position_in(frame["customer_id"], unique_terms.index)
     terms = pd.Series(np.where(positions >= 0, unique_terms.to_numpy(dtype=np.int64)[np.maximum(positions, 0)]
                                if len(unique_terms) else 0, settings.default_terms_days), index=frame.index)
     computed_due = frame["invoice_date"] + pd.to_timedelta(terms.to_numpy(), unit="D")
@@ -589,7 +606,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
     for row, due in zip(frame["row"][early], frame["due_date"][early], strict=True):
         problems.append(Problem("error", sheet, int(row), "due_date", due.date().isoformat(),
                                 "is before the invoice date", "a due date on or after invoice_date"))
-    frame = _check_unique(frame, "invoice_id", sheet, problems)
+    unique = _check_unique(frame, "invoice_id", sheet, problems)
     # A credit note's applies_to must be an invoice of the same customer and currency.
     has_target = frame["applies_to"] != ""
     not_credit = has_target & (frame["type"] != "credit_note")
@@ -598,7 +615,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
                                 "is only used on credit notes; ignored"))
     frame.loc[not_credit, "applies_to"] = ""
     check = frame.loc[frame["applies_to"] != "", ["row", "invoice_id", "customer_id", "currency", "applies_to"]]
-    targets = _distinct(frame, "invoice_id").set_index("invoice_id")
+    targets = (frame if unique else frame.drop_duplicates("invoice_id")).set_index("invoice_id")
     joined = _join(check, "applies_to", targets, ["customer_id", "currency"], "_target")
     unknown = ~joined["_found"]
     other_customer = ~unknown & (joined["customer_id"] != joined["customer_id_target"])
@@ -613,11 +630,13 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
     for line in joined[other_currency].itertuples():
         problems.append(Problem("error", sheet, int(line.row), "applies_to", line.applies_to,
                                 "is in another currency than the credit note", f"an invoice in {line.currency}"))
-    return frame
+    return frame, unique
 
 
 def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
-              by_invoice: pd.DataFrame, voided: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+              by_invoice: pd.DataFrame, invoice_at: np.ndarray | None, voided: pd.DataFrame,
+              problems: list[Problem]) -> pd.DataFrame:
+    """Payments; ``invoice_at``: each payment's invoice_id's place in ``by_invoice``."""
     frame = _frame(parsed, PAYMENT_COLUMNS)
     if parsed is None:
         return frame
@@ -629,7 +648,7 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
     zero = (frame["amount"] == 0) & parsed.present["amount"]
     for row in frame["row"][zero]:
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
-    frame = _check_unique(frame, "payment_id", sheet, problems)
+    _check_unique(frame, "payment_id", sheet, problems)
 
     reversal_names_payment = (frame["amount"] < 0) & member(frame["invoice_id"], frame["payment_id"])
     void = (frame["invoice_id"] != "") & member(frame["invoice_id"], voided["invoice_id"]) \
@@ -640,7 +659,8 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
     frame.loc[void, "invoice_id"] = ""
     checked = (frame["invoice_id"] != "") & ~reversal_names_payment
     joined = _join(frame.loc[checked, ["row", "invoice_id", "customer_id", "currency"]], "invoice_id", by_invoice,
-                   ["customer_id", "currency"], "_invoice")
+                   ["customer_id", "currency"], "_invoice",
+                   None if invoice_at is None else invoice_at[checked.to_numpy()])
     unknown = ~joined["_found"]
     for row, invoice_id in zip(joined["row"][unknown], joined["invoice_id"][unknown], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
@@ -671,32 +691,37 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
     return _distinct(sources, "payment_id").set_index("payment_id")
 
 
-def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.DataFrame, payments: pd.DataFrame,
-                  problems: list[Problem]) -> pd.DataFrame:
+def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.DataFrame,
+                  target_at: np.ndarray | None, payments: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Applications; ``target_at``: each row's invoice_id's place in ``targets``."""
     frame = _frame(parsed, APPLICATION_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     sources = _document_index(invoices, payments)
-    source_currency = _lookup(frame["payment_id"], sources["currency"], "USD")
+    source_at = position_in(frame["payment_id"], sources.index)  # each id column looked up once
+    if target_at is None:
+        target_at = position_in(frame["invoice_id"], targets.index)
+    source_currency = _lookup(frame["payment_id"], sources["currency"], "USD", source_at)
     frame["amount"] = _to_minor(parsed, "amount", source_currency, problems).astype(np.int64)
     not_positive = (frame["amount"] <= 0).to_numpy() & parsed.present["amount"]
     for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
         problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
                                 "the positive amount applied"))
-    unknown_source = (frame["payment_id"] != "") & ~member(frame["payment_id"], sources.index)
+    unknown_source = (frame["payment_id"] != "") & (source_at < 0)
     for row, payment_id in zip(frame["row"][unknown_source], frame["payment_id"][unknown_source], strict=True):
         problems.append(Problem("error", sheet, int(row), "payment_id", payment_id,
                                 "is not a known payment or credit note",
                                 "a payment_id of Payments, or the invoice_id of a credit note"))
-    invoice_ids = arrow_text(targets.index).filter(pa.array((targets["type"] != "credit_note").to_numpy()))
-    unknown_target = (frame["invoice_id"] != "") & ~member(frame["invoice_id"], invoice_ids)
+    is_invoice = np.append((targets["type"] != "credit_note").to_numpy(dtype=bool), False)
+    unknown_target = (frame["invoice_id"] != "") & ~is_invoice[target_at]  # -1 picks the appended False
     for row, invoice_id in zip(frame["row"][unknown_target], frame["invoice_id"][unknown_target], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
                                 "the invoice_id of an invoice or debit note"))
-    both = frame[~unknown_source & ~unknown_target & (frame["payment_id"] != "") & (frame["invoice_id"] != "")]
-    joined = _join(_join(both[["row", "payment_id", "invoice_id"]], "payment_id", sources, ["customer_id", "currency"],
-                         ""), "invoice_id", targets, ["customer_id", "currency"], "_invoice")
+    both = (~unknown_source & ~unknown_target & (frame["payment_id"] != "") & (frame["invoice_id"] != "")).to_numpy()
+    joined = _join(_join(frame.loc[both, ["row", "payment_id", "invoice_id"]], "payment_id", sources,
+                         ["customer_id", "currency"], "", source_at[both]),
+                   "invoice_id", targets, ["customer_id", "currency"], "_invoice", target_at[both])
     other_customer = joined["customer_id"] != joined["customer_id_invoice"]
     for line in joined[other_customer].itertuples():
         problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
@@ -707,7 +732,7 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
                                 f"is in {line.currency_invoice} but {line.payment_id} in {line.currency}",
                                 "an invoice in the payment's currency"))
     over = frame.groupby("payment_id", sort=False)["amount"].transform("sum")
-    held_at = position_in(frame["payment_id"], sources.index)
+    held_at = source_at
     holds = pd.Series(np.where(held_at >= 0, sources["holds"].to_numpy(dtype=np.float64)[np.maximum(held_at, 0)]
                                if len(sources) else 0.0, np.nan), index=frame.index)
     # A payment whose own amount could not be read (reported already) holds 0: do not pile a second error on.
@@ -725,13 +750,17 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
     return frame
 
 
-def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, target_at: np.ndarray | None,
+                 problems: list[Problem]) -> pd.DataFrame:
+    """Adjustments; ``target_at``: each row's invoice_id's place in ``targets``."""
     frame = _frame(parsed, ADJUSTMENT_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
-    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems)
-    frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD")
+    if target_at is None:
+        target_at = position_in(frame["invoice_id"], targets.index)
+    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems, target_at)
+    frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD", target_at)
     amounts = _to_minor(parsed, "amount", frame["currency"], problems)
     negative = amounts < 0
     for row, value in zip(frame["row"][negative], parsed.columns["amount"][negative], strict=True):
@@ -742,19 +771,21 @@ def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, problems: list[P
     frame["amount"] = amounts.astype(np.int64)
     reducing = frame["type"].isin(contract.REDUCING_ADJUSTMENTS).to_numpy()
     frame["effect"] = np.where(reducing, -amounts, amounts).astype(np.int64)
-    return _check_unique(frame, "adjustment_id", sheet, problems)
+    _check_unique(frame, "adjustment_id", sheet, problems)
+    return frame
 
 
-def _activity(parsed: _Parsed | None, known_customers: pd.Series, invoices: pd.DataFrame,
+def _activity(parsed: _Parsed | None, known_customers: pd.Series, targets: pd.DataFrame,
               problems: list[Problem]) -> pd.DataFrame:
+    """Collection activity; ``targets``: every invoice, void ones too, indexed by id."""
     frame = _frame(parsed, ACTIVITY_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
-    _unknown(frame, "invoice_id", invoices["invoice_id"], sheet, "invoice", problems)
-    currency = _lookup(frame["invoice_id"], _distinct(invoices, "invoice_id").set_index("invoice_id")["currency"],
-                       "USD")
+    target_at = position_in(frame["invoice_id"], targets.index)
+    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems, target_at)
+    currency = _lookup(frame["invoice_id"], targets["currency"], "USD", target_at)
     minor = _to_minor(parsed, "promised_amount", currency, problems)
     frame["promised_amount"] = pd.array(minor, dtype="Int64")
     frame.loc[~parsed.present["promised_amount"], "promised_amount"] = pd.NA
@@ -776,7 +807,8 @@ def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
     for row, rate in zip(frame["row"][bad], frame["rate"][bad], strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "rate", format(rate, "g"), "is not positive",
                                 "a positive exchange rate"))
-    return _check_unique(frame, "currency", parsed.sheet, problems)
+    _check_unique(frame, "currency", parsed.sheet, problems)
+    return frame
 
 
 def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
@@ -809,16 +841,19 @@ def _dunning_levels(parsed: _Parsed | None, settings: Settings, problems: list[P
     return frame.sort_values("level", kind="stable").reset_index(drop=True)
 
 
-def _check_balances(by_invoice: pd.DataFrame, applications: pd.DataFrame, adjustments: pd.DataFrame,
-                    problems: list[Problem]) -> None:
-    """Explicit applications and adjustments must not take an invoice below zero (as of the latest date)."""
+def _check_balances(by_invoice: pd.DataFrame,
+                    effects: list[tuple[pd.DataFrame, str, int, np.ndarray | None]], problems: list[Problem]) -> None:
+    """Explicit applications and adjustments must not take an invoice below zero (as of the latest date).
+
+    ``effects``: (frame, amount column, sign, each row's invoice_id's place in ``by_invoice`` if known)."""
+    applications, adjustments = effects[0][0], effects[1][0]
     if by_invoice.empty or (applications.empty and adjustments.empty):
         return
     unique_ids = by_invoice.index
     base = by_invoice["amount"].to_numpy()
     remaining = base.copy()
-    for frame, column, sign in ((applications, "amount", -1), (adjustments, "effect", 1)):
-        positions = position_in(frame["invoice_id"], unique_ids)
+    for frame, column, sign, at in effects:
+        positions = position_in(frame["invoice_id"], unique_ids) if at is None else at
         known = positions >= 0
         np.add.at(remaining, positions[known], sign * frame[column].to_numpy(dtype=np.int64)[known])
     currency = by_invoice["currency"].to_numpy(dtype=object)
