@@ -154,17 +154,15 @@ class _Balances:
 
     An application takes the same amount off a source and a receivable of one currency, so however cash is
     applied the open items of a currency add up to its documents: originals dated on or before the date plus
-    the adjustments in force (a reversal's reduction of its payment is a fixed adjustment of the reversal and
-    the opposite adjustment of the payment, both from the reversal's date). When conversion is the identity,
-    AR at any date is therefore a running sum, and the month ends need no settlement of their own.
+    the adjustments in force (a reversal's reduction of its payment nets out: it adjusts the reversal and the
+    payment by opposite amounts from the reversal's date). When conversion is the identity, AR at any date is
+    therefore a running sum, and the month ends need no settlement of their own.
     """
 
     def __init__(self, prepared: PreparedLedger):
-        days = np.concatenate([prepared.doc_date, prepared.doc_date, prepared.adjustment_exists_from,
-                               prepared.reversal_date])
-        amounts = np.concatenate([prepared.doc_original, prepared.doc_fixed_adjust, prepared.adjustment_effect,
-                                  prepared.reversal_consumed])
-        order = sort_order([days])
+        days = np.concatenate([prepared.doc_date, prepared.adjustment_exists_from])
+        amounts = np.concatenate([prepared.doc_original, prepared.adjustment_effect])
+        order = np.argsort(days, kind="stable")  # timsort: fast on documents entered roughly by date
         self.days = days[order]
         self.running = np.r_[0, np.cumsum(amounts[order])]
 
