@@ -56,13 +56,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .aging import to_reporting_currency
+from .ids import member
 from .ledger import Ledger
 from .money import exponent, to_major
 from .settle import Settlement, day_number, days_to_datetimes, settle
@@ -146,9 +147,11 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
 _NAT_DAY = np.iinfo(np.int64).min
 
 
-def _activity(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
+def _activity(ledger: Ledger, as_of: dt.date, actions: Sequence[str]) -> pd.DataFrame:
+    """The Activity rows of the given actions dated on or before ``as_of`` (one filter over every column)."""
     activity = ledger.activity
-    return activity[day_numbers(activity["date"]) <= day_number(as_of)]
+    return activity[(day_numbers(activity["date"]) <= day_number(as_of))
+                    & activity["action"].isin(actions).to_numpy(dtype=bool)]
 
 
 # --- disputes -------------------------------------------------------------------------------------------------
@@ -156,8 +159,8 @@ def _activity(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
 def open_disputes(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     """Documents with an Activity ``dispute`` not followed by a ``resolved`` at ``as_of``: customer_id,
     invoice_id and the date of the latest dispute row."""
-    activity = _activity(ledger, as_of)
-    rows = activity[activity["action"].isin(["dispute", "resolved"]) & (activity["invoice_id"] != "")]
+    activity = _activity(ledger, as_of, ("dispute", "resolved"))
+    rows = activity[activity["invoice_id"] != ""]
     if rows.empty:
         return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "invoice_id": pd.Series(dtype="str"),
                              "date": pd.Series(dtype="datetime64[s]")})
@@ -180,10 +183,14 @@ def disputed_mask(ledger: Ledger, as_of: dt.date, items: pd.DataFrame) -> np.nda
     by_status = (items["status"] == "disputed").to_numpy(dtype=bool)
     if disputes.empty or items.empty:
         return by_status
+    # Few documents are disputed: pair up customer and document only for the items whose id is among them.
+    candidates = np.flatnonzero(member(items["document_id"], disputes["invoice_id"]).to_numpy())
     named = pd.MultiIndex.from_frame(disputes[["customer_id", "invoice_id"]])
-    keys = pd.MultiIndex.from_arrays([items["customer_id"].to_numpy(dtype=object),
-                                      items["document_id"].to_numpy(dtype=object)])
-    return by_status | keys.isin(named)
+    keys = pd.MultiIndex.from_arrays([items["customer_id"].iloc[candidates].to_numpy(dtype=object),
+                                      items["document_id"].iloc[candidates].to_numpy(dtype=object)])
+    disputed = by_status.copy()
+    disputed[candidates] |= keys.isin(named)
+    return disputed
 
 
 def receivables(ledger: Ledger, as_of: dt.date, settlement: Settlement | None = None) -> pd.DataFrame:
@@ -251,8 +258,7 @@ def dunning(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = N
 def promises(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     """Every promise to pay made on or before ``as_of``, judged against the customer's payments
     (``PROMISE_COLUMNS``; rule in the module docstring), in (customer_id, date, row) order."""
-    activity = _activity(ledger, as_of)
-    made = activity[activity["action"] == "promise"].sort_values(["customer_id", "date", "row"], kind="stable")
+    made = _activity(ledger, as_of, ("promise",)).sort_values(["customer_id", "date", "row"], kind="stable")
     made = made.reset_index(drop=True)
     today = day_number(as_of)
     payments = ledger.payments
@@ -295,9 +301,7 @@ def promises(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
 def last_contacts(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     """Per customer with any contact: customer_id, last_contact_date, last_contact_action, and
     last_letter_date (latest letter or email, NaT when none)."""
-    activity = _activity(ledger, as_of)
-    contacts = activity[activity["action"].isin(CONTACT_ACTIONS)].sort_values(["customer_id", "date", "row"],
-                                                                              kind="stable")
+    contacts = _activity(ledger, as_of, CONTACT_ACTIONS).sort_values(["customer_id", "date", "row"], kind="stable")
     latest = contacts.groupby("customer_id", sort=True).tail(1).set_index("customer_id")
     letters = contacts[contacts["action"].isin(LETTER_ACTIONS)].groupby("customer_id")["date"].max()
     return pd.DataFrame({
