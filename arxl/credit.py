@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .collections import BROKEN, BROKEN_WINDOW_DAYS, day_numbers, promises, receivables
-from .ids import member
+from .ids import member, position_in
 from .ledger import Ledger
 from .settle import Settlement, day_number, settle
 
@@ -124,11 +124,11 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
     applied_day = day_numbers(cash["date"])
     late = (applied_day - day_numbers(cash["due_date"])).astype(np.float64)
     weight = cash["amount"].to_numpy(dtype=np.int64)
-    payer = index.get_indexer(cash["customer_id"])
+    payer = position_in(cash["customer_id"], index)
     recent_cash = applied_day > today - RECENT_DAYS
     older_cash = ~recent_cash & (applied_day > today - RECENT_DAYS - OLDER_DAYS)
     recent = _weighted(
-        np.concatenate([payer[recent_cash], index.get_indexer(overdue["customer_id"])]),
+        np.concatenate([payer[recent_cash], position_in(overdue["customer_id"], index)]),
         np.concatenate([weight[recent_cash], overdue["open_amount"].to_numpy(dtype=np.int64)]),
         np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), len(index))
     older = _weighted(payer[older_cash], weight[older_cash], late[older_cash], len(index))

@@ -146,7 +146,7 @@ def _lines(items: pd.DataFrame, as_of: dt.date, weeks: int, over_label: str, rep
     order = [*week_labels(weeks), LATER, DISPUTED, over_label, UNAPPLIED]
     kinds = ["week"] * weeks + ["later", "apart", "apart", "apart"]
     starts = [as_of + dt.timedelta(days=7 * index) for index in range(weeks)]
-    currencies = sorted(set(items["line_currency"])) or [reporting]
+    currencies = sorted(set(items["line_currency"].unique())) or [reporting]
     sums = items.groupby(["line_currency", "line"])["amount"].agg(["sum", "size"])
     rows = []
     for currency in currencies:

@@ -308,7 +308,11 @@ def payment_behaviour(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     source, target = source[keep], target[keep]
     amount, date = core.application_amount[keep], core.application_date[keep]
     group = prepared.group_of[target]
-    groups, slot = np.unique(group, return_inverse=True)
+    # The distinct groups in order, and each application's slot among them (np.unique without its sort).
+    present = np.zeros(len(prepared.customers) * max(len(prepared.currencies), 1), dtype=bool)
+    present[group] = True
+    groups = np.flatnonzero(present)
+    slot = (np.cumsum(present) - 1)[group]
     paid = np.zeros(len(groups), dtype=np.int64)
     to_pay = np.zeros(len(groups), dtype=np.int64)
     late = np.zeros(len(groups), dtype=np.int64)
