@@ -154,9 +154,9 @@ class XlwingsBook:
             if hit is not None:
                 sheet, table = hit
                 header_range = table.header_row_range
-                header = header_range.options(ndim=2).value[0] if header_range is not None else []
+                header = header_range.options(ndim=2, err_to_str=True).value[0] if header_range is not None else []
                 body = table.data_body_range
-                rows = body.options(ndim=2).value if body is not None else []
+                rows = body.options(ndim=2, err_to_str=True).value if body is not None else []
                 first_row = (header_range.row if header_range is not None else table.range.row) + 1
                 tables[spec.name] = RawTable(spec.name, list(header), _trim_blank_tail(rows), first_row,
                                              str(sheet.name))
@@ -165,7 +165,7 @@ class XlwingsBook:
             if sheet is None:
                 continue
             used = sheet.used_range
-            values = used.options(ndim=2).value or [[]]
+            values = used.options(ndim=2, err_to_str=True).value or [[]]
             header, rows = (values[0], values[1:]) if used.row == 1 else ([], values)
             tables[spec.name] = RawTable(spec.name, list(header), _trim_blank_tail(rows), 2, str(sheet.name))
             problems.append(Problem("warning", str(sheet.name), None, "", "",

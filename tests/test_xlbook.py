@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import python_calamine as calamine
-from xlfake import Book, add_table, book_from_file
+from books import base
+from xlfake import Book, ExcelError, add_table, book_from_file
 
 from arxl.errors import SaveRefused
 from arxl.load import load_tables
@@ -188,3 +189,16 @@ def test_helpers() -> None:
     assert excel_value("") is None
     assert excel_value(float("nan")) is None
     assert excel_value(dt.date(2026, 1, 2)) == dt.datetime(2026, 1, 2)
+
+
+def test_an_error_cell_in_a_live_book_is_reported_not_read_as_empty() -> None:
+    """xlwings reads #N/A as None unless asked for its text; arxl asks, so the loader can say what it is."""
+    book = Book()
+    tables = base()
+    tables["Invoices"][2][3] = ExcelError("#N/A")  # I2's amount, Excel row 3
+    for name, rows in tables.items():
+        add_table(book, name, name, rows)
+    raw, _, _ = XlwingsBook(book).read_tables()
+    problems = load_tables(raw).problems
+    assert [(p.sheet, p.row, p.column, p.value, p.message) for p in problems if p.is_error] == [
+        ("Invoices", 3, "amount", "#N/A", "is an Excel error value")]

@@ -96,14 +96,21 @@ class _FontProxy:
             setattr(cell.font, name, value)
 
 
+class ExcelError(str):
+    """A cell showing an error (``#N/A``): xlwings reads it as None unless asked for ``err_to_str=True``."""
+
+
 class Range:
-    def __init__(self, sheet: Sheet, top: int, left: int, bottom: int, right: int, ndim: int | None = None):
+    def __init__(self, sheet: Sheet, top: int, left: int, bottom: int, right: int, ndim: int | None = None,
+                 err_to_str: bool = False):
         self.sheet, self.top_row, self.left_column = sheet, top, left
         self.bottom_row, self.right_column = bottom, right
         self.ndim = ndim
+        self.err_to_str = err_to_str
 
-    def options(self, ndim: int | None = None, **_ignored: Any) -> Range:
-        return Range(self.sheet, self.top_row, self.left_column, self.bottom_row, self.right_column, ndim)
+    def options(self, ndim: int | None = None, err_to_str: bool = False, **_ignored: Any) -> Range:
+        return Range(self.sheet, self.top_row, self.left_column, self.bottom_row, self.right_column, ndim,
+                     err_to_str)
 
     @property
     def row(self) -> int:
@@ -129,7 +136,7 @@ class Range:
 
     @property
     def value(self) -> Any:
-        rows = [[self.sheet.peek(r, c).value for c in range(self.left_column, self.right_column + 1)]
+        rows = [[self._read(self.sheet.peek(r, c).value) for c in range(self.left_column, self.right_column + 1)]
                 for r in range(self.top_row, self.bottom_row + 1)]
         if self.ndim == 2:
             return rows
@@ -141,6 +148,11 @@ class Range:
         if width == 1:
             return [row[0] for row in rows]
         return rows
+
+    def _read(self, value: Any) -> Any:
+        if isinstance(value, ExcelError):
+            return str(value) if self.err_to_str else None
+        return value
 
     @value.setter
     def value(self, data: Any) -> None:

@@ -101,7 +101,7 @@ def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
     for name, doc in (("invoices", DOC_INVOICES), ("payments", DOC_PAYMENTS), ("customers", DOC_CUSTOMERS),
                       ("applications", DOC_APPLICATIONS), ("adjustments", DOC_ADJUSTMENTS),
                       ("settings", DOC_SETTINGS)):
-        function = xw.arg(name, ndim=2, doc=doc)(function)
+        function = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(function)  # "#N/A", not an empty cell
     return function
 
 
