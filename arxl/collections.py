@@ -147,11 +147,12 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
 _NAT_DAY = np.iinfo(np.int64).min
 
 
-def _activity(ledger: Ledger, as_of: dt.date, actions: Sequence[str]) -> pd.DataFrame:
-    """The Activity rows of the given actions dated on or before ``as_of`` (one filter over every column)."""
+def _activity(ledger: Ledger, as_of: dt.date, actions: Sequence[str], columns: Sequence[str] | None = None
+              ) -> pd.DataFrame:
+    """The Activity rows of the given actions dated on or before ``as_of`` (only ``columns`` when given)."""
     activity = ledger.activity
-    return activity[(day_numbers(activity["date"]) <= day_number(as_of))
-                    & activity["action"].isin(actions).to_numpy(dtype=bool)]
+    keep = (day_numbers(activity["date"]) <= day_number(as_of)) & activity["action"].isin(actions).to_numpy(dtype=bool)
+    return (activity if columns is None else activity[list(columns)])[keep]
 
 
 # --- disputes -------------------------------------------------------------------------------------------------
@@ -265,8 +266,7 @@ def promises(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     payment_day = day_numbers(payments["payment_date"])
     payments = payments[payment_day <= today]
     payment_day = payment_day[payment_day <= today]
-    codes, _ = pd.factorize(pd.concat([payments["customer_id"], made["customer_id"]], ignore_index=True)
-                                  .to_numpy(dtype=object))
+    codes, _ = pd.factorize(pd.concat([payments["customer_id"], made["customer_id"]], ignore_index=True))
     payment_code, promise_code = codes[: len(payments)], codes[len(payments):]
     offset = np.int64(1) << 32
     payment_key = payment_code.astype(np.int64) * offset + payment_day
@@ -301,7 +301,8 @@ def promises(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
 def last_contacts(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     """Per customer with any contact: customer_id, last_contact_date, last_contact_action, and
     last_letter_date (latest letter or email, NaT when none)."""
-    contacts = _activity(ledger, as_of, CONTACT_ACTIONS).sort_values(["customer_id", "date", "row"], kind="stable")
+    contacts = _activity(ledger, as_of, CONTACT_ACTIONS, ("customer_id", "date", "action", "row")).sort_values(
+        ["customer_id", "date", "row"], kind="stable")
     latest = contacts.groupby("customer_id", sort=True).tail(1).set_index("customer_id")
     letters = contacts[contacts["action"].isin(LETTER_ACTIONS)].groupby("customer_id")["date"].max()
     return pd.DataFrame({
