@@ -99,23 +99,27 @@ def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, Shee
         groups[lightest].append(sheet)
         loads[lightest] += sheet[0].size + 1
 
-    def work(group: list[list[TableSource]]) -> dict[str, RawTable]:
-        found: dict[str, RawTable] = {}
-        reader: _Reader | None = None
-        for sheet in group:
-            scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part)
-            for source in sheet:
-                check_extent(path, source.sheet, scan)
-            wanted = [source for source in sheet if typed and source.typed and not scan.errors]
-            if wanted:
-                reader = reader or _Reader(path, shared_na_text)
-                found |= reader.read(wanted, scan.na_text)
-        return found
-
     with ThreadPoolExecutor(READ_THREADS + 1) as pool:
         shared_na_text = pool.submit(_shared_strings_na_text, path)  # waited for only where a column needs it
-        results = list(pool.map(work, [group for group in groups if group]))
+        results = list(pool.map(lambda group: _scan_and_read_group(path, group, scans, typed, shared_na_text),
+                                [group for group in groups if group]))
     return {name: table for found in results for name, table in found.items()}
+
+
+def _scan_and_read_group(path: Path, group: list[list[TableSource]], scans: dict[str, SheetScan], typed: bool,
+                         shared_na_text: Future[bool]) -> dict[str, RawTable]:
+    """One worker's share: each sheet scanned (and refused if too big), then its clean tables read typed."""
+    found: dict[str, RawTable] = {}
+    reader: _Reader | None = None
+    for sheet in group:
+        scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part)
+        for source in sheet:
+            check_extent(path, source.sheet, scan)
+        wanted = [source for source in sheet if typed and source.typed and not scan.errors]
+        if wanted:
+            reader = reader or _Reader(path, shared_na_text)
+            found |= reader.read(wanted, scan.na_text)
+    return found
 
 
 class _Reader:
