@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from arxl.aging import aging
 from arxl.ledger import Ledger
+from arxl.metrics import month_ends, monthly_series
 from arxl.settle import settle
 from arxl.statements import activity_statement
 from tests.builders import build_ledger, shuffled
@@ -184,3 +185,16 @@ def test_an_as_of_date_before_every_document_gives_an_empty_report(ledger):
     report = aging(ledger, BASE - dt.timedelta(days=1))
     assert report.detail.empty and report.summary.empty
     assert settle(ledger, BASE - dt.timedelta(days=1)).applications.empty
+
+
+@ENGINE
+@given(ledger=ledgers(), offset=st.integers(0, 120))
+def test_month_end_ar_equals_the_settled_open_items(ledger, offset):
+    """In one currency the month-end AR of the 12-month series is a running sum of the documents (no settlement
+    per month); it must equal the open items a full settlement leaves at each month end."""
+    for frame in (ledger.invoices, ledger.voided, ledger.payments):
+        frame["currency"] = "USD"
+    as_of = BASE + dt.timedelta(days=offset)
+    series = monthly_series(ledger, as_of, months=4)
+    for end, ar in zip(month_ends(as_of, 4), series["ar"], strict=True):
+        assert int(ar) == int(settle(ledger, end).open_items["open_amount"].sum()), end
