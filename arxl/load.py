@@ -1,7 +1,8 @@
 """Raw input tables -> a typed, validated ``Ledger`` plus every problem found (never an exception for bad data).
 
 Raw tables come from a workbook file (``arxl.workbook``), from a live Excel book or from UDF arguments; they are
-plain rows of cell values with the Excel row number of the first one. Everything a column holds is read by the
+plain rows of cell values with the Excel row number of the first one, or (a clean Excel Table read from a file)
+typed Arrow columns, which the parsers convert without a Python object per cell. Everything a column holds is read by the
 parsers of ``arxl.cells``; this module maps headers to the contract, resolves defaults and checks the rules that
 span rows and tables (duplicates, references, over-application).
 """
