@@ -532,8 +532,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     fx_rates = _fx(parsed.get("FXRates"), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
-    _check_balances(by_invoice, [(applications, "amount", -1, invoice_at.get("Applications")),
-                                 (adjustments, "effect", 1, invoice_at.get("Adjustments"))], problems)
+    _check_balances(by_invoice, applications, adjustments, invoice_at, problems)
 
     used = set(invoices["currency"].unique()) | set(payments["currency"].unique())
     rated = set(fx_rates["currency"].unique()) | {reporting}
@@ -842,18 +841,19 @@ def _dunning_levels(parsed: _Parsed | None, settings: Settings, problems: list[P
     return frame.sort_values("level", kind="stable").reset_index(drop=True)
 
 
-def _check_balances(by_invoice: pd.DataFrame,
-                    effects: list[tuple[pd.DataFrame, str, int, np.ndarray | None]], problems: list[Problem]) -> None:
+def _check_balances(by_invoice: pd.DataFrame, applications: pd.DataFrame, adjustments: pd.DataFrame,
+                    invoice_at: dict[str, np.ndarray], problems: list[Problem]) -> None:
     """Explicit applications and adjustments must not take an invoice below zero (as of the latest date).
 
-    ``effects``: (frame, amount column, sign, each row's invoice_id's place in ``by_invoice`` if known)."""
-    applications, adjustments = effects[0][0], effects[1][0]
+    ``invoice_at``: each Applications / Adjustments row's invoice_id's place in ``by_invoice``, where known."""
     if by_invoice.empty or (applications.empty and adjustments.empty):
         return
     unique_ids = by_invoice.index
     base = by_invoice["amount"].to_numpy()
     remaining = base.copy()
-    for frame, column, sign, at in effects:
+    for name, frame, column, sign in (("Applications", applications, "amount", -1),
+                                      ("Adjustments", adjustments, "effect", 1)):
+        at = invoice_at.get(name)
         positions = position_in(frame["invoice_id"], unique_ids) if at is None else at
         known = positions >= 0
         np.add.at(remaining, positions[known], sign * frame[column].to_numpy(dtype=np.int64)[known])

@@ -52,6 +52,7 @@ from .ledger import Settings
 from .load import RawTable
 from .problems import Problem
 from .sheetspec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
+from .workbook_names import column_letter
 
 OWNED_SHEET = "arxl_generated"
 OWNED_PROPERTY = "arxl.generated_sheets"
@@ -61,15 +62,6 @@ _CHART_TYPES = {"bar_stacked": "bar_stacked", "column_stacked": "column_stacked"
                 "line": "line"}
 
 Say = Callable[[str], None]
-
-
-def column_letter(column: int) -> str:
-    """1 -> A, 28 -> AB."""
-    letters = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def frozen_address(freeze: tuple[int, int]) -> str:

@@ -26,6 +26,7 @@ from .. import contract
 from ..errors import WorkbookError
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
+from ..workbook_names import column_letter
 from .generated import normalise_part, read_sheet_entries, rels_path
 from .package import inspect_package
 
@@ -146,8 +147,9 @@ class _Reader:
                 continue  # mixed cell types in a column, or a table fastexcel cannot lay out: read as cells
             if tuple(batch.schema.names) != source.header:
                 continue  # fastexcel renamed a blank or repeated header: the cell reader reports it as typed
-            if _has_nan(batch) or (_suspects(batch) and (na_text or self.shared_na_text.result())
-                                   and _hides_text(self.book, name, batch)):
+            suspects = _suspects(batch)
+            if _has_nan(batch) or (suspects and (na_text or self.shared_na_text.result())
+                                   and _hides_text(self.book, name, batch, suspects)):
                 continue
             tables[source.name] = RawTable(source.name, list(source.header), (), first_row=source.top + 2,
                                            sheet=source.sheet, typed=batch)
@@ -194,14 +196,13 @@ def _suspects(batch: pa.RecordBatch) -> list[str]:
             if values.null_count and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
 
 
-def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch) -> bool:
+def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch, suspects: list[str]) -> bool:
     """Whether a number or date column's empty cells include text that fastexcel took for "no value".
 
     fastexcel reads text such as "NA", "null" or "N/A" in a column of numbers as an empty cell. Such a column is
     read again as text, and any non-blank text where the typed read saw nothing sends the table to the cell
     reader, which reports it.
     """
-    suspects = _suspects(batch)
     try:
         text = reader.load_table(name, schema_sample_rows=None, dtypes="string", use_columns=suspects, eager=True)
     except (fastexcel.FastExcelError, pa.ArrowException):
@@ -414,21 +415,12 @@ def _merged_problems(sheet: str, merged: list, start: tuple[int, int], end: tupl
     problems = []
     for (top, left), (bottom, right) in merged:
         if top <= end[0] and bottom > start[0] and left <= end[1] and right >= start[1]:
-            first = _column_letter(left) + str(top + 1)
-            last = _column_letter(right) + str(bottom + 1)
+            first = column_letter(left + 1) + str(top + 1)
+            last = column_letter(right + 1) + str(bottom + 1)
             problems.append(Problem("error", sheet, top + 1, "", f"{first}:{last}",
                                     "merged cells inside a data table cannot be read",
                                     "one value per cell (Home > Merge & Center > Unmerge Cells)"))
     return problems
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def load_book(path: str | Path) -> LoadResult:
