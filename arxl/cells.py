@@ -180,9 +180,9 @@ def _as_text(value: object) -> str:
 
 
 _SPACES = " \t\r\n\u00a0\u2007\u202f\ufeff"
-_SPACE_AT_EDGE = re.compile("\x00[ \t\r\n\u00a0\u2007\u202f\ufeff]|[ \t\r\n\u00a0\u2007\u202f\ufeff]\x00")
+_SPACE_AT_EDGE = re.compile(f"\x00[{_SPACES}]|[{_SPACES}]\x00")
 _starts_with_hash = np.frompyfunc(lambda text: text[:1] == "#", 1, 1)
-_strip_spaces = np.frompyfunc(lambda text: text.strip(" \t\r\n\u00a0\u2007\u202f\ufeff"), 1, 1)
+_strip_spaces = np.frompyfunc(lambda text: text.strip(_SPACES), 1, 1)
 _fold = np.frompyfunc(lambda text: text.strip().lower().replace(" ", "_"), 1, 1)
 _upper = np.frompyfunc(lambda text: text.strip().upper(), 1, 1)
 
