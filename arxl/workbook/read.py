@@ -109,16 +109,19 @@ def _scan_and_read(path: Path, sources: list[TableSource], scans: dict[str, Shee
 
 def _scan_and_read_group(path: Path, group: list[list[TableSource]], scans: dict[str, SheetScan], typed: bool,
                          shared_na_text: Future[bool]) -> dict[str, RawTable]:
-    """One worker's share: each sheet scanned (and refused if too big), then its clean tables read typed."""
+    """One worker's share: each sheet scanned (and refused if too big), then its clean tables read typed.
+
+    The reader is opened first (workbook, styles and shared strings, no sheet): fastexcel does that without the
+    GIL, beside the other worker's scan."""
     found: dict[str, RawTable] = {}
-    reader: _Reader | None = None
+    reader = _Reader(path, shared_na_text) if typed and any(source.typed for sheet in group for source in sheet) \
+        else None
     for sheet in group:
         scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part)
         for source in sheet:
             check_extent(path, source.sheet, scan)
         wanted = [source for source in sheet if typed and source.typed and not scan.errors]
-        if wanted:
-            reader = reader or _Reader(path, shared_na_text)
+        if wanted and reader is not None:
             found |= reader.read(wanted, scan.na_text)
     return found
 
