@@ -10,14 +10,13 @@ import pyarrow.compute as pc
 
 def arrow_text(values: object) -> pa.Array:
     """Ids as an Arrow string array: no copy when they are Arrow-backed already, as loaded ids are."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype) \
+            and values.dtype.storage == "pyarrow":
+        values = pa.array(values.array)
     if isinstance(values, pa.ChunkedArray):
         return values.combine_chunks()
     if isinstance(values, pa.Array):
         return values
-    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype) \
-            and values.dtype.storage == "pyarrow":
-        text = pa.array(values.array)
-        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     if isinstance(values, pd.Index | pd.Series | np.ndarray | list):
         return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
     return pa.array(list(values), type=pa.string())  # type: ignore[call-overload]

@@ -420,10 +420,12 @@ def _ascending(ids: pa.Array | pa.ChunkedArray) -> bool:
     return len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()
 
 
-def _distinct(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The first row of each ``key`` (a repeated id is reported by ``_check_unique``); the frame itself when its
-    ids are in ascending order, as they usually are."""
-    return frame if _ascending(arrow_text(frame[key])) else frame.drop_duplicates(key)
+def _by_id(frame: pd.DataFrame, key: str, unique: bool | None = None) -> pd.DataFrame:
+    """The first row of each ``key`` (a repeated id is reported by ``_check_unique``), indexed by it. ``unique``:
+    whether the ids are known to be unique; when not told, ids in ascending order (as they usually are) are."""
+    if unique is None:
+        unique = _ascending(arrow_text(frame[key]))
+    return (frame if unique else frame.drop_duplicates(key)).set_index(key)
 
 
 def _unique_ignoring_case(ids: pd.Series) -> bool:
@@ -517,7 +519,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     void = invoices_all["status"] == "void"
     invoices = invoices_all[~void].reset_index(drop=True)
     voided = invoices_all[void].reset_index(drop=True)
-    by_invoice = (invoices if unique else invoices.drop_duplicates("invoice_id")).set_index("invoice_id")
+    by_invoice = _by_id(invoices, "invoice_id", unique)
     referring = [name for name in ("Payments", "Applications", "Adjustments") if parsed[name] is not None]
     invoice_at = dict(zip(referring, positions_in_many(
         [parsed[name].columns["invoice_id"] for name in referring], by_invoice.index), strict=True))  # type: ignore[union-attr]
@@ -526,9 +528,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     applications = _applications(parsed["Applications"], invoices, by_invoice, invoice_at.get("Applications"),
                                  payments, problems)
     adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), problems)
-    activity = _activity(parsed["Activity"], known_customers,
-                         (invoices_all if unique else invoices_all.drop_duplicates("invoice_id")).set_index("invoice_id"),
-                         problems)
+    activity = _activity(parsed["Activity"], known_customers, _by_id(invoices_all, "invoice_id", unique), problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
@@ -615,7 +615,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
                                 "is only used on credit notes; ignored"))
     frame.loc[not_credit, "applies_to"] = ""
     check = frame.loc[frame["applies_to"] != "", ["row", "invoice_id", "customer_id", "currency", "applies_to"]]
-    targets = (frame if unique else frame.drop_duplicates("invoice_id")).set_index("invoice_id")
+    targets = _by_id(frame, "invoice_id", unique)
     joined = _join(check, "applies_to", targets, ["customer_id", "currency"], "_target")
     unknown = ~joined["_found"]
     other_customer = ~unknown & (joined["customer_id"] != joined["customer_id_target"])
@@ -688,7 +688,7 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
                         ignore_index=True)
     sources["holds"] = -sources["amount"].where(member(sources["payment_id"], credits["payment_id"]),
                                                 -sources["amount"])
-    return _distinct(sources, "payment_id").set_index("payment_id")
+    return _by_id(sources, "payment_id")
 
 
 def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.DataFrame,

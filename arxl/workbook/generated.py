@@ -54,7 +54,7 @@ def read_sheet_entries(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
             targets[rid.group(1)] = target.group(1)
     sheets = []
     for element in re.findall(r"<sheet\b[^>]*/>", workbook_xml):
-        name = _unescape(re.search(r'\bname="([^"]*)"', element).group(1))  # type: ignore[union-attr]
+        name = xml_unescape(re.search(r'\bname="([^"]*)"', element).group(1))  # type: ignore[union-attr]
         sheet_id = int(re.search(r'\bsheetId="(\d+)"', element).group(1))  # type: ignore[union-attr]
         rid = re.search(r'\br:id="([^"]+)"', element) or re.search(r':id="([^"]+)"', element)
         assert rid is not None
@@ -74,7 +74,10 @@ def normalise_part(part: str) -> str:
     return "/".join(out)
 
 
-def _unescape(text: str) -> str:
+def xml_unescape(text: str) -> str:
+    """XML attribute text as written -> as meant: character references and the five named entities."""
+    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda match: chr(int(match.group(1), 16)), text)
+    text = re.sub(r"&#(\d+);", lambda match: chr(int(match.group(1))), text)
     return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
             .replace("&amp;", "&"))
 
@@ -87,7 +90,7 @@ def owned_sheets(custom_xml: str | None) -> list[str]:
                       custom_xml, re.S)
     if match is None:
         return []
-    return [name for name in _unescape(match.group(1)).split("/") if name]
+    return [name for name in xml_unescape(match.group(1)).split("/") if name]
 
 
 def _custom_xml(existing: str | None, owned: list[str]) -> str:

@@ -27,7 +27,7 @@ from ..errors import WorkbookError
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
 from ..workbook_names import column_letter
-from .generated import normalise_part, read_sheet_entries, rels_path
+from .generated import normalise_part, read_sheet_entries, rels_path, xml_unescape
 from .package import inspect_package
 
 READ_THREADS = 2
@@ -337,12 +337,9 @@ def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size:
 
 
 def _unescape(text: str) -> str:
-    """XML attribute text as typed, with Excel's ``_xHHHH_`` escapes (line breaks in headers) decoded."""
-    text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
-    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda match: chr(int(match.group(1), 16)), text)
-    text = re.sub(r"&#(\d+);", lambda match: chr(int(match.group(1))), text)
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
+    """A table's name or column name as typed: XML unescaped, then Excel's ``_xHHHH_`` escapes (line breaks in
+    headers) decoded."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), xml_unescape(text))
 
 
 def scan_sheet(path: Path, part: str) -> SheetScan:

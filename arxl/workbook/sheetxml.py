@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..ids import arrow_text
 from ..sheetspec import STYLES, Block, Cell, Chart, SheetSpec
 from .fill import column_letters
 from .styles import StyleTable
@@ -47,10 +48,7 @@ _ILLEGAL_XML_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
 
 def clean_texts(texts: pd.Series) -> pd.Series:
     """``clean_text`` of a whole column, in Arrow's C++ string kernels."""
-    text = pa.array(texts.astype("str").array)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    text = pc.replace_substring_regex(text, _ILLEGAL_XML_RE2, "")
+    text = pc.replace_substring_regex(arrow_text(texts.astype("str")), _ILLEGAL_XML_RE2, "")
     for character, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = pc.replace_substring(text, character, entity)
     return pd.Series(text, dtype="str", index=texts.index)
