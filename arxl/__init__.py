@@ -12,9 +12,9 @@ from .ledger import Ledger, Settings
 from .load import LoadResult, RawTable, load_tables, raw_table_from_rows
 from .metrics import Metrics, compute_metrics, dso_countback, monthly_series, payment_behaviour
 from .problems import Problem
-from .refresh import RefreshResult, run_refresh
 from .settle import Settlement, settle
 from .statements import ActivityStatement, OpenItemStatement, activity_statement, open_item_statement
+from .verbs.refresh import RefreshResult, run_refresh
 from .workbook import build_template, load_book, write_demo
 
 __all__ = [

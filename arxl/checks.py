@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .aging import TOTAL, UNAPPLIED, AgingReport
-from .ids import arrow_text, member
+from .arrays import arrow_text, member
 from .ledger import Ledger
 from .money import format_plain
 from .settle import Settlement

@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from .aging import to_reporting_currency
-from .ids import member
+from .arrays import member
 from .ledger import Ledger
 from .money import exponent, to_major
 from .settle import Settlement, day_number, days_to_datetimes, settle

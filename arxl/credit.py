@@ -36,8 +36,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from .arrays import member, position_in
 from .collections import BROKEN, BROKEN_WINDOW_DAYS, day_numbers, promises, receivables
-from .ids import member, position_in
 from .ledger import Ledger
 from .settle import Settlement, day_number, settle
 

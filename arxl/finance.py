@@ -1,6 +1,6 @@
 """Finance: finance charges on overdue balances, the cost of early-payment discounts, instalment plans.
 
-The one implementation of each calculation; ``arxl.udf_support`` calls these for the worksheet functions.
+The one implementation of each calculation; ``arxl.verbs.functions`` calls these for the worksheet functions.
 
 **Finance charges** (``finance_charges``), proposed as Adjustments rows of type ``finance_charge``:
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import contract
+from .arrays import arrow_text, member, position_in, positions_in_many
 from .cells import (
     ColumnContext,
     cells_of,
@@ -34,7 +35,6 @@ from .cells import (
     parse_text,
 )
 from .contract import Kind, Table, normalise_header
-from .ids import arrow_text, member, position_in, positions_in_many
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,

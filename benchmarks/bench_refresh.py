@@ -47,7 +47,7 @@ def _child(mode: str, path: Path, only: str) -> None:
         print(f"  load: {time.perf_counter() - started:.2f} s ({len(result.ledger.invoices):,} invoices, "
               f"{len(result.problems)} problems), peak {_peak_mb():,.0f} MB", flush=True)
     elif mode == "refresh":
-        from arxl.refresh import SHEETS, parse_only, run_refresh
+        from arxl.verbs.refresh import SHEETS, parse_only, run_refresh
         from arxl.workbook.book import FileBook
 
         target = path.with_name(path.stem + "-refreshed.xlsx")

@@ -27,7 +27,7 @@ import arxl_udfs as udf
 from arxl.demo import generate_demo
 from arxl.load import load_tables, raw_table_from_rows
 from arxl.settle import settle
-from arxl.udf_support import frame_to_rows, table_fingerprint
+from arxl.verbs.functions import frame_to_rows, table_fingerprint
 
 AS_OF = dt.date(2026, 6, 30)
 

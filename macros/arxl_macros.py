@@ -2,7 +2,7 @@
 
 Every button of the AR tab calls one VBA dispatcher, ``RibbonArxl.ArxlRibbon``, which runs
 ``import arxl_macros; arxl_macros.on_ribbon('<button id>')``; all logic is here and in the library. Each entry
-point runs the same orchestration as the CLI (``arxl.refresh.run_refresh``) through ``arxl.xlbook.XlwingsBook``
+point runs the same orchestration as the CLI (``arxl.verbs.refresh.run_refresh``) through ``arxl.workbook.xlbook.XlwingsBook``
 over the workbook the user is looking at, shows progress in Excel's status bar, and reports the outcome (or
 every problem, when validation fails) in a message box. Nothing here raises into Excel: RunPython would show a
 traceback window.
@@ -24,8 +24,8 @@ from typing import Any
 
 from arxl.errors import ArxlError, ValidationFailed
 from arxl.problems import Problem
-from arxl.refresh import SHEETS, RefreshResult, load_validated, run_refresh
-from arxl.xlbook import XlwingsBook
+from arxl.verbs.refresh import SHEETS, RefreshResult, load_validated, run_refresh
+from arxl.workbook.xlbook import XlwingsBook
 
 TITLE = "arxl"
 MAX_LISTED = 25

@@ -25,7 +25,7 @@ from books import D, base, write_book
 from click.testing import CliRunner
 
 from arxl.cli import main
-from arxl.cli_collections import apply, letters, register
+from arxl.cli.collections import apply, letters, register
 
 AS_OF = "2026-03-31"
 EVIL = '=HYPERLINK("http://evil.example","click")'

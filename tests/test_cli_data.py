@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from test_imports import ERPNEXT_CSV, QUICKBOOKS_CSV, xero_workbook
 
 from arxl.cli import main
-from arxl.cli_data import github_annotation
+from arxl.cli.common import github_annotation
 from arxl.problems import Problem
 from arxl.workbook import build_template, load_book
 from arxl.workbook.save import backups_of

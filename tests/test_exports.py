@@ -1,4 +1,4 @@
-"""arxl.exports and arxl.workbook.export: the ledger, open items, aging and applications as exact files.
+"""arxl.render.exports and arxl.workbook.export: the ledger, open items, aging and applications as exact files.
 
 Figures are read off tests/books.py's ``base()`` book by hand; the round trip exports a book's ledger and imports
 it table by table into a blank book, which must then show the same balances.
@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from arxl.aging import aging
 from arxl.cli import main
-from arxl.exports import LEDGER_COLUMNS, ExportTable, export_table, ledger_frame
 from arxl.ledger import Ledger
+from arxl.render.exports import LEDGER_COLUMNS, ExportTable, export_table, ledger_frame
 from arxl.workbook import build_template, load_book, write_demo
 from arxl.workbook.export import plain_decimals, write_export
 

@@ -12,7 +12,7 @@ import pytest
 import xlwings as xw
 from xlfake import Book, book_from_file
 
-from arxl.refresh import run_refresh
+from arxl.verbs.refresh import run_refresh
 from arxl.workbook import write_demo
 from arxl.workbook.book import FileBook
 

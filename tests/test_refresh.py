@@ -25,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from arxl.cli import main
 from arxl.errors import SaveRefused
-from arxl.refresh import run_refresh
+from arxl.verbs.refresh import run_refresh
 from arxl.workbook.book import FileBook
 
 AS_OF = "2026-03-31"

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from arxl.aging import aging
 from arxl.metrics import compute_metrics
-from arxl.reports import aging_csv, metrics_dict, open_items_frame, safe_text, statement_frames
+from arxl.render.plain import aging_csv, metrics_dict, open_items_frame, safe_text, statement_frames
 from arxl.statements import activity_statement, open_item_statement
 from tests.builders import build_ledger
 

@@ -17,8 +17,8 @@ from arxl.collections import convertible
 from arxl.demo import generate_demo
 from arxl.load import load_tables, raw_table_from_rows
 from arxl.metrics import compute_metrics
-from arxl.reports import aging_csv
-from arxl.udf_support import frame_to_rows, rows_fingerprint
+from arxl.render.plain import aging_csv
+from arxl.verbs.functions import frame_to_rows, rows_fingerprint
 
 AS_OF = dt.date(2026, 6, 30)
 TABLES = ("invoices", "payments", "customers", "applications", "adjustments", "settings")

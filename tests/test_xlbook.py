@@ -14,12 +14,19 @@ from xlfake import Book, ExcelError, add_table, book_from_file
 
 from arxl.errors import SaveRefused
 from arxl.load import load_tables
-from arxl.refresh import run_refresh
-from arxl.sheetspec import ACCOUNTING, NAVY
+from arxl.render.spec import ACCOUNTING, NAVY
+from arxl.verbs.refresh import run_refresh
 from arxl.workbook import write_demo
 from arxl.workbook.book import FileBook
 from arxl.workbook.read import read_raw_tables
-from arxl.xlbook import OWNED_PROPERTY, OWNED_SHEET, XlwingsBook, column_letter, excel_value, frozen_address
+from arxl.workbook.xlbook import (
+    OWNED_PROPERTY,
+    OWNED_SHEET,
+    XlwingsBook,
+    column_letter,
+    excel_value,
+    frozen_address,
+)
 
 AS_OF = dt.date(2026, 6, 30)
 

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for the part of xlwings' object model that ``arxl.xlbook`` and ``macros/`` use.
+"""An in-memory stand-in for the part of xlwings' object model that ``arxl.workbook.xlbook`` and ``macros/`` use.
 
 Excel cannot run on the test machines, so the adapter is driven against this. It models only what the
 adapter calls (listed in ``arxl/xlbook.py``'s docstring), with the behaviour of Excel that matters to it:

@@ -21,7 +21,7 @@ covers them), otherwise in the document's currency. Tables (``AR_AGING``, ``AR_O
 ``AR_STATEMENT``, ``AR_FORECAST``, ``AR_PAYMENT_PLAN``) are dynamic arrays: a header row, then the rows. A
 problem is returned as text starting with ``#ARXL:``; no function raises or shows a traceback.
 
-Speed. Loaded ledgers are cached by the content of the data arguments (``arxl.udf_support.LedgerCache``), with
+Speed. Loaded ledgers are cached by the content of the data arguments (``arxl.verbs.functions.LedgerCache``), with
 their settlements and reports memoised per as-of date and options: a thousand ``AR_BALANCE`` cells over one
 book load and settle it once (``benchmarks/bench_udf_cache.py`` measures it). Excel still hands Python a copy of
 every range on every call, so with very large tables prefer one ``AR_AGING`` spill with ``XLOOKUP`` over it,
@@ -47,7 +47,7 @@ from arxl.aging import TOTAL, UNAPPLIED, bucket_index, bucket_labels, validate_e
 from arxl.errors import ArxlError
 from arxl.load import RawTable
 from arxl.money import exponent
-from arxl.udf_support import (
+from arxl.verbs.functions import (
     CachedBook,
     LedgerCache,
     UdfError,
@@ -56,7 +56,7 @@ from arxl.udf_support import (
     payment_plan,
     problem_text,
 )
-from arxl.xlbook import XlwingsBook
+from arxl.workbook.xlbook import XlwingsBook
 
 CATEGORY = "arxl"
 CACHE = LedgerCache(maxsize=4)

@@ -9,14 +9,14 @@ from pathlib import Path
 from ..ledger import Settings
 from ..load import RawTable
 from ..problems import Problem
-from ..sheetspec import SheetSpec
+from ..render.spec import SheetSpec
 from .generated import owned_sheets, write_generated
 from .read import read_raw_tables
 from .save import Fingerprint, atomic_write, check_writable
 
 
 class FileBook:
-    """``arxl.refresh.BookAdapter`` over a file. Writes go to ``output`` (default: the file itself)."""
+    """``arxl.verbs.refresh.BookAdapter`` over a file. Writes go to ``output`` (default: the file itself)."""
 
     def __init__(self, path: str | Path, *, output: str | Path | None = None, force: bool = False):
         self.path = Path(path)

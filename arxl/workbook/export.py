@@ -1,11 +1,11 @@
-"""Writing an ``arxl.exports.ExportTable`` as CSV, Parquet or a new .xlsx workbook (never the user's book).
+"""Writing an ``arxl.render.exports.ExportTable`` as CSV, Parquet or a new .xlsx workbook (never the user's book).
 
 Each file is written to a temporary file beside the target and moved into place, so a reader never sees half a
-file. Formats (see ``arxl.exports`` for what the tables hold):
+file. Formats (see ``arxl.render.exports`` for what the tables hold):
 
 - CSV: UTF-8 without a byte-order mark, ``\\n`` line ends, a header row, fields quoted only when needed; money
   as plain decimals with the currency's digits (``1234.50``), dates ISO (``2026-06-30``), blanks empty; text
-  starting with ``=``, ``+``, ``-``, ``@``, tab, CR or NUL gets a leading ``'`` (``arxl.reports.safe_text``).
+  starting with ``=``, ``+``, ``-``, ``@``, tab, CR or NUL gets a leading ``'`` (``arxl.render.plain.safe_text``).
 - Parquet: text ``string``, dates ``date32``, money ``decimal128(38, s)`` in major units (``s``: the most minor
   digits among the file's currencies), whole numbers ``int64``; the key-value metadata says which export it is.
 - .xlsx: one sheet named after the export, written with openpyxl's write-only mode; a bold header, frozen below
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WorkbookError
-from ..exports import ExportTable
 from ..money import exponent
-from ..reports import safe_text
+from ..render.exports import ExportTable
+from ..render.plain import safe_text
 
 FORMATS: dict[str, str] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 

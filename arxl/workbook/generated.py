@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import SaveRefused, WorkbookError
-from ..sheetspec import SheetSpec
+from ..render.spec import SheetSpec
 from .sheetxml import NS_REL, build_sheet
 from .styles import StyleTable
 

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.packaging.custom import StringProperty
 
 from ..errors import ArxlError, MissingToolError
-from ..sheetspec import SheetSpec
+from ..render.spec import SheetSpec
 from .generated import OWNED_PROPERTY, write_generated
 
 CONVERT_TIMEOUT_SECONDS = 600

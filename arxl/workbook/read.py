@@ -24,9 +24,9 @@ import python_calamine as calamine
 
 from .. import contract
 from ..errors import WorkbookError
+from ..excel import column_letter
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
-from ..workbook_names import column_letter
 from .generated import normalise_part, read_sheet_entries, rels_path, xml_unescape
 from .package import inspect_package
 

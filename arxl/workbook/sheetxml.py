@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..ids import arrow_text
-from ..sheetspec import STYLES, Block, Cell, Chart, SheetSpec
+from ..arrays import arrow_text
+from ..render.spec import STYLES, Block, Cell, Chart, SheetSpec
 from .fill import column_letters
 from .styles import StyleTable
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import quoteattr
 
-from ..sheetspec import CellStyle
+from ..render.spec import CellStyle
 
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10}
 

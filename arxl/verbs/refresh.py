@@ -15,17 +15,17 @@ from typing import Protocol
 
 import pandas as pd
 
-from . import render
-from .aging import aging
-from .collections import convertible
-from .errors import ValidationFailed
-from .ids import member
-from .ledger import Ledger, Settings
-from .load import LoadResult, RawTable, load_tables
-from .metrics import compute_metrics, monthly_series
-from .problems import Problem, sort_problems
-from .settle import Settlement, settle
-from .sheetspec import SheetSpec
+from ..aging import aging
+from ..arrays import member
+from ..collections import convertible
+from ..errors import ValidationFailed
+from ..ledger import Ledger, Settings
+from ..load import LoadResult, RawTable, load_tables
+from ..metrics import compute_metrics, monthly_series
+from ..problems import Problem, sort_problems
+from ..render import sheets as render
+from ..render.spec import SheetSpec
+from ..settle import Settlement, settle
 
 SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast")
 """What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections, Forecast."""
@@ -144,17 +144,17 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
                 f"({ledger.settings.statement_sheets_limit}): statement sheets not written; use arxl statements "
                 "--pdf, or arxl refresh --only statements")
     if "checks" in only:
-        from .checks import run_checks
+        from ..checks import run_checks
 
         specs.append(render.checks_sheet(ledger, as_of, run_checks(ledger, as_of, settlement, report)))
     if "collections" in only:
-        from .collections import worklist
-        from .render_collections import collections_sheet
+        from ..collections import worklist
+        from ..render.collections import collections_sheet
 
         specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement)))
     if "forecast" in only:
-        from .forecast import cash_forecast
-        from .render_collections import forecast_sheet
+        from ..forecast import cash_forecast
+        from ..render.collections import forecast_sheet
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
     return specs, counts

@@ -15,8 +15,8 @@ import click
 import pandas as pd
 from rich.table import Table as RichTable
 
-from .cli import DATE, as_of_or_default, handle_errors, load_or_exit, out_console
-from .ledger import Ledger
+from ..ledger import Ledger
+from .common import DATE, as_of_or_default, handle_errors, load_or_exit, out_console
 
 FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -31,7 +31,7 @@ def _json_default(value: object) -> object:
 
 def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> None:
     """A display frame (money as Decimal, dates as date) as csv, json records or a rich table."""
-    from .reports import safe_text
+    from ..render.plain import safe_text
 
     if output_format == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -73,9 +73,9 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     \b
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
     """
-    from .aging import TOTAL, UNAPPLIED, aging, validate_edges
-    from .refresh import _single_currency
-    from .reports import aging_csv, open_items_frame
+    from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
+    from ..render.plain import aging_csv, open_items_frame
+    from ..verbs.refresh import _single_currency
 
     edges = None
     if buckets is not None:
@@ -107,7 +107,7 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
 
 
 def _digits(currency: str) -> int:
-    from .money import exponent
+    from ..money import exponent
 
     return exponent(str(currency))
 
@@ -124,8 +124,8 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     \b
     Example:  arxl report metrics ar.xlsx --period-days 90 --format json
     """
-    from .metrics import compute_metrics
-    from .reports import metrics_dict
+    from ..metrics import compute_metrics
+    from ..render.plain import metrics_dict
 
     _book, ledger = load_or_exit(path)
     figures = metrics_dict(compute_metrics(ledger, as_of_or_default(ledger, as_of), period_days=period_days))
@@ -152,8 +152,8 @@ def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, 
     \b
     Example:  arxl report open-items ar.xlsx --customer C0001 --format csv
     """
-    from .aging import aging
-    from .reports import open_items_frame
+    from ..aging import aging
+    from ..render.plain import open_items_frame
 
     _book, ledger = load_or_exit(path)
     _require_customer(ledger, customer)
@@ -186,8 +186,8 @@ def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.
     \b
     Example:  arxl report statement ar.xlsx --customer C0001 --from 2026-06-01 --to 2026-06-30
     """
-    from .reports import statement_frames
-    from .statements import activity_statement, open_item_statement
+    from ..render.plain import statement_frames
+    from ..statements import activity_statement, open_item_statement
 
     _book, ledger = load_or_exit(path)
     _require_customer(ledger, customer)

@@ -4,7 +4,7 @@
 Parquet, see ``arxl.workbook.source``), maps its columns to the contract through a *mapping*, and plans which rows
 to append. The plan is pure: ``prepare_rows`` (file rows -> typed, normalised rows, with the file's own line
 numbers) and ``plan_import`` (those rows against the book's tables -> what to append, what was already imported,
-what conflicts, and every problem). Writing the plan is the CLI's job (``arxl.cli_data``).
+what conflicts, and every problem). Writing the plan is the CLI's job (``arxl.cli.data``).
 
 How a plan is decided
 ---------------------
@@ -112,14 +112,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import contract
-from .cells import ColumnContext, parse_bool
-from .contract import Kind, Table, normalise_header
-from .ids import member
-from .ledger import Ledger
-from .load import RawTable, load_tables
-from .money import exponent, floats_to_minor, format_plain
-from .problems import Problem, sort_problems
+from .. import contract
+from ..arrays import member
+from ..cells import ColumnContext, parse_bool
+from ..contract import Kind, Table, normalise_header
+from ..ledger import Ledger
+from ..load import RawTable, load_tables
+from ..money import exponent, floats_to_minor, format_plain
+from ..problems import Problem, sort_problems
 
 IMPORT_TABLES: dict[str, Table] = {
     "invoices": contract.INVOICES, "payments": contract.PAYMENTS, "customers": contract.CUSTOMERS,

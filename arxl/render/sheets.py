@@ -1,6 +1,6 @@
 """Report frames -> sheet specs: what each generated sheet shows and how it is laid out and formatted.
 
-Pure: takes the engine's frames and dataclasses, returns ``arxl.sheetspec.SheetSpec``. Money arrives in minor
+Pure: takes the engine's frames and dataclasses, returns ``arxl.render.spec.SheetSpec``. Money arrives in minor
 units and leaves as major-unit floats (exact for any amount an AR ledger holds); every total that a reader may
 want to audit is a live formula whose cached value is the figure arxl computed.
 """
@@ -13,11 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from .aging import TOTAL, UNAPPLIED, AgingReport
-from .ledger import Ledger
-from .metrics import Metrics
-from .money import exponent
-from .sheetspec import (
+from ..aging import TOTAL, UNAPPLIED, AgingReport
+from ..excel import column_letter, quoted
+from ..ledger import Ledger
+from ..metrics import Metrics
+from ..money import exponent
+from .spec import (
     Block,
     Cell,
     Chart,
@@ -26,7 +27,6 @@ from .sheetspec import (
     Series,
     SheetSpec,
 )
-from .workbook_names import column_letter, quoted
 
 BUCKET_COLORS = ("70AD47", "FFC000", "ED7D31", "C55A11", "C00000", "7B0000", "4D0000")
 TITLE_ROWS = 3  # title, subtitle, blank

@@ -1,4 +1,4 @@
-"""``arxl import`` and ``arxl export`` (getting data in and out), and GitHub Actions annotations for CI.
+"""``arxl import`` and ``arxl export``: getting data in and out.
 
 Exit codes are the CLI's (``arxl.cli``): 0 done (or nothing to do), 1 the import has errors or conflicts (or the
 book has errors), 2 a file cannot be used (missing, unreadable, no usable header, a bad mapping) or the command
@@ -15,49 +15,20 @@ from typing import NoReturn
 
 import click
 
-from .cli import (
+from ..imports import IMPORT_TABLES, PROFILES, ImportPlan
+from ..render.exports import EXPORTS
+from ..workbook.save import Fingerprint
+from .common import (
     DATE,
     EXIT_INVALID,
     EXIT_UNUSABLE,
-    _print_problems,
     as_of_or_default,
     err_console,
     handle_errors,
     load_or_exit,
     out_console,
+    print_problems,
 )
-from .exports import EXPORTS
-from .imports import IMPORT_TABLES, PROFILES, ImportPlan
-from .problems import Problem
-from .workbook.save import Fingerprint
-
-# --- GitHub Actions annotations -------------------------------------------------------------------------------
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_annotation(path: Path | str, problem: Problem) -> str:
-    """One problem as a GitHub Actions workflow command (``::error file=BOOK,title=Invoices row 14::...``)."""
-    command = "error" if problem.is_error else "warning"
-    title = problem.sheet or "Workbook"
-    if problem.row is not None:
-        title += f" row {problem.row}"
-    return (f"::{command} file={_escape_property(str(path))},title={_escape_property(title)}::"
-            f"{_escape_data(str(problem))}")
-
-
-def print_github_annotations(path: Path | str, problems: list[Problem], limit: int = 200) -> None:
-    """Print up to ``limit`` problems as annotations (GitHub shows the first few of each kind per step)."""
-    for problem in problems[:limit]:
-        click.echo(github_annotation(path, problem))
-    if len(problems) > limit:
-        click.echo(f"... and {len(problems) - limit:,} more problem(s) (arxl check --format json lists all)")
-
 
 # --- import ---------------------------------------------------------------------------------------------------
 
@@ -148,10 +119,10 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
     """
     from dataclasses import replace
 
-    from .imports import MappingError, SourceInfo, header_probe, mapping_from_toml, plan_import, prepare_rows
-    from .workbook.read import read_raw_tables
-    from .workbook.save import book_lock, check_writable
-    from .workbook.source import read_source
+    from ..imports import MappingError, SourceInfo, header_probe, mapping_from_toml, plan_import, prepare_rows
+    from ..workbook.read import read_raw_tables
+    from ..workbook.save import book_lock, check_writable
+    from ..workbook.source import read_source
 
     table = IMPORT_TABLES[table_name]
     if mapping_path is not None and profile is not None:
@@ -160,7 +131,7 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
         if mapping_path is not None:
             mapping = mapping_from_toml(mapping_path.read_text(encoding="utf-8"), table, mapping_path.name)
         else:
-            from .imports import profile_mapping
+            from ..imports import profile_mapping
 
             mapping = profile_mapping(profile or "generic", table)
     except MappingError as exc:
@@ -195,12 +166,12 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
                            skip_conflicts=skip_conflicts)
         if book_errors or plan.book_errors:
             problems = book_errors + plan.problems
-            _print_problems(problems, limit)
+            print_problems(problems, limit)
             out_console.print(f"FAILED: {book}: the workbook has {len(problems)} error(s) of its own; fix them "
                               f"first (arxl check {book}); nothing was written", markup=False)
             sys.exit(EXIT_INVALID)
         if plan.problems:
-            _print_problems(plan.problems, limit)
+            print_problems(plan.problems, limit)
         errors = len(plan.errors)
         warnings = len(plan.problems) - errors
         detail = _describe_plan(plan)
@@ -230,9 +201,9 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
 
 def _append(book: Path, plan: ImportPlan, fingerprint: Fingerprint, force: bool) -> tuple[Path | None, int]:
     """Append the plan's rows (and new customers) in one atomic, backed-up save; (backup, first new row)."""
-    from .contract import CUSTOMERS
-    from .workbook.append import append_rows
-    from .workbook.save import atomic_write
+    from ..contract import CUSTOMERS
+    from ..workbook.append import append_rows
+    from ..workbook.save import atomic_write
 
     first_row: list[int] = []
 
@@ -270,9 +241,9 @@ def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, f
     Example:  arxl export ar.xlsx --what aging --to aging.parquet --as-of 2026-06-30
               arxl export ar.xlsx --what ledger --to ledger.csv
     """
-    from .errors import WorkbookError
-    from .exports import export_table
-    from .workbook.export import FORMATS, write_export
+    from ..errors import WorkbookError
+    from ..render.exports import export_table
+    from ..workbook.export import FORMATS, write_export
 
     if target.suffix.lower() not in FORMATS:
         raise WorkbookError(f"{target}: cannot export to a {target.suffix or 'suffix-less'} file "
@@ -287,11 +258,3 @@ def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, f
     write_export(table, target)
     when = f" as of {date.isoformat()}" if date is not None else ""
     out_console.print(f"OK: {target}: {len(table.frame):,} row(s) of {what}{when}", markup=False)
-
-
-def register_data_commands() -> None:
-    """Attach ``import`` and ``export`` to the ``arxl`` group (called once, at the end of ``arxl.cli``)."""
-    from .cli import main
-
-    main.add_command(import_command)
-    main.add_command(export_command)

@@ -1,5 +1,5 @@
 """Sheet specs of the collections workbench: the ``Collections`` worklist, the ``Forecast`` and the
-``Cash application`` review sheet. Pure, like ``arxl.render``: report frames in, ``SheetSpec`` out; money
+``Cash application`` review sheet. Pure, like ``arxl.render.sheets``: report frames in, ``SheetSpec`` out; money
 arrives in minor units and leaves as major-unit floats; totals a reader may audit are live formulas whose
 cached values are arxl's own figures.
 """
@@ -11,12 +11,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .aging import TOTAL, AgingReport
-from .forecast import Forecast
-from .ledger import Ledger
-from .render import TITLE_ROWS, major, title_cells
-from .sheetspec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
-from .workbook_names import column_letter, quoted
+from ..aging import TOTAL, AgingReport
+from ..excel import column_letter, quoted
+from ..forecast import Forecast
+from ..ledger import Ledger
+from .sheets import TITLE_ROWS, major, title_cells
+from .spec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
 
 COLLECTIONS_SHEET = "Collections"
 FORECAST_SHEET = "Forecast"

@@ -27,11 +27,11 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .aging import TOTAL, UNAPPLIED
-from .ledger import Ledger
-from .metrics import Metrics
-from .money import exponent, format_plain, to_major
-from .statements import ActivityStatement, OpenItemStatement
+from ..aging import TOTAL, UNAPPLIED
+from ..ledger import Ledger
+from ..metrics import Metrics
+from ..money import exponent, format_plain, to_major
+from ..statements import ActivityStatement, OpenItemStatement
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 MONEY_COLUMNS: tuple[str, ...] = (

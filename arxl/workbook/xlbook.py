@@ -46,13 +46,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import contract
-from .errors import SaveRefused
-from .ledger import Settings
-from .load import RawTable
-from .problems import Problem
-from .sheetspec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
-from .workbook_names import column_letter
+from .. import contract
+from ..errors import SaveRefused
+from ..excel import column_letter
+from ..ledger import Settings
+from ..load import RawTable
+from ..problems import Problem
+from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
 
 OWNED_SHEET = "arxl_generated"
 OWNED_PROPERTY = "arxl.generated_sheets"
@@ -118,7 +118,7 @@ def block_rows(block: Block) -> list[list[object]]:
 
 
 class XlwingsBook:
-    """``arxl.refresh.BookAdapter`` over a live ``xw.Book`` (see the module docstring).
+    """``arxl.verbs.refresh.BookAdapter`` over a live ``xw.Book`` (see the module docstring).
 
     ``notes`` collects what could not be carried over (a chart the platform refused), for the status bar.
     """

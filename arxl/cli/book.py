@@ -1,105 +1,32 @@
-"""The ``arxl`` command: a thin shell over the library that turns domain errors into messages and exit codes.
-
-Exit codes (stable, for scripts and CI):
-    0  done; no errors in the workbook (warnings allowed)
-    1  the workbook has errors (they are printed); nothing was written
-    2  the file cannot be used at all (missing, not a workbook, hostile), or the command line is wrong
-    3  arxl itself failed (a bug: please report it with the message)
-"""
+"""The book commands: ``arxl new``, ``demo``, ``check``, ``refresh`` and ``statements``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table as RichTable
 
-from .errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
-from .problems import Problem
-
-if TYPE_CHECKING:
-    from .ledger import Ledger
-    from .workbook.book import FileBook
-
-EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
-
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-
-
-def _today() -> dt.date:
-    """The only place arxl asks the clock: the face decides what "today" is."""
-    return dt.date.today()
+from .common import (
+    DATE,
+    EXIT_INVALID,
+    EXIT_OK,
+    as_of_or_default,
+    err_console,
+    handle_errors,
+    load_or_exit,
+    out_console,
+    print_github_annotations,
+    print_problems,
+    refuse_overwrite,
+    summary_line,
+    today,
+)
 
 
-def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command turning arxl's exceptions into one-line messages and documented exit codes."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (WorkbookError, SaveRefused, MissingToolError) as exc:
-            click.echo(f"arxl: {exc}", err=True)
-            sys.exit(EXIT_UNUSABLE)
-        except ArxlError as exc:
-            click.echo(f"arxl: {exc}", err=True)
-            sys.exit(EXIT_INVALID)
-        except (click.exceptions.Exit, click.ClickException):
-            raise
-        except KeyboardInterrupt:
-            click.echo("arxl: interrupted; nothing was written", err=True)
-            sys.exit(130)
-        except Exception as exc:
-            click.echo(f"arxl: internal error ({type(exc).__name__}: {exc}); please report it", err=True)
-            sys.exit(EXIT_BUG)
-
-    return wrapper
-
-
-class DateParam(click.ParamType):
-    """A date given as YYYY-MM-DD on the command line."""
-
-    name = "date"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date (expected YYYY-MM-DD such as 2026-02-28)", param, ctx)
-
-
-DATE = DateParam()
-
-
-def _refuse_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise WorkbookError(f"{path}: already exists; use --force to replace it")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.version_option(package_name="arxl")
-def main() -> None:
-    """arxl: Accounts Receivable in an Excel workbook.
-
-    \b
-    Start:   arxl new ar.xlsx        (a blank workbook)   or   arxl demo demo.xlsx
-    Check:   arxl check ar.xlsx      (every problem, with sheet, row and column)
-    Reports: arxl report aging ar.xlsx --format csv
-    """
-
-
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")
 @handle_errors
@@ -109,15 +36,15 @@ def new(path: Path, force: bool) -> None:
     \b
     Example:  arxl new receivables.xlsx
     """
-    from .workbook.template import build_template
+    from ..workbook.template import build_template
 
-    _refuse_overwrite(path, force)
+    refuse_overwrite(path, force)
     build_template(path)
     out_console.print(f"Created {path}: fill in Customers, Invoices and Payments, then run arxl check {path}",
                       markup=False)
 
 
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--customers", type=click.IntRange(1), default=None,
               help="Number of customers (default: 60, or invoices/50 for big books).")
@@ -132,63 +59,16 @@ def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.
     \b
     Example:  arxl demo demo.xlsx --invoices 100000 --seed 1 --as-of 2026-06-30
     """
-    from .workbook import write_demo
+    from ..workbook import write_demo
 
-    _refuse_overwrite(path, force)
-    as_of = as_of or _today()
+    refuse_overwrite(path, force)
+    as_of = as_of or today()
     with err_console.status(f"Generating {invoices:,} invoices..."):
         write_demo(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of)
     out_console.print(f"Created {path}: {invoices:,} invoices up to {as_of.isoformat()}", markup=False)
 
 
-def _print_problems(problems: list[Problem], limit: int) -> None:
-    table = RichTable(show_lines=False, header_style="bold")
-    for title in ("severity", "where", "value", "problem"):
-        table.add_column(title, overflow="fold")
-    for problem in problems[:limit]:
-        style = "red" if problem.is_error else "yellow"
-        expected = f" (expected {problem.expected})" if problem.expected else ""
-        table.add_row(f"[{style}]{problem.severity}[/{style}]", problem.location(), problem.value,
-                      problem.message + expected)
-    out_console.print(table)
-    if len(problems) > limit:
-        out_console.print(f"... and {len(problems) - limit:,} more (use --limit or --format json)", markup=False)
-
-
-def load_or_exit(path: Path, *, writes: bool = False) -> tuple[FileBook, Ledger]:
-    """The book and its validated ledger; on errors print every problem and exit 1 (nothing to work from).
-
-    ``writes``: the command would have changed files, so the summary says that nothing was written.
-    """
-    from .errors import ValidationFailed
-    from .refresh import load_validated
-    from .workbook.book import FileBook
-
-    book = FileBook(path)
-    try:
-        return book, load_validated(book).ledger
-    except ValidationFailed as failed:
-        _print_problems(failed.problems, 200)
-        suffix = "; nothing was written" if writes else ""
-        out_console.print(summary_line(path, failed.problems) + suffix, markup=False)
-        sys.exit(EXIT_INVALID)
-
-
-def as_of_or_default(ledger: Ledger, given: dt.date | None) -> dt.date:
-    """The date given on the command line, else Settings as_of, else today."""
-    from .refresh import resolve_as_of
-
-    return resolve_as_of(ledger, given, _today())
-
-
-def summary_line(path: Path, problems: list[Problem]) -> str:
-    errors = sum(problem.is_error for problem in problems)
-    warnings = len(problems) - errors
-    verdict = "FAILED" if errors else "OK"
-    return f"{verdict}: {path}: {errors} error(s), {warnings} warning(s)"
-
-
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "github"]), default="table",
               show_default=True, help="table for people, json for programs, github for GitHub Actions annotations.")
@@ -203,7 +83,7 @@ def check(path: Path, output_format: str, limit: int) -> None:
     \b
     Example:  arxl check ar.xlsx --format json
     """
-    from .workbook import load_book
+    from ..workbook import load_book
 
     result = load_book(path)
     if output_format == "json":
@@ -213,16 +93,14 @@ def check(path: Path, output_format: str, limit: int) -> None:
         click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
     else:
         if output_format == "github":
-            from .cli_data import print_github_annotations
-
             print_github_annotations(path, result.problems, limit)
         elif result.problems:
-            _print_problems(result.problems, limit)
+            print_problems(result.problems, limit)
         out_console.print(summary_line(path, result.problems), markup=False)
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today).")
@@ -247,10 +125,10 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     Example:  arxl refresh ar.xlsx --as-of 2026-06-30
               arxl refresh ar.xlsx --only aging,checks --output aging-only.xlsx
     """
-    from .errors import ValidationFailed
-    from .refresh import parse_only, run_refresh
-    from .workbook.book import FileBook
-    from .workbook.save import book_lock
+    from ..errors import ValidationFailed
+    from ..verbs.refresh import parse_only, run_refresh
+    from ..workbook.book import FileBook
+    from ..workbook.save import book_lock
 
     try:
         kinds = parse_only(only)
@@ -260,14 +138,12 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
     try:
         with book_lock(path):
-            result = run_refresh(book, as_of=as_of, today=_today(), only=kinds, progress=say)
+            result = run_refresh(book, as_of=as_of, today=today(), only=kinds, progress=say)
     except ValidationFailed as failed:
         if output_format == "github":
-            from .cli_data import print_github_annotations
-
             print_github_annotations(path, failed.problems)
         else:
-            _print_problems(failed.problems, 200)
+            print_problems(failed.problems, 200)
         out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
         sys.exit(EXIT_INVALID)
     timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
@@ -275,8 +151,6 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     removed = f", removed {len(result.removed)}" if result.removed else ""
     target = output or path
     if output_format == "github":
-        from .cli_data import print_github_annotations
-
         print_github_annotations(path, result.problems)
     if book.backup is not None and not quiet:
         err_console.print(f"  previous version kept as {book.backup.name}", markup=False)
@@ -284,7 +158,7 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
                       f"{warnings} warning(s) ({timing})", markup=False)
 
 
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write one PDF per customer into.")
@@ -298,9 +172,9 @@ def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.
     \b
     Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
     """
-    from . import render
-    from .aging import aging
-    from .workbook.pdf import find_soffice, write_pdfs
+    from ..aging import aging
+    from ..render import sheets as render
+    from ..workbook.pdf import find_soffice, write_pdfs
 
     soffice = find_soffice()
     _book, ledger = load_or_exit(path, writes=True)
@@ -319,29 +193,3 @@ def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.
     out_console.print(f"OK: {len(files)} statement PDF(s) as of {date.isoformat()} in {pdf_dir}", markup=False)
 
 
-def register_report_commands() -> None:
-    """Attach the ``report`` group (kept in its own module: it is the machine-readable face of the engine)."""
-    from .cli_report import report
-
-    main.add_command(report)
-
-
-register_report_commands()
-
-
-from .cli_data import register_data_commands  # noqa: E402 - after main exists: cli_data imports from this module
-
-register_data_commands()
-
-
-def register_collections_commands() -> None:
-    """Attach ``letters``, ``apply`` and ``report worklist`` / ``report forecast`` (arxl.cli_collections)."""
-    from .cli_collections import apply, letters, register
-    from .cli_report import report
-
-    main.add_command(letters)
-    main.add_command(apply)
-    register(report)
-
-
-register_collections_commands()

@@ -1,6 +1,6 @@
 """What a generated sheet looks like, as plain data: cells, blocks of rows, charts, formats and print setup.
 
-``arxl.render`` builds these specs from report frames; ``arxl.workbook`` (files) and the xlwings adapter
+``arxl.render.sheets`` builds these specs from report frames; ``arxl.workbook`` (files) and the xlwings adapter
 (live Excel) write them. Nothing here knows about a file format.
 """
 

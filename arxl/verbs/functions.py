@@ -31,17 +31,17 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from . import finance
-from .aging import AgingReport, aging, to_reporting_currency
-from .collections import convertible
-from .errors import ArxlError
-from .forecast import Forecast, cash_forecast
-from .ledger import Ledger
-from .load import LoadResult, RawTable, load_tables, raw_table_from_rows
-from .metrics import Metrics, compute_metrics
-from .money import to_major, to_minor
-from .problems import Problem
-from .settle import Settlement, settle
+from .. import finance
+from ..aging import AgingReport, aging, to_reporting_currency
+from ..collections import convertible
+from ..errors import ArxlError
+from ..forecast import Forecast, cash_forecast
+from ..ledger import Ledger
+from ..load import LoadResult, RawTable, load_tables, raw_table_from_rows
+from ..metrics import Metrics, compute_metrics
+from ..money import to_major, to_minor
+from ..problems import Problem
+from ..settle import Settlement, settle
 
 Rows = Sequence[Sequence[object]]
 """A range as xlwings passes it: a list of rows, the header first."""

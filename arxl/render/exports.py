@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import TOTAL, UNAPPLIED, aging
-from .ledger import Ledger
-from .settle import settle
+from ..aging import TOTAL, UNAPPLIED, aging
+from ..ledger import Ledger
+from ..settle import settle
 
 EXPORTS: tuple[str, ...] = ("open-items", "aging", "ledger", "applications")
 """What ``arxl export --what`` can name."""
@@ -98,7 +98,7 @@ def export_table(ledger: Ledger, what: str, as_of: dt.date | None) -> ExportTabl
     if what == "applications":
         applications = settle(ledger, as_of).applications
         return _table("applications", applications[list(APPLICATION_COLUMNS)].copy(), ("amount",))
-    from .refresh import _single_currency
+    from ..verbs.refresh import _single_currency
 
     report = aging(ledger, as_of, convert=what == "aging" and _single_currency(ledger))
     if what == "aging":

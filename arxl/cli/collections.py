@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 from rich.table import Table as RichTable
 
-from .cli import DATE, as_of_or_default, err_console, handle_errors, load_or_exit, out_console
-from .money import exponent, to_major
-from .reports import safe_text
+from ..money import exponent, to_major
+from ..render.plain import safe_text
+from .common import DATE, as_of_or_default, err_console, handle_errors, load_or_exit, out_console
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 DEFAULT_SENDER = "accounts.receivable@example.invalid"
@@ -108,10 +108,10 @@ def _letter_text(letter: Any, ledger: Any, as_of: dt.date) -> str:
 
 def _statement_pdfs(ledger: Any, as_of: dt.date, customer_ids: list[str], folder: Path) -> dict[str, bytes]:
     """Customer id -> the PDF of its open-item statement (empty when LibreOffice is missing)."""
-    from . import render
-    from .aging import aging
-    from .errors import MissingToolError
-    from .workbook.pdf import find_soffice, write_pdfs
+    from ..aging import aging
+    from ..errors import MissingToolError
+    from ..render import sheets as render
+    from ..workbook.pdf import find_soffice, write_pdfs
 
     try:
         soffice = find_soffice()
@@ -152,7 +152,7 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attac
     """
     import tempfile
 
-    from .collections import letters as build_letters
+    from ..collections import letters as build_letters
 
     _book, ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -181,7 +181,7 @@ def _applications_frame(proposals: pd.DataFrame) -> pd.DataFrame:
     """Proposals as Applications rows the way a user types them: amounts in major units. The date is left
     blank: a proposal's date is the later of the payment's and the invoice's dates, which is what a blank
     date means, and a blank cannot show up as a bare serial number in a column without a date format."""
-    from .render import major
+    from ..render.sheets import major
 
     return pd.DataFrame({
         "payment_id": proposals["payment_id"].astype(object).to_numpy(),
@@ -214,19 +214,19 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
     Example:  arxl apply ar.xlsx                 (review the Cash application sheet)
               arxl apply ar.xlsx --accept --min-confidence 0.9
     """
-    from .workbook.save import book_lock
+    from ..workbook.save import book_lock
 
     with book_lock(path):  # read, propose and write with no other arxl command in between
         _apply(path, as_of, min_confidence, accept, force)
 
 
 def _apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, force: bool) -> None:
-    from .cashapp import propose_applications
-    from .contract import APPLICATIONS
-    from .render_collections import CASH_APPLICATION_SHEET, cash_application_sheet
-    from .workbook.append import append_rows
-    from .workbook.generated import write_generated
-    from .workbook.save import atomic_write
+    from ..cashapp import propose_applications
+    from ..contract import APPLICATIONS
+    from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
+    from ..workbook.append import append_rows
+    from ..workbook.generated import write_generated
+    from ..workbook.save import atomic_write
 
     book, ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -337,7 +337,7 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     \b
     Example:  arxl report worklist ar.xlsx --format csv > worklist.csv
     """
-    from .collections import worklist
+    from ..collections import worklist
 
     _book, ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -380,7 +380,7 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     \b
     Example:  arxl report forecast ar.xlsx --format json
     """
-    from .forecast import cash_forecast
+    from ..forecast import cash_forecast
 
     _book, ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)

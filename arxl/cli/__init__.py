@@ -1,0 +1,33 @@
+"""The ``arxl`` command: a thin shell over the verbs that turns domain errors into messages and exit codes.
+
+One module per command group (``book``: new, demo, check, refresh, statements; ``report``; ``data``: import,
+export; ``collections``: letters, apply, report worklist/forecast), all sharing ``common`` (exit codes, consoles,
+error handling). This module only assembles the group, so nothing imports it back.
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import book, collections, data, report
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="arxl")
+def main() -> None:
+    """arxl: Accounts Receivable in an Excel workbook.
+
+    \b
+    Start:   arxl new ar.xlsx        (a blank workbook)   or   arxl demo demo.xlsx
+    Check:   arxl check ar.xlsx      (every problem, with sheet, row and column)
+    Reports: arxl report aging ar.xlsx --format csv
+    """
+
+
+
+
+for command in (book.new, book.demo, book.check, book.refresh, book.statements, data.import_command,
+                data.export_command, collections.letters, collections.apply):
+    main.add_command(command)
+main.add_command(report.report)
+collections.register(report.report)

@@ -1,0 +1,164 @@
+"""What every ``arxl`` command shares: exit codes, the two consoles, error handling, dates, problem listings.
+
+Exit codes (stable, for scripts and CI):
+    0  done; no errors in the workbook (warnings allowed)
+    1  the workbook has errors (they are printed); nothing was written
+    2  the file cannot be used at all (missing, not a workbook, hostile), or the command line is wrong
+    3  arxl itself failed (a bug: please report it with the message)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ..errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
+from ..problems import Problem
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
+    from ..workbook.book import FileBook
+
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
+out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+
+
+def today() -> dt.date:
+    """The only place arxl asks the clock: the face decides what "today" is."""
+    return dt.date.today()
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command turning arxl's exceptions into one-line messages and documented exit codes."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (WorkbookError, SaveRefused, MissingToolError) as exc:
+            click.echo(f"arxl: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        except ArxlError as exc:
+            click.echo(f"arxl: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+        except (click.exceptions.Exit, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("arxl: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            click.echo(f"arxl: internal error ({type(exc).__name__}: {exc}); please report it", err=True)
+            sys.exit(EXIT_BUG)
+
+    return wrapper
+
+
+class DateParam(click.ParamType):
+    """A date given as YYYY-MM-DD on the command line."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (expected YYYY-MM-DD such as 2026-02-28)", param, ctx)
+
+
+DATE = DateParam()
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise WorkbookError(f"{path}: already exists; use --force to replace it")
+
+
+def print_problems(problems: list[Problem], limit: int) -> None:
+    table = RichTable(show_lines=False, header_style="bold")
+    for title in ("severity", "where", "value", "problem"):
+        table.add_column(title, overflow="fold")
+    for problem in problems[:limit]:
+        style = "red" if problem.is_error else "yellow"
+        expected = f" (expected {problem.expected})" if problem.expected else ""
+        table.add_row(f"[{style}]{problem.severity}[/{style}]", problem.location(), problem.value,
+                      problem.message + expected)
+    out_console.print(table)
+    if len(problems) > limit:
+        out_console.print(f"... and {len(problems) - limit:,} more (use --limit or --format json)", markup=False)
+
+
+def load_or_exit(path: Path, *, writes: bool = False) -> tuple[FileBook, Ledger]:
+    """The book and its validated ledger; on errors print every problem and exit 1 (nothing to work from).
+
+    ``writes``: the command would have changed files, so the summary says that nothing was written.
+    """
+    from ..errors import ValidationFailed
+    from ..verbs.refresh import load_validated
+    from ..workbook.book import FileBook
+
+    book = FileBook(path)
+    try:
+        return book, load_validated(book).ledger
+    except ValidationFailed as failed:
+        print_problems(failed.problems, 200)
+        suffix = "; nothing was written" if writes else ""
+        out_console.print(summary_line(path, failed.problems) + suffix, markup=False)
+        sys.exit(EXIT_INVALID)
+
+
+def as_of_or_default(ledger: Ledger, given: dt.date | None) -> dt.date:
+    """The date given on the command line, else Settings as_of, else today."""
+    from ..verbs.refresh import resolve_as_of
+
+    return resolve_as_of(ledger, given, today())
+
+
+def summary_line(path: Path, problems: list[Problem]) -> str:
+    errors = sum(problem.is_error for problem in problems)
+    warnings = len(problems) - errors
+    verdict = "FAILED" if errors else "OK"
+    return f"{verdict}: {path}: {errors} error(s), {warnings} warning(s)"
+
+
+
+# --- GitHub Actions annotations -------------------------------------------------------------------------------
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(path: Path | str, problem: Problem) -> str:
+    """One problem as a GitHub Actions workflow command (``::error file=BOOK,title=Invoices row 14::...``)."""
+    command = "error" if problem.is_error else "warning"
+    title = problem.sheet or "Workbook"
+    if problem.row is not None:
+        title += f" row {problem.row}"
+    return (f"::{command} file={_escape_property(str(path))},title={_escape_property(title)}::"
+            f"{_escape_data(str(problem))}")
+
+
+def print_github_annotations(path: Path | str, problems: list[Problem], limit: int = 200) -> None:
+    """Print up to ``limit`` problems as annotations (GitHub shows the first few of each kind per step)."""
+    for problem in problems[:limit]:
+        click.echo(github_annotation(path, problem))
+    if len(problems) > limit:
+        click.echo(f"... and {len(problems) - limit:,} more problem(s) (arxl check --format json lists all)")
+
+
