@@ -28,9 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .dates import day_number
+from .fx import to_reporting_currency
 from .ledger import Ledger
-from .money import exponent, floats_to_minor
-from .settle import Settlement, day_number, settle
+from .settle import Settlement, settle
 
 CURRENT = "Current"
 UNAPPLIED = "Unapplied"
@@ -100,44 +101,6 @@ def aging_detail(settlement: Settlement, as_of: dt.date | None = None, basis: st
     bucket[detail["open_amount"].to_numpy() < 0] = UNAPPLIED
     detail["bucket"] = pd.Series(bucket, index=detail.index, dtype="str")
     return detail
-
-
-def fx_rate_table(ledger: Ledger) -> dict[str, float]:
-    """Currency -> reporting-currency units per unit, from ``ledger.fx_rates`` (reporting currency = 1)."""
-    rates = dict(zip(ledger.fx_rates["currency"].tolist(), ledger.fx_rates["rate"].tolist(), strict=True))
-    rates[ledger.settings.reporting_currency] = 1.0
-    return rates
-
-
-def to_reporting_currency(ledger: Ledger, amounts: np.ndarray, currencies: np.ndarray | pd.Series
-                          ) -> np.ndarray:
-    """Minor units of each row's currency -> reporting-currency minor units, each rounded half away from zero.
-
-    Raises ValueError naming the first currency that has no rate in the FXRates table.
-    """
-    amounts = np.asarray(amounts, dtype=np.int64)
-    codes, uniques = pd.factorize(np.asarray(currencies, dtype=object))
-    return convert_coded(ledger, amounts, codes, np.asarray(uniques, dtype=object))
-
-
-def convert_coded(ledger: Ledger, amounts: np.ndarray, codes: np.ndarray, currencies: np.ndarray
-                  ) -> np.ndarray:
-    """``to_reporting_currency`` for amounts whose currency is given as ``currencies[codes]``."""
-    reporting = ledger.settings.reporting_currency
-    rates = fx_rate_table(ledger)
-    result = np.asarray(amounts, dtype=np.int64).copy()
-    present = np.unique(codes) if len(codes) else codes
-    for code in present:
-        currency = str(currencies[code])
-        if currency == reporting:
-            continue
-        if currency not in rates:
-            raise ValueError(f"no exchange rate for {currency}: add {currency} to the FXRates table "
-                             f"(reporting-currency {reporting} per unit of {currency}) to convert it")
-        rows = codes == code
-        major = result[rows] / 10.0 ** exponent(currency) * rates[currency]
-        result[rows], _ = floats_to_minor(major, np.full(len(major), exponent(reporting)))
-    return result
 
 
 def aging_summary(ledger: Ledger, detail: pd.DataFrame, edges: Sequence[int] = DEFAULT_EDGES, *,

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import aging, to_reporting_currency
-from .collections import convertible, day_numbers, receivables
+from .aging import aging
+from .collections import receivables
+from .dates import day_number, day_numbers, days_to_datetimes
+from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .metrics import month_ends
-from .settle import Settlement, day_number, days_to_datetimes
+from .settle import Settlement
 
 RATE_SCALE = 1_000_000
 """Rates are applied in parts per million."""

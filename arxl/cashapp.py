@@ -46,10 +46,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .collections import day_numbers, disputed_mask
+from .collections import disputed_mask
+from .dates import day_number, day_numbers, days_to_datetimes
 from .ledger import Ledger
 from .money import exponent, format_plain
-from .settle import day_number, days_to_datetimes, settle
+from .settle import settle
 
 MAX_COMBINATION = 3
 COMBINATION_POOL = 20

@@ -62,11 +62,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .aging import to_reporting_currency
 from .arrays import member
+from .dates import day_number, day_numbers, days_to_datetimes
+from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .money import exponent, to_major
-from .settle import Settlement, day_number, days_to_datetimes, settle
+from .settle import Settlement, settle
 
 RECEIVABLE_KINDS: tuple[str, ...] = ("invoice", "debit_note", "reversal")
 """Open-item kinds that the customer owes (what can be overdue)."""
@@ -131,17 +132,6 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 )
 """The worklist: money in minor units of ``currency``; ``overdue`` = every overdue item, ``collectable`` = the
 undisputed part; ``promise_*`` describe the customer's latest promise; dates are ``datetime64[s]``."""
-
-
-def convertible(ledger: Ledger) -> bool:
-    """True when every currency used has an exchange rate, so amounts can be added in the reporting currency."""
-    used = set(ledger.invoices["currency"].unique()) | set(ledger.payments["currency"].unique())
-    return used <= set(ledger.fx_rates["currency"].unique()) | {ledger.settings.reporting_currency}
-
-
-def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
-    """``datetime64`` values -> int64 day numbers; NaT becomes the int64 minimum."""
-    return np.asarray(values).astype("datetime64[s]").astype("datetime64[D]").view(np.int64)
 
 
 _NAT_DAY = np.iinfo(np.int64).min

@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from .arrays import member, position_in
-from .collections import BROKEN, BROKEN_WINDOW_DAYS, day_numbers, promises, receivables
+from .collections import BROKEN, BROKEN_WINDOW_DAYS, promises, receivables
+from .dates import day_number, day_numbers
 from .ledger import Ledger
-from .settle import Settlement, day_number, settle
+from .settle import Settlement, settle
 
 RECENT_DAYS = 90
 OLDER_DAYS = 365

@@ -42,11 +42,12 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 
-from .aging import to_reporting_currency
-from .collections import day_numbers, disputed_mask
+from .collections import disputed_mask
+from .dates import day_number, day_numbers, days_to_datetimes
+from .fx import to_reporting_currency
 from .ledger import Ledger
 from .money import floats_to_minor
-from .settle import Settlement, day_number, days_to_datetimes, settle
+from .settle import Settlement, settle
 
 DAYS_A_YEAR = 365
 CHARGEABLE_TYPES: tuple[str, ...] = ("invoice", "debit_note")

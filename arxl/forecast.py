@@ -25,11 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import to_reporting_currency
-from .collections import RECEIVABLE_KINDS, convertible, day_numbers, disputed_mask
+from .collections import RECEIVABLE_KINDS, disputed_mask
+from .dates import day_number, day_numbers, days_to_datetimes
+from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .metrics import payment_behaviour
-from .settle import Settlement, day_number, days_to_datetimes, settle
+from .settle import Settlement, settle
 
 WEEKS = 13
 LATER, DISPUTED, UNAPPLIED = "Later", "Disputed", "Unapplied"

@@ -9,7 +9,6 @@ span rows and tables (duplicates, references, over-application).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -878,8 +877,3 @@ def raw_table_from_rows(name: str, rows: Sequence[Sequence[object]], *, first_ro
     if not rows:
         return RawTable(name, [], [], first_row + 1)
     return RawTable(name, rows[0], rows[1:], first_row + 1)
-
-
-def today_or(settings: Settings, given: dt.date | None, today: dt.date) -> dt.date:
-    """The as-of date: the one given, else the Settings ``as_of``, else ``today`` (decided by the face)."""
-    return given or settings.as_of or today

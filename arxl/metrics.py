@@ -16,7 +16,7 @@ AR = AR as of as-of - P.
 
 Choices where DESIGN.md is silent:
 
-- Every amount is converted into the reporting currency item by item (``arxl.aging.to_reporting_currency``)
+- Every amount is converted into the reporting currency item by item (``arxl.fx.to_reporting_currency``)
   before it is summed; ``Metrics`` money is int minor units of that currency.
 - A ratio whose denominator is zero is ``None`` (never inf or NaN); in ``monthly_series`` such a DSO is NaN.
   Negative figures (more credit notes than invoices in the period) are returned as computed.
@@ -39,19 +39,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import convert_coded, validate_edges
+from .aging import validate_edges
+from .dates import day_number, days_to_datetimes
+from .fx import convert_coded
 from .ledger import Ledger
-from .settle import (
-    KINDS,
-    PreparedLedger,
-    SettledArrays,
-    day_number,
-    days_to_datetimes,
-    prepared_ledger,
-    settle_arrays,
-    sort_order,
-    text_column,
-)
+from .settle import KINDS, PreparedLedger, SettledArrays, prepared_ledger, settle_arrays, sort_order, text_column
 
 _PAYMENT = KINDS.index("payment")
 _INVOICE = KINDS.index("invoice")

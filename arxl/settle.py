@@ -79,6 +79,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .dates import day_number, days_to_datetimes
 from .ledger import Ledger
 
 KIND_INVOICE = "invoice"
@@ -263,11 +264,6 @@ def _equal(array: pa.Array, text: str) -> np.ndarray:
 def _days(series: pd.Series) -> np.ndarray:
     """datetime64 column -> int64 days since 1970-01-01 (NaT -> the smallest int64)."""
     return series.to_numpy().astype("datetime64[D]").view(np.int64)
-
-
-def day_number(day: dt.date) -> int:
-    """A date as int64 days since 1970-01-01, the engine's date unit."""
-    return int(np.datetime64(day, "D").view(np.int64))
 
 
 def _split(values: np.ndarray, arrays: list[pa.Array]) -> list[np.ndarray]:
@@ -750,11 +746,6 @@ def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
 
 # ---------------------------------------------------------------------------------------------------------
 # Frames.
-
-
-def days_to_datetimes(days: np.ndarray) -> np.ndarray:
-    """int64 day numbers -> ``datetime64[s]`` at midnight (the ledger's date dtype)."""
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[s]")
 
 
 def text_column(array: pa.Array, rows: np.ndarray) -> pd.Series:

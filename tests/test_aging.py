@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arxl.aging import aging, aging_detail, aging_summary, bucket_labels, to_reporting_currency
+from arxl.aging import aging, aging_detail, aging_summary, bucket_labels
+from arxl.fx import to_reporting_currency
 from arxl.settle import settle
 from tests.builders import build_ledger
 

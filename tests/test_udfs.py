@@ -13,8 +13,8 @@ import arxl_udfs as udf
 import pytest
 
 from arxl.aging import aging
-from arxl.collections import convertible
 from arxl.demo import generate_demo
+from arxl.fx import convertible
 from arxl.load import load_tables, raw_table_from_rows
 from arxl.metrics import compute_metrics
 from arxl.render.plain import aging_csv

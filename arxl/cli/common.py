@@ -121,7 +121,7 @@ def load_or_exit(path: Path, *, writes: bool = False) -> tuple[FileBook, Ledger]
 
 def as_of_or_default(ledger: Ledger, given: dt.date | None) -> dt.date:
     """The date given on the command line, else Settings as_of, else today."""
-    from ..verbs.refresh import resolve_as_of
+    from ..dates import resolve_as_of
 
     return resolve_as_of(ledger, given, today())
 

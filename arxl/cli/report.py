@@ -74,8 +74,8 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
     """
     from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
+    from ..fx import convertible
     from ..render.plain import aging_csv, open_items_frame
-    from ..verbs.refresh import _single_currency
 
     edges = None
     if buckets is not None:
@@ -85,7 +85,7 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
     _book, ledger = load_or_exit(path)
     date = as_of_or_default(ledger, as_of)
-    result = aging(ledger, date, basis=basis, edges=edges, convert=_single_currency(ledger))
+    result = aging(ledger, date, basis=basis, edges=edges, convert=convertible(ledger))
     if output_format == "csv":
         click.echo(aging_csv(result.summary, result.labels, ledger), nl=False)
         return

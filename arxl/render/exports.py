@@ -98,9 +98,9 @@ def export_table(ledger: Ledger, what: str, as_of: dt.date | None) -> ExportTabl
     if what == "applications":
         applications = settle(ledger, as_of).applications
         return _table("applications", applications[list(APPLICATION_COLUMNS)].copy(), ("amount",))
-    from ..verbs.refresh import _single_currency
+    from ..fx import convertible
 
-    report = aging(ledger, as_of, convert=what == "aging" and _single_currency(ledger))
+    report = aging(ledger, as_of, convert=what == "aging" and convertible(ledger))
     if what == "aging":
         columns = ["customer_id", "name", "currency", *report.labels, UNAPPLIED, TOTAL]
         return _table("aging", report.summary[columns].copy(), (*report.labels, UNAPPLIED, TOTAL))

@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 
 from .. import finance
-from ..aging import AgingReport, aging, to_reporting_currency
-from ..collections import convertible
+from ..aging import AgingReport, aging
 from ..errors import ArxlError
 from ..forecast import Forecast, cash_forecast
+from ..fx import convertible, to_reporting_currency
 from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables, raw_table_from_rows
 from ..metrics import Metrics, compute_metrics

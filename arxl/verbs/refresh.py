@@ -17,8 +17,9 @@ import pandas as pd
 
 from ..aging import aging
 from ..arrays import member
-from ..collections import convertible
+from ..dates import resolve_as_of
 from ..errors import ValidationFailed
+from ..fx import convertible
 from ..ledger import Ledger, Settings
 from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
@@ -64,11 +65,6 @@ class RefreshResult:
     problems: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def resolve_as_of(ledger: Ledger, given: dt.date | None, today: dt.date) -> dt.date:
-    """The as-of date: the one given, else Settings ``as_of``, else ``today`` (which the face decides)."""
-    return given or ledger.settings.as_of or today
 
 
 def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -118,7 +114,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     """
     say = progress or (lambda _message: None)
     settlement = settle(ledger, as_of)
-    report = aging(ledger, as_of, settlement=settlement, convert=_single_currency(ledger))
+    report = aging(ledger, as_of, settlement=settlement, convert=convertible(ledger))
     specs: list[SheetSpec] = []
     counts = {"open_items": len(settlement.open_items), "customers": int(report.summary["customer_id"].nunique())}
     if "dashboard" in only:
@@ -158,11 +154,6 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
     return specs, counts
-
-
-def _single_currency(ledger: Ledger) -> bool:
-    """Convert to the reporting currency only when every currency has a rate (else report per currency)."""
-    return convertible(ledger)
 
 
 def replaced_sheets(owned: Sequence[str], only: Sequence[str]) -> list[str]:
