@@ -9,27 +9,18 @@ cover them. Text is written as inline strings (never formulas); every other part
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..contract import Kind, Table, normalise_header
 from ..errors import SaveRefused, WorkbookError
-from .fill import column_letters
-from .generated import Package, normalise_part
+from ..excel import column_letter, column_number, parse_range
+from .package import Package, resolve_target
 from .sheetxml import clean_text
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-_LETTERS = column_letters(16384)
-_COLUMN_INDEX = {letter: index for index, letter in enumerate(_LETTERS, start=1)}
-
-
-def _split_ref(reference: str) -> tuple[int, int, int, int]:
-    match = re.fullmatch(r"\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", reference)
-    if match is None:
-        raise WorkbookError(f"table range {reference!r} is not understood")
-    return (_COLUMN_INDEX[match[1]], int(match[2]), _COLUMN_INDEX[match[3]], int(match[4]))
 
 
 def find_table(package: Package, name: str) -> tuple[str, str]:
@@ -50,9 +41,7 @@ def find_table(package: Package, name: str) -> tuple[str, str]:
         rels = package.text(part) or ""
         for target in re.findall(r'Target="([^"]+)"', rels):
             sheet_part = part.replace("_rels/", "").removesuffix(".rels")
-            resolved = target.lstrip("/") if target.startswith("/") else normalise_part(
-                str(PurePosixPath(sheet_part).parent / target))
-            if resolved == table_part:
+            if resolve_target(sheet_part, target) == table_part:
                 return table_part, sheet_part
     raise WorkbookError(f"the Excel Table {name} is not on any sheet")
 
@@ -86,7 +75,7 @@ def _filled(row_xml: str, first: int, last: int) -> bool:
     """Whether the row holds a value in columns ``first..last``."""
     for match in _CELL.finditer(row_xml):
         body = match.group(2) or ""
-        if first <= _COLUMN_INDEX[match.group(1)] <= last and ("<v>" in body or "<is>" in body or "<f" in body):
+        if first <= column_number(match.group(1)) <= last and ("<v>" in body or "<is>" in body or "<f" in body):
             return True
     return False
 
@@ -100,7 +89,10 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
         sheet_xml = re.sub(r"<sheetData\s*/>", "<sheetData></sheetData>", package.text(sheet_part) or "", count=1)
         reference = re.search(r'<table\b[^>]*\bref="([^"]+)"', table_xml)
         assert reference is not None
-        left, top, right, bottom = _split_ref(reference.group(1))
+        try:
+            top, left, bottom, right = parse_range(reference.group(1))
+        except ValueError:
+            raise WorkbookError(f"table range {reference.group(1)!r} is not understood") from None
         headers = re.findall(r'<tableColumn\b[^>]*\bname="([^"]*)"', table_xml)
         columns = {normalise_header(header): left + offset for offset, header in enumerate(headers)}
         rows = _rows(sheet_xml)
@@ -122,8 +114,8 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
         kinds = {column.name: column.kind for column in table.columns}
         lines = []
         names = sorted((name for name in frame.columns if name in columns), key=lambda key: columns[key])
-        cell_columns = [_column_cells(_LETTERS[columns[name] - 1], first_new, frame[name],
-                                      kinds.get(name, Kind.TEXT), styles.get(_LETTERS[columns[name] - 1], ""))
+        cell_columns = [_column_cells(column_letter(columns[name]), first_new, frame[name],
+                                      kinds.get(name, Kind.TEXT), styles.get(column_letter(columns[name]), ""))
                         for name in names]
         row_cells = ["".join(parts) for parts in zip(*cell_columns, strict=True)] if cell_columns else [""] * count
         for offset in range(count):
@@ -133,7 +125,7 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
             keep = ""
             if existing is not None:  # keep cells outside the table's columns (and drop its empty styled ones)
                 keep = "".join(match.group(0) for match in _CELL.finditer(existing[2])
-                               if not left <= _COLUMN_INDEX[match.group(1)] <= right)
+                               if not left <= column_number(match.group(1)) <= right)
             lines.append((number, f'<row r="{number}">' + "".join(cells) + keep + "</row>"))
         replaced = [by_number[number] for number, _ in lines if number in by_number]
         new_xml = sheet_xml
@@ -142,8 +134,9 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
         insert_at = _insertion_point(new_xml, first_new)
         new_xml = new_xml[:insert_at] + "".join(text for _, text in lines) + new_xml[insert_at:]
         new_bottom = max(bottom, last_new)
-        new_ref = f"{_LETTERS[left - 1]}{top}:{_LETTERS[right - 1]}{new_bottom}"
-        table_xml = re.sub(r'(<table\b[^>]*\bref=")[^"]+"', lambda m: m.group(1) + new_ref + '"', table_xml, count=1)
+        new_ref = f"{column_letter(left)}{top}:{column_letter(right)}{new_bottom}"
+        table_xml = re.sub(r'(<table\b[^>]*\bref=")[^"]+"', lambda m: m.group(1) + new_ref + '"', table_xml,
+                           count=1)
         table_xml = re.sub(r'(<autoFilter\b[^>]*\bref=")[^"]+"', lambda m: m.group(1) + new_ref + '"', table_xml,
                            count=1)
         new_xml = _grow_dimension(new_xml, new_bottom)
@@ -172,8 +165,8 @@ def _grow_dimension(xml: str, bottom: int) -> str:
         return xml
     last_column = match.group(3) or match.group(1)
     last_row = max(int(match.group(4) or match.group(2)), bottom)
-    return xml.replace(match.group(0), f'<dimension ref="{match.group(1)}{match.group(2)}:{last_column}{last_row}"',
-                       1)
+    grown = f'<dimension ref="{match.group(1)}{match.group(2)}:{last_column}{last_row}"'
+    return xml.replace(match.group(0), grown, 1)
 
 
 def _column_cells(letter: str, first: int, values: pd.Series, kind: Kind, style: str) -> list[str]:

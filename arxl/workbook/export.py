@@ -132,7 +132,8 @@ def _write_parquet(table: ExportTable, path: Path) -> None:
             arrays.append(pa.array(values.to_numpy(), from_pandas=True))
             kind = arrays[-1].type
         fields.append(pa.field(str(name), kind))
-    metadata = {b"arxl.export": table.name.encode(), b"arxl.money": f"decimal128(38, {scale}), major units".encode()}
+    metadata = {b"arxl.export": table.name.encode(),
+                b"arxl.money": f"decimal128(38, {scale}), major units".encode()}
     pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata)), path)
 
 

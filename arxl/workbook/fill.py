@@ -1,8 +1,9 @@
 """Filling the input tables of an arxl-built workbook with many rows, writing the sheet XML directly.
 
 openpyxl needs minutes and gigabytes for a million rows; here each column becomes XML with array operations and
-the package is written once. Used by ``arxl demo`` on the template that ``template.build_template`` just built,
-so the sheet XML is known to be openpyxl's: one ``<sheetData>``, one table part per input sheet.
+the package is written once, the parts it does not fill copied as they are. Used by ``arxl demo`` on the
+template that ``template.build_template`` just built, so the sheet XML is known to be openpyxl's: one
+``<sheetData>``, one table part per input sheet.
 Every cell keeps the style of the template's formatted first data row; text goes to the shared-string table, so
 no text can ever become a formula.
 """
@@ -10,8 +11,7 @@ no text can ever become a formula.
 from __future__ import annotations
 
 import re
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -19,57 +19,20 @@ import pandas as pd
 
 from .. import contract
 from ..contract import Kind
+from ..excel import column_letter
+from .package import Package, read_sheet_entries, rels_path, resolve_target
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
 
-def column_letters(count: int) -> list[str]:
-    letters = []
-    for index in range(1, count + 1):
-        name, number = "", index
-        while number:
-            number, remainder = divmod(number - 1, 26)
-            name = chr(65 + remainder) + name
-        letters.append(name)
-    return letters
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> part name (``xl/worksheets/sheet3.xml``)."""
-    workbook = archive.read("xl/workbook.xml").decode()
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode()
-    targets = dict(re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
-    targets.update({rid: target for target, rid in
-                    re.findall(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    parts = {}
-    for name, rid in re.findall(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
-        target = targets[rid]
-        parts[name] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return parts
-
-
-def _table_part(archive: zipfile.ZipFile, sheet_part: str) -> str:
-    path = PurePosixPath(sheet_part)
-    rels = archive.read(str(path.parent / "_rels" / (path.name + ".rels"))).decode()
+def _table_part(package: Package, sheet_part: str) -> str:
+    rels = package.text(rels_path(sheet_part)) or ""
     target = re.search(r'Target="([^"]*tables/[^"]+)"', rels)
     if target is None:
         raise ValueError(f"{sheet_part} has no table part")
-    if target[1].startswith("/"):
-        return target[1].lstrip("/")
-    return "/".join(_normalise((path.parent / target[1]).parts))
-
-
-def _normalise(parts: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    for part in parts:
-        if part == "..":
-            out.pop()
-        elif part != ".":
-            out.append(part)
-    return out
+    return resolve_target(sheet_part, target[1])
 
 
 def _text_values(frame: pd.DataFrame, column: contract.Column) -> pd.Series:
@@ -109,10 +72,20 @@ def fill_tables(template: str | Path, output: str | Path, frames: dict[str, pd.D
     float amounts in major units, NaN/NaT/"" for blanks.
     """
     template, output = Path(template), Path(output)
-    with zipfile.ZipFile(template) as archive:
-        parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
-        sheet_parts = _sheet_parts(archive)
-        table_parts = {name: _table_part(archive, sheet_parts[name]) for name in frames}
+    package = Package(template)
+    try:
+        temporary = _fill(package, output, frames)
+    finally:
+        package.close()
+    temporary.replace(output)
+    return output
+
+
+def _fill(package: Package, output: Path, frames: dict[str, pd.DataFrame]) -> Path:
+    """Write the filled package beside ``output``; return where."""
+    workbook, rels = package.text("xl/workbook.xml") or "", package.text("xl/_rels/workbook.xml.rels") or ""
+    sheet_parts = {entry.name: entry.part for entry in read_sheet_entries(workbook, rels)}
+    table_parts = {name: _table_part(package, sheet_parts[name]) for name in frames}
 
     all_text = [_text_values(frames[name], column)
                 for name in frames for column in contract.TABLES_BY_NAME[name].columns
@@ -124,13 +97,13 @@ def fill_tables(template: str | Path, output: str | Path, frames: dict[str, pd.D
     for name, frame in frames.items():
         spec = contract.TABLES_BY_NAME[name]
         sheet_part = sheet_parts[name]
-        xml = parts[sheet_part].decode()
+        xml = package.text(sheet_part) or ""
         styles = dict(re.findall(r'<c r="([A-Z]+)2"[^>]*? s="(\d+)"', xml))
         styles.update(dict(re.findall(r'<c r="([A-Z]+)2" s="(\d+)"', xml)))
         header = re.search(r"<row r=\"1\".*?</row>", xml, re.S)
         if header is None:
             raise ValueError(f"{sheet_part}: no header row")
-        letters = column_letters(len(spec.columns))
+        letters = [column_letter(number) for number in range(1, len(spec.columns) + 1)]
         count = len(frame)
         if count == 0:
             continue
@@ -146,29 +119,23 @@ def fill_tables(template: str | Path, output: str | Path, frames: dict[str, pd.D
         xml = re.sub(r"<sheetData>.*</sheetData>|<sheetData\s*/>", lambda _m, data=sheet_data: data, xml, count=1,
                      flags=re.S)
         xml = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="A1:{last}"', xml, count=1)
-        parts[sheet_part] = xml.encode()
-        table_xml = parts[table_parts[name]].decode()
-        table_xml = re.sub(r'ref="A1:[A-Z]+\d+"', f'ref="A1:{last}"', table_xml)
-        parts[table_parts[name]] = table_xml.encode()
+        package.set(sheet_part, xml)
+        table_xml = package.text(table_parts[name]) or ""
+        package.set(table_parts[name], re.sub(r'ref="A1:[A-Z]+\d+"', f'ref="A1:{last}"', table_xml))
 
-    parts["xl/sharedStrings.xml"] = _shared_strings(unique)
-    types = parts["[Content_Types].xml"].decode()
+    package.set("xl/sharedStrings.xml", _shared_strings(unique))
+    types = package.text("[Content_Types].xml") or ""
     if "/xl/sharedStrings.xml" not in types:
-        types = types.replace("</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/>'
-                                          "</Types>")
-        parts["[Content_Types].xml"] = types.encode()
-    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+        package.set("[Content_Types].xml", types.replace(
+            "</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/></Types>'))
+    rels = package.text("xl/_rels/workbook.xml.rels") or ""
     if "sharedStrings.xml" not in rels:
-        rels = rels.replace("</Relationships>", f'<Relationship Id="rIdArxlSst" Type="{_SST_REL}" '
-                                                'Target="sharedStrings.xml"/></Relationships>')
-        parts["xl/_rels/workbook.xml.rels"] = rels.encode()
-
+        package.set("xl/_rels/workbook.xml.rels", rels.replace(
+            "</Relationships>", f'<Relationship Id="rIdArxlSst" Type="{_SST_REL}" Target="sharedStrings.xml"/>'
+                                "</Relationships>"))
     temporary = output.with_name(output.name + ".arxl-tmp")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    temporary.replace(output)
-    return output
+    package.write(temporary)
+    return temporary
 
 
 def _shared_strings(unique: np.ndarray) -> bytes:

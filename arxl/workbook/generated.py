@@ -11,15 +11,14 @@ data included. A sheet arxl did not create is never touched: a clash of names is
 from __future__ import annotations
 
 import re
-import struct
-import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
-from ..errors import SaveRefused, WorkbookError
+from ..errors import SaveRefused
+from ..excel import quoted
 from ..render.spec import SheetSpec
+from .package import Package, SheetEntry, read_sheet_entries, rels_path, resolve_target, xml_unescape
 from .sheetxml import NS_REL, build_sheet
 from .styles import StyleTable
 
@@ -31,56 +30,6 @@ CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+x
 NS_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 NS_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
-
-# Level 1: a third of level 6's time on big generated sheets, for files a little bigger.
-COMPRESS_LEVEL = 1
-
-
-@dataclass(frozen=True)
-class SheetEntry:
-    name: str
-    sheet_id: int
-    rid: str
-    part: str
-    element: str
-
-
-def read_sheet_entries(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
-    targets = {}
-    for element in re.findall(r"<Relationship\b[^>]*>", rels_xml):
-        rid = re.search(r'\bId="([^"]+)"', element)
-        target = re.search(r'\bTarget="([^"]+)"', element)
-        if rid and target:
-            targets[rid.group(1)] = target.group(1)
-    sheets = []
-    for element in re.findall(r"<sheet\b[^>]*/>", workbook_xml):
-        name = xml_unescape(re.search(r'\bname="([^"]*)"', element).group(1))  # type: ignore[union-attr]
-        sheet_id = int(re.search(r'\bsheetId="(\d+)"', element).group(1))  # type: ignore[union-attr]
-        rid = re.search(r'\br:id="([^"]+)"', element) or re.search(r':id="([^"]+)"', element)
-        assert rid is not None
-        target = targets.get(rid.group(1), "")
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        sheets.append(SheetEntry(name, sheet_id, rid.group(1), normalise_part(part), element))
-    return sheets
-
-
-def normalise_part(part: str) -> str:
-    out: list[str] = []
-    for piece in part.split("/"):
-        if piece == "..":
-            out.pop()
-        elif piece not in (".", ""):
-            out.append(piece)
-    return "/".join(out)
-
-
-def xml_unescape(text: str) -> str:
-    """XML attribute text as written -> as meant: character references and the five named entities."""
-    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda match: chr(int(match.group(1), 16)), text)
-    text = re.sub(r"&#(\d+);", lambda match: chr(int(match.group(1))), text)
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
-
 
 def owned_sheets(custom_xml: str | None) -> list[str]:
     """The sheet names recorded as arxl's in ``docProps/custom.xml``."""
@@ -96,8 +45,8 @@ def owned_sheets(custom_xml: str | None) -> list[str]:
 def _custom_xml(existing: str | None, owned: list[str]) -> str:
     value = escape("/".join(owned))
     if existing and OWNED_PROPERTY in existing:
-        return re.sub(rf'(<property\b[^>]*name="{re.escape(OWNED_PROPERTY)}"[^>]*>\s*<vt:lpwstr>).*?(</vt:lpwstr>)',
-                      lambda m: m.group(1) + value + m.group(2), existing, count=1, flags=re.S)
+        owned_value = rf'(<property\b[^>]*name="{re.escape(OWNED_PROPERTY)}"[^>]*>\s*<vt:lpwstr>).*?(</vt:lpwstr>)'
+        return re.sub(owned_value, lambda m: m.group(1) + value + m.group(2), existing, count=1, flags=re.S)
     if existing:
         ids = [int(pid) for pid in re.findall(r'\bpid="(\d+)"', existing)]
         pid = max([1, *ids]) + 1
@@ -112,11 +61,6 @@ def _custom_xml(existing: str | None, owned: list[str]) -> str:
             f"<vt:lpwstr>{value}</vt:lpwstr></property></Properties>")
 
 
-def rels_path(part: str) -> str:
-    path = PurePosixPath(part)
-    return str(path.parent / "_rels" / (path.name + ".rels"))
-
-
 def _related_parts(parts: dict[str, bytes], part: str) -> list[str]:
     """arxl's own parts hanging off a generated sheet (tables, drawing, charts), transitively."""
     found: list[str] = []
@@ -128,7 +72,7 @@ def _related_parts(parts: dict[str, bytes], part: str) -> list[str]:
             continue
         found.append(rels_path(current))
         for target in re.findall(r'Target="([^"]+)"', rels.decode("utf-8")):
-            resolved = normalise_part(str(PurePosixPath(current).parent / target))
+            resolved = resolve_target(current, target)
             if PurePosixPath(resolved).name.startswith("arxl-") and resolved in parts:
                 found.append(resolved)
                 pending.append(resolved)
@@ -149,98 +93,9 @@ def _sheet_name_attr(name: str) -> str:
     return quoteattr(name)
 
 
-def _quoted_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
-
-
 def _next_rid(rels: str) -> str:
     numbers = [int(n) for n in re.findall(r'Id="rId(\d+)"', rels)]
     return f"rId{max([0, *numbers]) + 1}"
-
-
-class Package:
-    """A workbook package held in memory for a surgical update; untouched parts are copied raw."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.archive = zipfile.ZipFile(path)
-        self.infos = self.archive.infolist()
-        self.changed: dict[str, bytes] = {}
-        self.removed: set[str] = set()
-        self._cache: dict[str, bytes] = {}
-
-    def read(self, name: str) -> bytes | None:
-        if name in self.removed:
-            return None
-        if name in self.changed:
-            return self.changed[name]
-        if name not in self._cache:
-            try:
-                self._cache[name] = self.archive.read(name)
-            except KeyError:
-                return None
-        return self._cache[name]
-
-    def text(self, name: str) -> str | None:
-        data = self.read(name)
-        return None if data is None else data.decode("utf-8")
-
-    def names(self) -> list[str]:
-        present = [info.filename for info in self.infos if info.filename not in self.removed]
-        return present + [name for name in self.changed if name not in present]
-
-    def set(self, name: str, data: bytes | str) -> None:
-        self.removed.discard(name)
-        self.changed[name] = data.encode("utf-8") if isinstance(data, str) else data
-
-    def remove(self, name: str) -> None:
-        self.changed.pop(name, None)
-        self.removed.add(name)
-
-    def write(self, target: Path) -> None:
-        """Write the updated package: changed parts compressed anew, the others copied as stored."""
-        original = {info.filename: info for info in self.infos}
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as out, \
-                self.path.open("rb") as source:
-            for name in self.names():
-                if name in self.changed:
-                    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o600 << 16
-                    out.writestr(info, self.changed[name], compresslevel=COMPRESS_LEVEL)
-                else:
-                    _copy_raw(source, out, original[name])
-
-    def close(self) -> None:
-        self.archive.close()
-
-
-
-def _copy_raw(source, out: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Append a member to ``out`` with its compressed bytes copied as they are (no recompression)."""
-    source.seek(info.header_offset)
-    header = source.read(30)
-    if header[:4] != b"PK\x03\x04":
-        raise WorkbookError(f"damaged zip entry {info.filename}")
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    source.seek(info.header_offset + 30 + name_length + extra_length)
-    data = source.read(info.compress_size)
-    copied = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    copied.compress_type = info.compress_type
-    copied.external_attr = info.external_attr
-    copied.flag_bits = info.flag_bits & ~0x08  # sizes are known: no data descriptor
-    copied.CRC = info.CRC
-    copied.compress_size = info.compress_size
-    copied.file_size = info.file_size
-    copied.create_system = info.create_system
-    copied.header_offset = out.fp.tell()  # type: ignore[union-attr]
-    out._writecheck(copied)  # type: ignore[attr-defined]
-    out._didModify = True  # type: ignore[attr-defined]
-    out.fp.write(copied.FileHeader(zip64=copied.file_size > zipfile.ZIP64_LIMIT))  # type: ignore[union-attr]
-    out.fp.write(data)  # type: ignore[union-attr]
-    out.start_dir = out.fp.tell()  # type: ignore[union-attr,attr-defined]
-    out.filelist.append(copied)
-    out.NameToInfo[copied.filename] = copied
 
 
 def write_generated(source: Path, target: Path, specs: Iterable[SheetSpec], *,
@@ -299,7 +154,7 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
 
     # 2. write each spec: in place when it exists (keeping its position), else appended
     next_sheet_id = max([0, *(sheet.sheet_id for sheet in sheets)]) + 1
-    used_table_ids = _user_table_ids(package, {sheet.part for sheet in sheets if sheet.name.casefold() in owned_folded})
+    used_table_ids = _user_table_ids(package)
     table_ids = [number for number in range(1, 100000) if number not in used_table_ids][:10000]
     serial = _next_free_serial(package)
     for spec in specs:
@@ -380,7 +235,7 @@ def _sorted_own_overrides(types: str) -> str:
     return re.sub(pattern, "", types).replace("</Types>", "".join(own) + "</Types>")
 
 
-def _user_table_ids(package: Package, owned_parts: set[str]) -> set[int]:
+def _user_table_ids(package: Package) -> set[int]:
     ids = set()
     for name in package.names():
         if name.startswith("xl/tables/") and not PurePosixPath(name).name.startswith("arxl-"):
@@ -443,13 +298,13 @@ def _print_titles(workbook: str, sheets: list[SheetEntry], specs: dict[str, Shee
         if spec.page is None or folded not in positions:
             continue
         index = positions[folded]
-        quoted = escape(_quoted_sheet(spec.name))
+        sheet = escape(quoted(spec.name))
         if spec.page.title_rows is not None:
             first, last = spec.page.title_rows
-            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{quoted}!${first}:${last}'
+            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{sheet}!${first}:${last}'
                          "</definedName>")
         if spec.page.print_area:
-            names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">{quoted}!'
+            names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">{sheet}!'
                          f"{escape(spec.page.print_area)}</definedName>")
     workbook = re.sub(r"<definedNames>\s*</definedNames>|<definedNames\s*/>", "", workbook)
     if not names:
@@ -470,8 +325,8 @@ def _full_calc_on_load(workbook: str) -> str:
     """Ask Excel to recalculate on open, so the live formulas of generated sheets are fresh."""
     match = re.search(r"<calcPr\b[^>]*/>", workbook)
     if match is None:
-        return _insert_after(workbook, ("</sheets>", "</functionGroups>", "</externalReferences>", "</definedNames>"),
-                             '<calcPr calcId="191029" fullCalcOnLoad="1"/>')
+        before_calc = ("</sheets>", "</functionGroups>", "</externalReferences>", "</definedNames>")
+        return _insert_after(workbook, before_calc, '<calcPr calcId="191029" fullCalcOnLoad="1"/>')
     element = match.group(0)
     if "fullCalcOnLoad" in element:
         return workbook

@@ -15,7 +15,7 @@ import re
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import fastexcel
 import pyarrow as pa
@@ -24,11 +24,10 @@ import python_calamine as calamine
 
 from .. import contract
 from ..errors import WorkbookError
-from ..excel import column_letter
+from ..excel import cell_reference, column_number, parse_cell, parse_range
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
-from .generated import normalise_part, read_sheet_entries, rels_path, xml_unescape
-from .package import inspect_package
+from .package import inspect_package, read_sheet_entries, rels_path, resolve_target, xml_unescape
 
 READ_THREADS = 2
 # fastexcel logs a warning for each all-empty column it types as text; that is no news to an arxl user.
@@ -168,7 +167,8 @@ _NA_ALTERNATIVES = b"|".join(re.escape(text.replace("<", "&lt;").replace(">", "&
 # makes the search four times faster than looking at every <t>. (A "no value" text split into rich-text runs
 # is not seen: nobody formats half of "NA".)
 _NA_SHARED = re.compile(rb"<si><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t></si>")
-_PREFIXED = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?<\w+:worksheet\b")  # elements named x:c, x:is ...: looked at closer
+# Elements named x:c, x:is ... (a namespace prefix): such a sheet is looked at closer.
+_PREFIXED = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?<\w+:worksheet\b")
 _NA_INLINE = re.compile(rb"<is><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t>")
 
 
@@ -196,7 +196,8 @@ def _has_nan(batch: pa.RecordBatch) -> bool:
 def _suspects(batch: pa.RecordBatch) -> list[str]:
     """The columns of numbers or dates with empty cells: where fastexcel may have hidden text."""
     return [column for column, values in zip(batch.schema.names, batch.columns, strict=True)
-            if values.null_count and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
+            if values.null_count
+            and not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))]
 
 
 def _hides_text(reader: fastexcel.ExcelReader, name: str, batch: pa.RecordBatch, suspects: list[str]) -> bool:
@@ -260,7 +261,7 @@ def _with_errors(rows: list[list[object]], scan: SheetScan, corner: tuple[int, i
     return rows
 
 
-_MERGE = re.compile(rb'<mergeCell\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
+_MERGE = re.compile(rb'<mergeCell\s+ref="([^"]*)"')
 
 
 MAX_SHEET_CELLS = 30_000_000  # rows x columns a reader may have to lay out densely (1M rows x 30 columns)
@@ -303,8 +304,7 @@ def table_sources(path: Path) -> list[TableSource]:
             if sheet_rels not in members:
                 continue
             for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
-                table_part = target.lstrip("/") if target.startswith("/") else \
-                    normalise_part(str(PurePosixPath(entry.part).parent / target))
+                table_part = resolve_target(entry.part, target)
                 if table_part not in members:
                     continue
                 source = _table_source(archive.read(table_part).decode("utf-8"), wanted, entry.name, entry.part,
@@ -315,9 +315,6 @@ def table_sources(path: Path) -> list[TableSource]:
             if table.name in found or table.name in named_sheets]
 
 
-_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
-
-
 def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size: int) -> TableSource | None:
     opening = re.search(r"<table\b[^>]*>", xml)
     if opening is None:
@@ -326,14 +323,14 @@ def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size:
     display = _unescape(attributes.get("displayName") or attributes.get("name", ""))
     if display.casefold() not in wanted:
         return None
-    corners = _CELL_REF.findall(attributes.get("ref", ""))
-    if len(corners) != 2:
+    try:
+        top, left, bottom, right = parse_range(attributes.get("ref", ""))
+    except ValueError:
         return None
-    (first_letters, first_row), (last_letters, last_row) = corners
     header = tuple(_unescape(name) for name in re.findall(r'<tableColumn\b[^>]*?\bname="([^"]*)"', xml))
     typed = attributes.get("headerRowCount", "1") == "1" and attributes.get("totalsRowCount", "0") == "0"
-    return TableSource(wanted[display.casefold()], sheet, part, display, header, int(first_row) - 1,
-                       _column_index(first_letters), int(last_row) - 1, _column_index(last_letters), typed, size)
+    return TableSource(wanted[display.casefold()], sheet, part, display, header, top - 1, left - 1, bottom - 1,
+                       right - 1, typed, size)
 
 
 def _unescape(text: str) -> str:
@@ -366,11 +363,20 @@ def scan_sheet(path: Path, part: str) -> SheetScan:
             if start >= 0 or merged_text:
                 merged_text.append(window[max(start, 0):] if not merged_text else chunk)
             tail = window[-64:]
-    merged = [((int(top) - 1, _column_index(first.decode())), (int(bottom or top) - 1,
-                                                                _column_index((last or first).decode())))
-              for first, top, last, bottom in _MERGE.findall(b"".join(merged_text))]
-    return SheetScan(merged, last_row, _column_index(widest), _error_cells(path, part) if flagged else (),
-                     na_text)
+    return SheetScan(_merged_ranges(b"".join(merged_text)), last_row, column_number(widest) - 1,
+                     _error_cells(path, part) if flagged else (), na_text)
+
+
+def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The 0-based corners of each ``<mergeCell>`` range (one a reader does not understand is left out)."""
+    merged = []
+    for reference in _MERGE.findall(xml):
+        try:
+            top, left, bottom, right = parse_range(reference.decode("utf-8", "replace"))
+        except ValueError:
+            continue
+        merged.append(((top - 1, left - 1), (bottom - 1, right - 1)))
+    return merged
 
 
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
@@ -385,12 +391,16 @@ def _error_cells(path: Path, part: str) -> tuple[tuple[int, int, str], ...]:
     for attributes, body in _CELL.findall(xml):
         if not re.search(rb"""\bt=["']e["']""", attributes):
             continue
-        where = re.search(rb"""\br=["']\$?([A-Z]{1,3})\$?(\d+)["']""", attributes)
+        where = re.search(rb"""\br=["']([^"']*)["']""", attributes)
         if where is None:
+            continue
+        try:
+            row, column = parse_cell(where.group(1).decode("utf-8", "replace"))
+        except ValueError:
             continue
         value = _VALUE.search(body or b"")
         text = value.group(1).decode("utf-8", "replace").strip() if value else ""
-        found.append((int(where.group(2)) - 1, _column_index(where.group(1).decode()), text or "#VALUE!"))
+        found.append((row - 1, column - 1, text or "#VALUE!"))
     return tuple(found)
 
 
@@ -403,20 +413,13 @@ def check_extent(path: Path, sheet: str, scan: SheetScan) -> None:
                             "(Ctrl+End shows the last one) and save again")
 
 
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
-
-
 def _merged_problems(sheet: str, merged: list, start: tuple[int, int], end: tuple[int, int]) -> list[Problem]:
     """Merged ranges overlapping the table's data rows (0-based corners as calamine gives them)."""
     problems = []
     for (top, left), (bottom, right) in merged:
         if top <= end[0] and bottom > start[0] and left <= end[1] and right >= start[1]:
-            first = column_letter(left + 1) + str(top + 1)
-            last = column_letter(right + 1) + str(bottom + 1)
+            first = cell_reference(top + 1, left + 1)
+            last = cell_reference(bottom + 1, right + 1)
             problems.append(Problem("error", sheet, top + 1, "", f"{first}:{last}",
                                     "merged cells inside a data table cannot be read",
                                     "one value per cell (Home > Merge & Center > Unmerge Cells)"))

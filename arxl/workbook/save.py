@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ..errors import SaveRefused
+from ..errors import SaveRefused, WorkbookError
+from .package import central_directory_start
 
 REPLACE_RETRIES = 10
 REPLACE_WAIT_SECONDS = 0.5
@@ -66,7 +67,8 @@ def check_writable(path: Path, *, force: bool = False, expected: Fingerprint | N
         raise SaveRefused(f"{path}: is open in Excel ({lock.name} exists); close it and try again, "
                           "or use --force if that file is a leftover")
     if expected is not None and path.exists() and Fingerprint.of(path) != expected:
-        raise SaveRefused(f"{path}: changed on disk since arxl read it; nothing was written. Run the command again")
+        raise SaveRefused(f"{path}: changed on disk since arxl read it; nothing was written. "
+                          "Run the command again")
 
 
 def _backup_name(path: Path, stamp: str) -> Path:
@@ -92,7 +94,7 @@ def check_package(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
             infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
-            ends = [info.header_offset for info in infos[1:]] + [archive.start_dir]
+            ends = [info.header_offset for info in infos[1:]] + [central_directory_start(raw)]
             for info, end in zip(infos, ends, strict=True):
                 raw.seek(info.header_offset)
                 header = raw.read(30)
@@ -108,7 +110,7 @@ def check_package(path: Path) -> str | None:
                     with archive.open(info) as member:
                         while member.read(1 << 20):
                             pass
-    except (zipfile.BadZipFile, OSError, EOFError, UnicodeEncodeError, zlib.error):
+    except (zipfile.BadZipFile, WorkbookError, OSError, EOFError, UnicodeEncodeError, zlib.error):
         return path.name
     return None
 

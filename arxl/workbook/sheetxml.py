@@ -19,25 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import arrow_text
+from ..excel import cell_reference, column_letter
 from ..render.spec import STYLES, Block, Cell, Chart, SheetSpec
-from .fill import column_letters
 from .styles import StyleTable
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_LETTERS = column_letters(702)
-
-
-def letter(column: int) -> str:
-    return _LETTERS[column - 1]
-
-
-def ref(row: int, column: int) -> str:
-    return f"{letter(column)}{row}"
-
-
 def clean_text(text: str) -> str:
     """Text safe for XML: characters XML 1.0 forbids are dropped, the rest escaped."""
     return escape(_ILLEGAL_XML.sub("", text))
@@ -78,7 +67,7 @@ def _number(value: float | int) -> str:
 
 
 def _cell_xml(row: int, column: int, cell: Cell, style: int) -> str:
-    where = ref(row, column)
+    where = cell_reference(row, column)
     value = cell.value
     if cell.formula:
         formula = f"<f>{clean_text(cell.formula)}</f>"
@@ -124,7 +113,7 @@ def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[
             names = pd.Series(list(style_name), dtype=object)
             style = names.map({key: str(styles.xf_index(STYLES[key])) for key in names.unique()})
         values = block.frame[name].reset_index(drop=True)
-        head = f'<c r="{letter(column)}' + rows + '" s="' + style + '"'
+        head = f'<c r="{column_letter(column)}' + rows + '" s="' + style + '"'
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
             present = ~np.isnat(days)
@@ -193,13 +182,16 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
     free: dict[int, list[tuple[int, str]]] = {}
     positions = set(spec.cells)
     for (row, column), cell in spec.cells.items():
-        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, styles.xf_index(STYLES[cell.style]))))
+        style = styles.xf_index(STYLES[cell.style])
+        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, style)))
     block_rows: list[tuple[Block, dict[int, pd.Series]]] = []
     for block in spec.blocks:
         bottom, right = block.top + len(block.frame), block.left + len(block.frame.columns) - 1
-        clashes = [where for where in positions if block.top <= where[0] <= bottom and block.left <= where[1] <= right]
+        clashes = [(row, column) for row, column in positions
+                   if block.top <= row <= bottom and block.left <= column <= right]
         if clashes:
-            raise ValueError(f"sheet {spec.name!r}: cells {clashes[:3]} lie inside a block; a cell is written once")
+            raise ValueError(f"sheet {spec.name!r}: cells {clashes[:3]} lie inside a block; "
+                             "a cell is written once")
         header, columns = _block_rows(block, styles)
         for row, cells in header.items():
             free.setdefault(row, []).extend(cells)
@@ -241,7 +233,7 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
     if spec.page is not None:
         sheet_pr += '<pageSetUpPr fitToPage="1"/>'
     xml.append(f"<sheetPr>{sheet_pr}</sheetPr>" if sheet_pr else "")
-    xml.append(f'<dimension ref="A1:{ref(max_row, max_column)}"/>')
+    xml.append(f'<dimension ref="A1:{cell_reference(max_row, max_column)}"/>')
     gridlines = "" if spec.gridlines else ' showGridLines="0"'
     view = f'<sheetView workbookViewId="0"{gridlines}>'
     if spec.freeze is not None:
@@ -252,9 +244,9 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
         if row > 1:
             attributes.append(f'ySplit="{row - 1}"')
         pane = "bottomRight" if row > 1 and column > 1 else ("bottomLeft" if row > 1 else "topRight")
-        view += (f'<pane {" ".join(attributes)} topLeftCell="{ref(row, column)}" activePane="{pane}" '
-                 f'state="frozen"/><selection pane="{pane}" activeCell="{ref(row, column)}" '
-                 f'sqref="{ref(row, column)}"/>')
+        view += (f'<pane {" ".join(attributes)} topLeftCell="{cell_reference(row, column)}" activePane="{pane}" '
+                 f'state="frozen"/><selection pane="{pane}" activeCell="{cell_reference(row, column)}" '
+                 f'sqref="{cell_reference(row, column)}"/>')
     view += "</sheetView>"
     xml.append(f"<sheetViews>{view}</sheetViews>")
     xml.append('<sheetFormatPr defaultRowHeight="15"/>')
@@ -314,8 +306,8 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
 
 def _table_xml(block: Block, table_id: int) -> bytes:
     count = max(len(block.frame), 1)
-    first = ref(block.top, block.left)
-    last = ref(block.top + count, block.left + len(block.frame.columns) - 1)
+    first = cell_reference(block.top, block.left)
+    last = cell_reference(block.top + count, block.left + len(block.frame.columns) - 1)
     columns = "".join(f'<tableColumn id="{index}" name={quoteattr(_table_header(str(name)))}/>'
                       for index, name in enumerate(block.frame.columns, start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{NS_MAIN}" id="{table_id}" '
@@ -350,7 +342,8 @@ def _drawing(charts: tuple[Chart, ...], prefix: str) -> tuple[bytes, bytes, dict
             '<a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic><a:graphicData '
             f'uri="{NS_C}"><c:chart xmlns:c="{NS_C}" r:id="rId{number}"/></a:graphicData></a:graphic>'
             "</xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
-        rels.append(f'<Relationship Id="rId{number}" Type="{REL_CHART}" Target="../charts/{prefix}-chart{number}.xml"/>')
+        rels.append(f'<Relationship Id="rId{number}" Type="{REL_CHART}" '
+                    f'Target="../charts/{prefix}-chart{number}.xml"/>')
         parts[f"xl/charts/{prefix}-chart{number}.xml"] = _chart_xml(chart)
     drawing = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr xmlns:xdr="{NS_XDR}" '
                f'xmlns:a="{NS_A}" xmlns:r="{NS_REL}">' + "".join(anchors) + "</xdr:wsDr>")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 
 from .. import contract
 from ..contract import Kind
+from ..excel import column_letter
 
 DATE_FORMAT = "yyyy-mm-dd"
 ACCOUNTING_FORMAT = '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)'
@@ -74,7 +74,7 @@ def _add_table_sheet(book: Workbook, table: contract.Table, rows: list[list[obje
     for index, column in enumerate(table.columns, start=1):
         cell = sheet.cell(row=1, column=index, value=column.name)
         cell.style = "arxl Header"
-        sheet.column_dimensions[get_column_letter(index)].width = max(column.width, len(column.name) + 3)
+        sheet.column_dimensions[column_letter(index)].width = max(column.width, len(column.name) + 3)
     data = rows or [[None] * len(table.columns)]
     for offset, values in enumerate(data, start=2):
         for index, (column, value) in enumerate(zip(table.columns, values, strict=True), start=1):
@@ -86,7 +86,7 @@ def _add_table_sheet(book: Workbook, table: contract.Table, rows: list[list[obje
             cell.style = style_for(column.kind)
             if column.name in ("address", "value", "description", "company_address"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    last_column = get_column_letter(len(table.columns))
+    last_column = column_letter(len(table.columns))
     reference = f"A1:{last_column}{len(data) + 1}"
     excel_table = ExcelTable(displayName=table.name, ref=reference)
     excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -96,7 +96,7 @@ def _add_table_sheet(book: Workbook, table: contract.Table, rows: list[list[obje
     for index, column in enumerate(table.columns, start=1):
         validation = _validation(table, column)
         if validation is not None:
-            letter = get_column_letter(index)
+            letter = column_letter(index)
             validation.add(f"{letter}2:{letter}{LAST_ROW}")
             sheet.add_data_validation(validation)
     sheet.sheet_view.zoomScale = 100
@@ -109,7 +109,8 @@ def _start_here(book: Workbook) -> None:
     sheet["A1"].style = "arxl Title"
     lines = [
         "Type your data into the tables on the input sheets; arxl never rewrites them.",
-        "Add rows at the bottom of a table (Tab in its last cell): Excel extends the table, its formats and lists.",
+        "Add rows at the bottom of a table (Tab in its last cell): "
+        "Excel extends the table, its formats and lists.",
         "Run `arxl check BOOK.xlsx` to list every problem, or `arxl refresh BOOK.xlsx` to rebuild the reports.",
         "Sheets that arxl generates (Aging, Dashboard, statements...) are rewritten on every refresh: "
         "keep your own work on your own sheets.",

@@ -48,14 +48,14 @@ import pandas as pd
 
 from .. import contract
 from ..errors import SaveRefused
-from ..excel import column_letter
+from ..excel import column_letter, parse_range
 from ..ledger import Settings
 from ..load import RawTable
 from ..problems import Problem
 from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
+from .generated import OWNED_PROPERTY
 
 OWNED_SHEET = "arxl_generated"
-OWNED_PROPERTY = "arxl.generated_sheets"
 _PROPERTY_LIMIT = 255
 _MSO_PROPERTY_STRING = 4
 _CHART_TYPES = {"bar_stacked": "bar_stacked", "column_stacked": "column_stacked", "column": "column_clustered",
@@ -353,24 +353,10 @@ def _write_cell(target: Any, cell: Cell) -> None:
     _apply_style(target, STYLES.get(cell.style, STYLES["text"]))
 
 
-def _parse_area(reference: str) -> tuple[int, int, int, int]:
-    """``'Aging'!$C$6:$C$20`` -> (first row, first column, last row, last column)."""
-    area = reference.rsplit("!", 1)[-1].replace("$", "")
-    corners = []
-    for corner in area.split(":"):
-        letters = corner.rstrip("0123456789")
-        number = 0
-        for letter in letters:
-            number = number * 26 + ord(letter.upper()) - 64
-        corners.append((int(corner[len(letters):]), number))
-    (top, left), (bottom, right) = corners[0], corners[-1]
-    return top, left, bottom, right
-
-
 def _add_chart(sheet: Any, chart: Chart) -> None:
     """The chart's series as one block of columns (header row above them gives the series names); categories
     set separately. Series that do not sit side by side cannot be given as one source and are refused."""
-    areas = [_parse_area(series.values) for series in chart.series]
+    areas = [parse_range(series.values) for series in chart.series]
     first, last = areas[0], areas[-1]
     columns = [area[1] for area in areas]
     if columns != list(range(columns[0], columns[0] + len(columns))) or any(
@@ -383,5 +369,5 @@ def _add_chart(sheet: Any, chart: Chart) -> None:
     created = sheet.charts.add(left=left, top=top, width=max(bottom_right.left - left, 200),
                                height=max(bottom_right.top - top, 120), chart_type=_CHART_TYPES[chart.kind],
                                source=source, plot_by="columns")
-    category = _parse_area(chart.categories)
+    category = parse_range(chart.categories)
     created.set_x_axis_values(sheet.range((category[0], category[1]), (category[2], category[3])))
