@@ -34,16 +34,15 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
-from rich.table import Table as RichTable
 
-from ..money import exponent, to_major
-from ..render.plain import safe_text
-from .common import DATE, as_of_or_default, err_console, handle_errors, load_or_exit, out_console
+from .common import DATE, FORMATS, as_of_or_default, err_console, handle_errors, load_or_exit, out_console
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 DEFAULT_SENDER = "accounts.receivable@example.invalid"
@@ -181,6 +180,8 @@ def _applications_frame(proposals: pd.DataFrame) -> pd.DataFrame:
     """Proposals as Applications rows the way a user types them: amounts in major units. The date is left
     blank: a proposal's date is the later of the payment's and the invoice's dates, which is what a blank
     date means, and a blank cannot show up as a bare serial number in a column without a date format."""
+    import pandas as pd
+
     from ..render.sheets import major
 
     return pd.DataFrame({
@@ -192,6 +193,9 @@ def _applications_frame(proposals: pd.DataFrame) -> pd.DataFrame:
 
 def _already_applied(ledger: Any, proposals: pd.DataFrame) -> np.ndarray:
     """Which proposals are already rows of the Applications table (same payment, invoice and amount)."""
+    import numpy as np
+    import pandas as pd
+
     columns = ["payment_id", "invoice_id", "amount"]
     if ledger.applications.empty or proposals.empty:
         return np.zeros(len(proposals), dtype=bool)
@@ -221,6 +225,8 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
 
 
 def _apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, force: bool) -> None:
+    import numpy as np
+
     from ..cashapp import propose_applications
     from ..contract import APPLICATIONS
     from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
@@ -279,6 +285,11 @@ def _apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: boo
 
 def _plain(value: object, currency: str | None = None, *, money: bool = False) -> object:
     """A cell value for CSV/JSON: dates as ISO text, money as major units, NaN/NaT as None."""
+    import numpy as np
+    import pandas as pd
+
+    from ..money import exponent, to_major
+
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if money:
@@ -296,6 +307,8 @@ def _plain(value: object, currency: str | None = None, *, money: bool = False) -
 
 def _records(frame: pd.DataFrame, money_columns: tuple[str, ...], currency_column: str = "currency"
              ) -> list[dict[str, object]]:
+    import pandas as pd
+
     records = []
     for row in frame.to_dict("records"):
         currency = str(row[currency_column])
@@ -305,6 +318,8 @@ def _records(frame: pd.DataFrame, money_columns: tuple[str, ...], currency_colum
 
 
 def _csv(records: list[dict[str, object]], columns: list[str]) -> str:
+    from ..render.plain import safe_text
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -322,7 +337,6 @@ WORKLIST_REPORT_COLUMNS: tuple[str, ...] = (
     "credit_hold", "hold_reason", "risk_grade",
 )
 WORKLIST_MONEY: tuple[str, ...] = ("balance", "overdue", "collectable", "disputed", "promise_amount")
-FORMATS = click.Choice(["table", "csv", "json"])
 
 
 @click.command("worklist")
@@ -337,6 +351,8 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     \b
     Example:  arxl report worklist ar.xlsx --format csv > worklist.csv
     """
+    from rich.table import Table as RichTable
+
     from ..collections import worklist
 
     _book, ledger = load_or_exit(path, writes=True)
@@ -380,6 +396,8 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     \b
     Example:  arxl report forecast ar.xlsx --format json
     """
+    from rich.table import Table as RichTable
+
     from ..forecast import cash_forecast
 
     _book, ledger = load_or_exit(path, writes=True)

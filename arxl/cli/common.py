@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
 
+FORMATS = click.Choice(["table", "csv", "json"])
+"""What ``--format`` can name for a report: a rich table for people, csv or json for other programs."""
+
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
 out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)

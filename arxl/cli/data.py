@@ -11,13 +11,10 @@ import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from ..imports import IMPORT_TABLES, PROFILES, ImportPlan
-from ..render.exports import EXPORTS
-from ..workbook.save import Fingerprint
 from .common import (
     DATE,
     EXIT_INVALID,
@@ -29,6 +26,11 @@ from .common import (
     out_console,
     print_problems,
 )
+from .lazy import LazyChoice
+
+if TYPE_CHECKING:
+    from ..imports import ImportPlan
+    from ..workbook.save import Fingerprint
 
 # --- import ---------------------------------------------------------------------------------------------------
 
@@ -84,11 +86,11 @@ def _describe_plan(plan: ImportPlan) -> str:
 @click.command("import")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--table", "table_name", type=click.Choice(list(IMPORT_TABLES)), required=True,
+@click.option("--table", "table_name", type=LazyChoice("arxl.imports:IMPORT_TABLES"), required=True,
               help="The table the rows go to.")
 @click.option("--map", "mapping_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A TOML mapping file (which column is which, date order, decimal comma, signs...).")
-@click.option("--profile", type=click.Choice(list(PROFILES)), default=None,
+@click.option("--profile", type=LazyChoice("arxl.imports:PROFILES"), default=None,
               help="A built-in mapping for a common export (default: generic, the contract's own headers).")
 @click.option("--dry-run", is_flag=True, help="Show what would be appended and every problem; write nothing.")
 @click.option("--encoding", default=None, help="CSV encoding (default: detected: UTF-8/UTF-16 marks, UTF-8, cp1252).")
@@ -119,9 +121,17 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
     """
     from dataclasses import replace
 
-    from ..imports import MappingError, SourceInfo, header_probe, mapping_from_toml, plan_import, prepare_rows
+    from ..imports import (
+        IMPORT_TABLES,
+        MappingError,
+        SourceInfo,
+        header_probe,
+        mapping_from_toml,
+        plan_import,
+        prepare_rows,
+    )
     from ..workbook.read import read_raw_tables
-    from ..workbook.save import book_lock, check_writable
+    from ..workbook.save import Fingerprint, book_lock, check_writable
     from ..workbook.source import read_source
 
     table = IMPORT_TABLES[table_name]
@@ -226,7 +236,8 @@ def _append(book: Path, plan: ImportPlan, fingerprint: Fingerprint, force: bool)
 
 @click.command("export")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--what", type=click.Choice(list(EXPORTS)), required=True, help="Which table to export.")
+@click.option("--what", type=LazyChoice("arxl.render.exports:EXPORTS"), required=True,
+              help="Which table to export.")
 @click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file to write: .csv, .parquet or .xlsx (a new workbook, never BOOK).")
 @click.option("--as-of", "as_of", type=DATE, default=None,

@@ -10,18 +10,21 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.table import Table as RichTable
 
-from ..ledger import Ledger
-from .common import DATE, as_of_or_default, handle_errors, load_or_exit, out_console
+from .common import DATE, FORMATS, as_of_or_default, handle_errors, load_or_exit, out_console
 
-FORMATS = click.Choice(["table", "csv", "json"])
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..ledger import Ledger
 
 
 def _json_default(value: object) -> object:
+    import pandas as pd
+
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.date | pd.Timestamp):
@@ -31,6 +34,9 @@ def _json_default(value: object) -> object:
 
 def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> None:
     """A display frame (money as Decimal, dates as date) as csv, json records or a rich table."""
+    import pandas as pd
+    from rich.table import Table as RichTable
+
     from ..render.plain import safe_text
 
     if output_format == "json":
@@ -73,6 +79,8 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     \b
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
     """
+    import pandas as pd
+
     from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
     from ..fx import convertible
     from ..render.plain import aging_csv, open_items_frame
@@ -124,6 +132,8 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     \b
     Example:  arxl report metrics ar.xlsx --period-days 90 --format json
     """
+    from rich.table import Table as RichTable
+
     from ..metrics import compute_metrics
     from ..render.plain import metrics_dict
 
