@@ -76,7 +76,8 @@ def main() -> None:
     book = OUT / "import-target.xlsx"
     shutil.copy2(demo, book)
     size = source.stat().st_size / 1024**2
-    print(f"importing {options.invoices:,} invoices ({size:.1f} MB CSV) into the 3,000-invoice demo book", flush=True)
+    print(f"importing {options.invoices:,} invoices ({size:.1f} MB CSV) into the 3,000-invoice demo book",
+          flush=True)
     seconds, summary = _run(book, source)
     print(f"  first import: {seconds:.2f} s   {summary}", flush=True)
     seconds, summary = _run(book, source)

@@ -61,7 +61,8 @@ def main() -> None:
     frames = generate_demo(invoices=args.invoices, as_of=AS_OF)
     tables = {name: frame_to_rows(frames[table]) for name, table in udf.TABLE_ARGUMENTS.items()}
     print(f"book: {args.invoices:,} invoices, {len(tables['payments']) - 1:,} payments, "
-          f"{len(tables['customers']) - 1:,} customers, built as UDF rows in {time.perf_counter() - started:.1f} s")
+          f"{len(tables['customers']) - 1:,} customers, built as UDF rows in "
+          f"{time.perf_counter() - started:.1f} s")
     customers = [row[0] for row in tables["customers"][1:]]
 
     udf.CACHE.clear()
@@ -78,8 +79,9 @@ def main() -> None:
         times.append(time.perf_counter() - started)
         assert isinstance(value, float), value
     book = next(iter(udf.CACHE._books.values()))
-    print(f"{args.calls:,} further calls: total {sum(times):.2f} s, per call mean {statistics.mean(times) * 1000:.1f} ms,"
-          f" median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")
+    print(f"{args.calls:,} further calls: total {sum(times):.2f} s, "
+          f"per call mean {statistics.mean(times) * 1000:.1f} ms, "
+          f"median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")
     print(f"settlements computed by the cached book: {book.settle_count} "
           f"(cache hits {udf.CACHE.hits:,}, misses {udf.CACHE.misses})")
 
@@ -108,7 +110,8 @@ def main() -> None:
         uncached_times.append(_time(lambda index=index: udf.AR_BALANCE(customers[index], **fresh)))
     uncached = statistics.median(uncached_times)
     extra = max(fresh_hash - warm_hash, 0) * args.calls
-    print(f"one call without the cache (median of 3): {uncached:.2f} s -> {args.calls:,} uncached calls would take "
+    print(f"one call without the cache (median of 3): {uncached:.2f} s -> "
+          f"{args.calls:,} uncached calls would take "
           f"about {uncached * args.calls / 60:.0f} min; with the cache they took {sum(times):.1f} s "
           f"(about {extra:.0f} s more if every call brought freshly converted strings)")
 
