@@ -42,6 +42,7 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 
+from .arrays import group_first
 from .collections import disputed_mask
 from .dates import day_number, day_numbers, days_to_datetimes
 from .fx import to_reporting_currency
@@ -185,9 +186,8 @@ def _balance_days(chargeable: pd.DataFrame, start: np.ndarray, today: int, settl
     segment_delta = np.concatenate([base, event_delta[inside]])
     order = np.lexsort((segment_day, segment_invoice))
     segment_invoice, segment_day, segment_delta = segment_invoice[order], segment_day[order], segment_delta[order]
-    first = np.r_[True, segment_invoice[1:] != segment_invoice[:-1]]
     running = np.cumsum(segment_delta)
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(running)), 0))
+    group_start = group_first(segment_invoice)
     balance = running - (running[group_start] - segment_delta[group_start])
     last = np.r_[segment_invoice[1:] != segment_invoice[:-1], True]
     next_day = np.where(last, today, np.r_[segment_day[1:], today])
