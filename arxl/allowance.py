@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from .aging import aging
-from .collections import receivables
-from .dates import day_number, day_numbers, days_to_datetimes
+from .dates import NAT_DAY, day_number, day_numbers, days_to_datetimes
 from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .metrics import month_ends
+from .receivables import receivables
 from .settle import Settlement
 
 RATE_SCALE = 1_000_000
@@ -187,7 +187,7 @@ def write_off_proposals(ledger: Ledger, as_of: dt.date, *, min_days: int = WRITE
     paid = payments[(payments["amount"] > 0).to_numpy() & (payment_day <= today)]
     last_paid = paid.groupby("customer_id")["payment_date"].max()
     last = last_paid.reindex(items["customer_id"]).to_numpy(dtype="datetime64[s]")
-    last_day = np.where(np.isnat(last), np.iinfo(np.int64).min, day_numbers(last))
+    last_day = np.where(np.isnat(last), NAT_DAY, day_numbers(last))
     chosen = (items["kind"].isin(["invoice", "debit_note"]).to_numpy() & (items["days_past_due"].to_numpy() > min_days) & ~items["disputed"].to_numpy()
               & (last_day <= today - quiet_days))
     items, last = items[chosen].reset_index(drop=True), last[chosen]

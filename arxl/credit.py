@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 
 from .arrays import member, position_in
-from .collections import BROKEN, BROKEN_WINDOW_DAYS, promises, receivables
 from .dates import day_number, day_numbers
 from .ledger import Ledger
+from .receivables import BROKEN, BROKEN_WINDOW_DAYS, activity_rows, promises, receivables
 from .settle import Settlement, settle
 
 RECENT_DAYS = 90
@@ -81,7 +81,7 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
                     ) -> pd.DataFrame:
     """Limits, hold and risk grade of every customer at ``as_of`` (``CREDIT_COLUMNS``; rules above).
 
-    ``promise_rows`` (``arxl.collections.promises``) and ``receivable_items`` (``arxl.collections.receivables``),
+    ``promise_rows`` (``arxl.receivables.promises``) and ``receivable_items`` (``arxl.receivables.receivables``),
     both at the same date, may be passed to reuse them.
     """
     settlement = settlement if settlement is not None else settle(ledger, as_of)
@@ -171,10 +171,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
 def _disputes_raised(ledger: Ledger, as_of: dt.date) -> pd.Series:
     """Disputes raised per customer in the window ending at ``as_of`` (rule in the module docstring)."""
     today = day_number(as_of)
-    activity = ledger.activity
-    day = day_numbers(activity["date"])
-    rows = activity[(activity["action"] == "dispute").to_numpy() & (day <= today)
-                    & (day > today - BROKEN_WINDOW_DAYS)]
+    rows = activity_rows(ledger, as_of, ("dispute",))
+    rows = rows[day_numbers(rows["date"]) > today - BROKEN_WINDOW_DAYS]
     named = rows[rows["invoice_id"] != ""].drop_duplicates(["customer_id", "invoice_id"])
     blank = rows[rows["invoice_id"] == ""]
     invoices = ledger.invoices

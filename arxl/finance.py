@@ -43,11 +43,11 @@ import numpy_financial as npf
 import pandas as pd
 
 from .arrays import group_first
-from .collections import disputed_mask
 from .dates import day_number, day_numbers, days_to_datetimes
 from .fx import to_reporting_currency
 from .ledger import Ledger
 from .money import floats_to_minor
+from .receivables import disputed_mask
 from .settle import Settlement, settle
 
 DAYS_A_YEAR = 365

@@ -88,7 +88,7 @@ from .arrays import (
     sort_order,
     text_column,
 )
-from .dates import day_number, days_to_datetimes
+from .dates import NAT_DAY, day_number, days_to_datetimes
 from .ledger import Ledger
 
 KIND_INVOICE = "invoice"
@@ -133,7 +133,6 @@ entered)."""
 _INVOICE, _DEBIT_NOTE, _CREDIT_NOTE, _PAYMENT, _REVERSAL = range(5)
 _KIND_NAMES = pa.array(KINDS, type=pa.large_string())
 _STEP_NAMES = pa.array(STEPS, type=pa.large_string())
-_NO_DATE = np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True, eq=False)
@@ -566,7 +565,7 @@ def _applications(applications: pd.DataFrame, docs: _Documents, names: _Names) -
     source, target, amount = source[rows], target[rows], amount[rows]
     given = _days(applications["date"])[rows]
     later_document = np.maximum(docs.date[source], docs.date[target])
-    effective = np.where(given == _NO_DATE, later_document, given)
+    effective = np.where(given == NAT_DAY, later_document, given)
     row_number = applications["row"].to_numpy(dtype=np.int64)[rows]
     order = sort_order([effective, row_number, docs.rank[source], docs.rank[target]])
     source, target, amount, effective, later_document = (

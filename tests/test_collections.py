@@ -14,12 +14,11 @@ from arxl.collections import (
     dunning_levels,
     last_contacts,
     letters,
-    open_disputes,
-    promises,
     worklist,
 )
 from arxl.ledger import ACTIVITY_COLUMNS, DUNNING_COLUMNS, Ledger, empty_frame
 from arxl.money import to_minor
+from arxl.receivables import open_disputes, promises
 from tests.builders import build_ledger, day
 
 AS_OF = dt.date(2026, 6, 30)
