@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import validate_edges
+from .aging import parse_edges
 from .arrays import dense_codes, sort_order, text_column
 from .dates import day_number, days_to_datetimes
 from .fx import convert_coded
@@ -196,7 +196,7 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
     period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
     if period <= 0:
         raise ValueError(f"the DSO period must be a positive number of days, not {period}")
-    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
+    edges = parse_edges(ledger.settings.bucket_edges if edges is None else edges)
     basis = ledger.settings.aging_basis if basis is None else basis
     if basis not in ("due", "invoice"):
         raise ValueError(f'aging basis "{basis}" is not one of due, invoice')

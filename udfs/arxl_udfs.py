@@ -43,7 +43,7 @@ import pandas as pd
 import xlwings as xw
 
 from arxl import statements as statement_module
-from arxl.aging import TOTAL, UNAPPLIED, bucket_index, bucket_labels, validate_edges
+from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_labels, parse_edges
 from arxl.errors import ArxlError
 from arxl.load import RawTable
 from arxl.money import exponent
@@ -225,25 +225,8 @@ def _basis(value: Any) -> str | None:
 def _buckets(value: Any) -> tuple[int, ...] | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):
-        parts: list[Any] = [part for part in value.replace(";", ",").split(",") if part.strip()]
-    elif isinstance(value, list | tuple):
-        parts = [cell for row in value for cell in (row if isinstance(row, list | tuple) else [row])
-                 if cell is not None]
-    else:
-        parts = [value]
-    edges = []
-    for part in parts:
-        try:
-            number = float(part)
-        except (TypeError, ValueError):
-            raise UdfError(f'buckets: "{value}" is not a list of bucket edges (expected days such as '
-                           '"30,60,90")') from None
-        if not number.is_integer():
-            raise UdfError(f'buckets: "{part}" is not a whole number of days')
-        edges.append(int(number))
     try:
-        return validate_edges(edges)
+        return parse_edges(value if isinstance(value, str | list | tuple) else [value])
     except ValueError as exc:
         raise UdfError(f"buckets: {exc}") from None
 
@@ -557,7 +540,7 @@ def AR_DAYS_PAST_DUE(due_date, as_of=None):
 @_guarded
 def AR_BUCKET(days, buckets=None):
     """The aging bucket of a number of days past due: Current, 1-30, 31-60, 61-90, Over 90 for 30,60,90."""
-    edges = _buckets(buckets) or (30, 60, 90)
+    edges = _buckets(buckets) or DEFAULT_EDGES
     labels = bucket_labels(edges)
 
     def one(cell: Any) -> str:

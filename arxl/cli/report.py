@@ -73,14 +73,14 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     \b
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
     """
-    from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
+    from ..aging import TOTAL, UNAPPLIED, aging, parse_edges
     from ..fx import convertible
     from ..render.plain import aging_csv, open_items_frame
 
     edges = None
     if buckets is not None:
         try:
-            edges = validate_edges([int(part) for part in buckets.split(",") if part.strip()])
+            edges = parse_edges(buckets)
         except ValueError as exc:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
     _book, ledger = load_or_exit(path)
