@@ -244,6 +244,25 @@ def test_finance_charge_rounds_half_away_from_zero() -> None:
     assert udf.AR_FINANCE_CHARGE(36.5, 1.0, 0.0125) == 0.02
 
 
+def test_payment_plan_and_finance_charge_round_to_the_currency_given() -> None:
+    # 1,000 over 3 interest-free instalments: 333.33... each, so the parts are 334, 333, 333 of the minor unit
+    # (the earliest part takes the leftover unit): whole yen for JPY, cents by default, fils for KWD.
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(1000.0, 0.0, 3.0, None, "JPY")[1:]] == [334.0, 333.0, 333.0]
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(10.0, 0.0, 3.0)[1:]] == [3.34, 3.33, 3.33]
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(1.0, 0.0, 3.0, None, "kwd")[1:]] == [0.334, 0.333, 0.333]
+    assert [row[3] for row in udf.AR_PAYMENT_PLAN(1.0, 0.0, 3.0, None, "KWD")[1:]] == [0.666, 0.333, 0.0]
+    # 1,000 at 1.5% a month for 45 days: 1000 x 0.18 x 45 / 365 = 22.1918: 22 yen, 22.19 dollars; in dinars
+    # 1,000,000 fils x 0.18 x 45 / 365 = 22,191.78 -> 22,192 fils = 22.192.
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="JPY") == 22.0
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="") == 22.19
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="KWD") == 22.192
+    # A minimum of 22.5 yen is 23 yen once rounded to whole yen: the 22-yen charge is not worth raising.
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, 0.0, 22.5, "JPY") == 0.0
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="XYZ") == (
+        '#ARXL: currency: "XYZ" is not a currency code (expected an ISO 4217 code such as USD, JPY or KWD)')
+    assert udf.AR_PAYMENT_PLAN(1000.0, 0.0, 3.0, None, "yen").startswith('#ARXL: currency: "yen" is not')
+
+
 def test_bucket_by_hand() -> None:
     assert [udf.AR_BUCKET(float(days)) for days in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)] == [
         "Current", "Current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "Over 90", "Over 90"]
