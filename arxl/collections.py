@@ -214,7 +214,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     grouped["balance"] = balance.reindex(keys).fillna(0).to_numpy(dtype=np.int64)
 
     oldest = np.where(grouped["collectable"] > 0, grouped["collectable_days"], grouped["overdue_days"])
-    position = np.where(grouped["collectable"] > 0, level_index(grouped["collectable_days"].to_numpy(), levels), -1)
+    position = np.where(grouped["collectable"] > 0,
+                        level_index(grouped["collectable_days"].to_numpy(), levels), -1)
     has_level = position >= 0
     safe = np.maximum(position, 0)
     level_min = levels["min_days"].to_numpy(dtype=np.int64)
@@ -242,7 +243,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     promise_day = np.where(np.isnat(promise_date), NAT_DAY, day_numbers(promise_date))
     promise_amount = latest.set_index("customer_id")["promised_amount"].reindex(customers).array
     recent = day_numbers(promise_rows["promised_date"]) > today - BROKEN_WINDOW_DAYS
-    broken_counts = promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & recent].groupby("customer_id").size()
+    broken_rows = promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & recent]
+    broken_counts = broken_rows.groupby("customer_id").size()
     broken = broken_counts.reindex(customers).fillna(0).to_numpy(dtype=np.int64)
 
     credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows,
@@ -285,7 +287,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
         amount_share = np.where(largest > 0, grouped["collectable"].to_numpy(dtype=np.float64) / largest, 0.0)
     priority = np.round(PRIORITY_WEIGHTS["amount"] * amount_share
                         + PRIORITY_WEIGHTS["days"] * np.minimum(oldest, PRIORITY_DAYS_CAP) / PRIORITY_DAYS_CAP
-                        + PRIORITY_WEIGHTS["promises"] * np.minimum(broken, PRIORITY_BROKEN_CAP) / PRIORITY_BROKEN_CAP
+                        + (PRIORITY_WEIGHTS["promises"] * np.minimum(broken, PRIORITY_BROKEN_CAP)
+                           / PRIORITY_BROKEN_CAP)
                         + PRIORITY_WEIGHTS["credit"] * over_limit.astype(np.float64), 2)
 
     result = pd.DataFrame({

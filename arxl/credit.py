@@ -100,8 +100,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
     limit_values = limit.fillna(0).to_numpy(dtype=np.int64)
     over_limit = has_limit & (balance > limit_values)
     with np.errstate(divide="ignore", invalid="ignore"):
-        utilisation = np.where(has_limit & (limit_values > 0), balance / np.where(limit_values > 0, limit_values, 1),
-                               np.nan)
+        utilisation = np.where(has_limit & (limit_values > 0),
+                               balance / np.where(limit_values > 0, limit_values, 1), np.nan)
     headroom = pd.array(np.where(has_limit, limit_values - balance, 0), dtype="Int64")
     headroom[~has_limit] = pd.NA
 
@@ -119,8 +119,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
         reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
 
     applications = settlement.applications
-    paid = ((applications["source_kind"] == "payment") & applications["invoice_kind"].isin(["invoice", "debit_note"])
-            ).to_numpy(dtype=bool)
+    paid = ((applications["source_kind"] == "payment")
+            & applications["invoice_kind"].isin(["invoice", "debit_note"])).to_numpy(dtype=bool)
     cash = applications[["customer_id", "date", "due_date", "amount"]][paid]
     applied_day = day_numbers(cash["date"])
     late = (applied_day - day_numbers(cash["due_date"])).astype(np.float64)
@@ -134,7 +134,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
         np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), len(index))
     older = _weighted(payer[older_cash], weight[older_cash], late[older_cash], len(index))
     trend = recent - older
-    trend_points = np.where(np.isnan(trend), 0, np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
+    trend_points = np.where(np.isnan(trend), 0,
+                            np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
 
     promise_rows = promise_rows if promise_rows is not None else promises(ledger, as_of)
     in_window = day_numbers(promise_rows["promised_date"]) > today - BROKEN_WINDOW_DAYS

@@ -120,7 +120,8 @@ def finance_charges(ledger: Ledger, as_of: dt.date, *, since: dt.date | None = N
     invoices = ledger.invoices
     chargeable = invoices[invoices["type"].isin(CHARGEABLE_TYPES).to_numpy() & (invoices["amount"] > 0).to_numpy()
                           & (day_numbers(invoices["invoice_date"]) <= today)].reset_index(drop=True)
-    chargeable = chargeable[~disputed_mask(ledger, as_of, chargeable.rename(columns={"invoice_id": "document_id"}))]
+    as_items = chargeable.rename(columns={"invoice_id": "document_id"})
+    chargeable = chargeable[~disputed_mask(ledger, as_of, as_items)]
     adjustments = ledger.adjustments
     adjustment_day = day_numbers(adjustments["date"])
     charged = adjustments[(adjustments["type"] == "finance_charge").to_numpy() & (adjustment_day <= today)]
@@ -221,7 +222,8 @@ class DiscountCost:
 def discount_cost(discount: float, discount_days: int, net_days: int) -> DiscountCost:
     """Cost of passing up ``discount`` (0.02) for paying within ``discount_days`` rather than ``net_days``."""
     if not 0 <= discount < 1:
-        raise ValueError(f"discount {discount:g} is not a fraction below 1 (expected 2% or 0.02 for a 2% discount)")
+        raise ValueError(f"discount {discount:g} is not a fraction below 1 "
+                         "(expected 2% or 0.02 for a 2% discount)")
     if discount_days < 0 or net_days <= discount_days:
         raise ValueError(f"net days ({net_days:g}) must be more than the discount days ({discount_days:g})")
     rate = discount / (1 - discount)

@@ -63,7 +63,8 @@ def expected_receipt_days(customer_ids: pd.Series | np.ndarray, currencies: pd.S
     late = behaviour["avg_days_late"].to_numpy(dtype=np.float64)
     per_customer = pd.Series(late, index=pd.MultiIndex.from_arrays(
         [behaviour["customer_id"].to_numpy(dtype=object), behaviour["currency"].to_numpy(dtype=object)]))
-    keys = pd.MultiIndex.from_arrays([np.asarray(customer_ids, dtype=object), np.asarray(currencies, dtype=object)])
+    keys = pd.MultiIndex.from_arrays([np.asarray(customer_ids, dtype=object),
+                                      np.asarray(currencies, dtype=object)])
     delay = per_customer.reindex(keys).to_numpy(dtype=np.float64) if len(keys) else np.zeros(0)
     delay = np.where(np.isnan(delay), portfolio_days_late(behaviour), delay)
     delay_days = (np.sign(delay) * np.floor(np.abs(delay) + 0.5)).astype(np.int64)

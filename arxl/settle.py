@@ -17,8 +17,9 @@ A credit note (an Invoices row with a negative amount) settles like a payment da
 a payment it is due on that date, whatever the Invoices row says. A negative payment is a reversal: when its
 ``reference`` (else its ``invoice_id``) names a payment of the same customer it reduces that payment by its
 amount from the reversal's date on, so every application of that payment is recomputed from what it still
-holds; a reversal naming no payment is a positive open debit, kind ``reversal``, due on its date. Void invoices never reach the engine (the loader keeps them in
-``ledger.voided``); disputed invoices settle and age like any other and keep their ``status``.
+holds; a reversal naming no payment is a positive open debit, kind ``reversal``, due on its date. Void invoices
+never reach the engine (the loader keeps them in ``ledger.voided``); disputed invoices settle and age like any
+other and keep their ``status``.
 
 Outputs (all money int64 minor units of the row's currency, signed as the receivable sees it: positive = owed by
 the customer):
@@ -463,9 +464,10 @@ def _documents(ledger: Ledger) -> _Documents:
     due = np.where(kind == _CREDIT_NOTE, date, np.concatenate([_days(invoices["due_date"]), payment_date]))
     invoice_ids, payment_ids = _arrow(invoices["invoice_id"]), _arrow(payments["payment_id"])
     doc_id = pa.concat_arrays([invoice_ids, payment_ids])
-    (_, customer_inv, customer_pay), customers = _encode(
-        [_arrow(ledger.customers["customer_id"]), _arrow(invoices["customer_id"]), _arrow(payments["customer_id"])])
-    (currency_inv, currency_pay), currencies = _encode([_arrow(invoices["currency"]), _arrow(payments["currency"])])
+    (_, customer_inv, customer_pay), customers = _encode([
+        _arrow(ledger.customers["customer_id"]), _arrow(invoices["customer_id"]), _arrow(payments["customer_id"])])
+    (currency_inv, currency_pay), currencies = _encode([_arrow(invoices["currency"]),
+                                                        _arrow(payments["currency"])])
     customer = np.concatenate([customer_inv, customer_pay])
     currency = np.concatenate([currency_inv, currency_pay])
     group = customer * max(len(currencies), 1) + currency

@@ -54,8 +54,10 @@ def _tables(reporting: str, currencies: tuple[str, ...], rates: dict[str, float]
     tables: dict[str, list[list[object]]] = {
         "Settings": [["key", "value"], ["company_name", "Test Co"], ["reporting_currency", reporting],
                      ["as_of", AS_OF]],
-        "Customers": [["customer_id", "name", "terms_days", "currency"], *(CUSTOMERS[code] for code in currencies)],
-        "Invoices": [["invoice_id", "customer_id", "invoice_date", "amount"], *(INVOICES[code] for code in currencies)],
+        "Customers": [["customer_id", "name", "terms_days", "currency"],
+                      *(CUSTOMERS[code] for code in currencies)],
+        "Invoices": [["invoice_id", "customer_id", "invoice_date", "amount"],
+                     *(INVOICES[code] for code in currencies)],
         "Payments": [["payment_id", "customer_id", "payment_date", "amount", "invoice_id"],
                      *(PAYMENTS[code] for code in currencies)],
     }

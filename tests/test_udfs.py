@@ -84,7 +84,8 @@ def test_aging_with_other_buckets_and_basis(rows, ledger) -> None:
     table = udf.AR_AGING(**fresh(rows), basis="Invoice", buckets="15,45")
     assert table[0][2:] == ["Current", "1-15", "16-45", "Over 45", "Unapplied", "Total"]
     totals = report.summary.set_index("customer_id")["Total"]
-    assert {row[0]: round(row[-1] * 100) for row in table[1:]} == {key: int(value) for key, value in totals.items()}
+    assert {row[0]: round(row[-1] * 100) for row in table[1:]} == {
+        key: int(value) for key, value in totals.items()}
 
 
 def test_balance_agrees_with_the_aging_total_and_settles_once(rows, ledger) -> None:
@@ -111,7 +112,8 @@ def test_one_cell_ranges_as_excel_passes_them_with_ndim_2(rows) -> None:
     customer = rows["customers"][3][0]
     assert udf.AR_BALANCE([[customer]], **fresh(rows)) == [[udf.AR_BALANCE(customer, **fresh(rows))]]
     assert udf.AR_OPEN_ITEMS([[customer]], **fresh(rows)) == udf.AR_OPEN_ITEMS(customer, **fresh(rows))
-    assert udf.AR_OPEN_ITEMS([["A"], ["B"]], **fresh(rows)) == "#ARXL: customer must be one customer_id here, not a range"
+    assert udf.AR_OPEN_ITEMS([["A"], ["B"]], **fresh(rows)) == (
+        "#ARXL: customer must be one customer_id here, not a range")
 
 
 def test_balance_of_a_customer_with_nothing_open_is_zero(rows) -> None:
@@ -282,7 +284,8 @@ def test_days_past_due_by_hand() -> None:
         [1], [None], ['#ARXL: due_date: "soon" is not a date (expected a date such as 2026-06-30)']]
 
 
-def _set_cell(tables: dict[str, list[list[object]]], table: str, excel_row: int, column: str, value: object) -> None:
+def _set_cell(tables: dict[str, list[list[object]]], table: str, excel_row: int, column: str,
+              value: object) -> None:
     header = tables[table][0]
     tables[table][excel_row - 1][header.index(column)] = value
 

@@ -492,7 +492,8 @@ def AR_STATEMENT(customer, from_date, to_date, invoices=None, payments=None, cus
         for record in lines.to_dict("records"):
             rows.append([currency, _datetime(record["date"]), record["document_id"], record["kind"],
                          record["description"], to_major_float(record["debit"], currency),
-                         to_major_float(record["credit"], currency), to_major_float(record["running_balance"], currency)])
+                         to_major_float(record["credit"], currency),
+                         to_major_float(record["running_balance"], currency)])
         rows.append([currency, _datetime(end), None, "closing balance", None, None, None,
                      to_major_float(statement.closing_balance[currency], currency)])
     return rows

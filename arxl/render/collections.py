@@ -51,8 +51,8 @@ def _currency_totals(cells: dict[tuple[int, int], Cell], row: int, currencies: p
         cells[(row, label_column)] = Cell(f"Total {currency}", "total_label")
         for column, minor in sums.items():
             cached = to_major_float(int(minor[currencies == currency].sum()), currency)
-            formula = (f'SUMIFS({_range(column, first, last)},${currency_letter}${first}:${currency_letter}${last},'
-                       f'"{currency}")')
+            criteria = f"${currency_letter}${first}:${currency_letter}${last}"
+            formula = f'SUMIFS({_range(column, first, last)},{criteria},"{currency}")'
             cells[(row, column)] = Cell(cached, "total_money", formula=formula)
         row += 1
     return row
@@ -115,8 +115,9 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
               14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28}
     return SheetSpec(COLLECTIONS_SHEET, cells=cells,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5), conditional=conditional,
-                     tab_color="C55A11", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5),
+                     conditional=conditional, tab_color="C55A11",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
 # --- Forecast -------------------------------------------------------------------------------------------------
@@ -212,5 +213,6 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
               14: 60, 15: 8}
     return SheetSpec(CASH_APPLICATION_SHEET, cells=cells,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3), conditional=conditional,
-                     tab_color="7030A0", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3),
+                     conditional=conditional, tab_color="7030A0",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))

@@ -97,7 +97,8 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
                              ("text", *(["money"] * len(report.labels))))
         helper_first, helper_last = header_row + 1, header_row + len(helper)
         sheet = quoted("Aging")
-        categories = f"{sheet}!${column_letter(helper_left)}${helper_first}:${column_letter(helper_left)}${helper_last}"
+        helper_letter = column_letter(helper_left)
+        categories = f"{sheet}!${helper_letter}${helper_first}:${helper_letter}${helper_last}"
         series = tuple(
             Series(label, f"{sheet}!${column_letter(helper_left + 1 + index)}${helper_first}:"
                           f"${column_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
@@ -199,8 +200,9 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
                                to_major_float(report.summary[label].sum(), currency)
                                for label in [*report.labels, UNAPPLIED]]})
     bucket_block = Block(buckets_top, 14, totals, ("text", "money"))
-    bucket_chart = Chart("column", "AR by age", f"{sheet}!$N${buckets_top + 1}:$N${buckets_top + len(report.labels)}",
-                         (Series("Amount", f"{sheet}!$O${buckets_top + 1}:$O${buckets_top + len(report.labels)}",
+    buckets_last = buckets_top + len(report.labels)
+    bucket_chart = Chart("column", "AR by age", f"{sheet}!$N${buckets_top + 1}:$N${buckets_last}",
+                         (Series("Amount", f"{sheet}!$O${buckets_top + 1}:$O${buckets_last}",
                                  "2E75B6"),), (29, 1), (45, 12))
 
     top_row = 47
@@ -379,7 +381,7 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     cells[(due_row, 1)] = Cell("Amount enclosed", "label")
     cells[(due_row, 2)] = Cell("", "total_label")
     widths = {1: 19, 2: 16, 3: 12, 4: 12, 5: 10, 6: 9, 7: 14, 8: 14, 9: 14}
-    return SheetSpec(sheet_name, cells=cells, blocks=(block,), widths=widths, merges=tuple(merges), heights=heights,
-                     page=PageSetup(title_rows=(header_row, header_row), footer="&L" + sheet_name.replace("&", "&&")
-                                    + "&RPage &P of &N"),
+    footer = "&L" + sheet_name.replace("&", "&&") + "&RPage &P of &N"
+    return SheetSpec(sheet_name, cells=cells, blocks=(block,), widths=widths, merges=tuple(merges),
+                     heights=heights, page=PageSetup(title_rows=(header_row, header_row), footer=footer),
                      freeze=None)
