@@ -43,7 +43,6 @@ BASES: tuple[str, ...] = ("due", "invoice")
 DETAIL_EXTRA_COLUMNS: tuple[str, ...] = ("days_past_due", "bucket")
 """Columns ``aging_detail`` adds to ``arxl.settle.OPEN_ITEM_COLUMNS``."""
 
-
 EDGES_EXPECTED = "ascending whole numbers of days such as 30,60,90"
 """What bucket edges should look like, as every message about them says."""
 
@@ -62,7 +61,8 @@ def parse_edges(edges: str | Iterable[object]) -> tuple[int, ...]:
         parts: list[object] = [part.strip() for part in edges.replace(";", ",").split(",")]
     else:
         parts = [cell for row in edges for cell in (row if isinstance(row, list | tuple | np.ndarray) else [row])]
-    values = tuple(_edge(part) for part in parts if part is not None and not (isinstance(part, str) and not part))
+    values = tuple(_edge(part) for part in parts
+                   if part is not None and not (isinstance(part, str) and not part.strip()))
     if not values:
         raise ValueError(f"aging bucket edges are empty (expected {EDGES_EXPECTED})")
     if any(later <= earlier for earlier, later in itertools.pairwise(values)):

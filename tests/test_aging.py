@@ -48,7 +48,7 @@ def test_bad_edges_are_refused_with_a_clear_message(edges, message):
     (" 15 ; 45 ", (15, 45)),
     ("30;60, 90,", (30, 60, 90)),
     ([30, 60.0, Decimal("90"), "120"], (30, 60, 90, 120)),
-    ([[15.0], [None], [45.0]], (15, 45)),  # an Excel column range with a blank cell
+    ([[15.0], [None], [45.0], [" "]], (15, 45)),  # an Excel column range with blank cells
     ([[15.0, 45.0]], (15, 45)),  # an Excel row range
     (np.array([7, 14], dtype=np.int64), (7, 14)),
 ])
