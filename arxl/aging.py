@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -42,31 +43,65 @@ BASES: tuple[str, ...] = ("due", "invoice")
 DETAIL_EXTRA_COLUMNS: tuple[str, ...] = ("days_past_due", "bucket")
 """Columns ``aging_detail`` adds to ``arxl.settle.OPEN_ITEM_COLUMNS``."""
 
+EDGES_EXPECTED = "ascending whole numbers of days such as 30,60,90"
+"""What bucket edges should look like, as every message about them says."""
 
-def validate_edges(edges: Sequence[int]) -> tuple[int, ...]:
-    """Bucket edges as a tuple of strictly ascending positive ints, or a ValueError saying what is wrong."""
-    values = tuple(edges)
+
+def parse_edges(edges: str | Iterable[object]) -> tuple[int, ...]:
+    """Bucket edges as a tuple of strictly ascending positive ints, from whatever a face hands over.
+
+    Accepts text with ``,`` or ``;`` between the days (spaces and empty parts ignored: ``"30; 60, 90"``), or a
+    sequence of ints, floats, Decimals or texts, or a range from Excel (rows of cells; blank cells ignored).
+    A number must be a whole number of days (``30.0`` is 30, ``30.5`` is refused); True/False are not days.
+    Raises ValueError with a message naming the bad edge. This is the one place the rule lives: the loader's
+    Settings ``bucket_edges``, ``arxl report aging --buckets``, the worksheet functions' ``buckets`` and
+    ``aging()`` all call it.
+    """
+    if isinstance(edges, str):
+        parts: list[object] = [part.strip() for part in edges.replace(";", ",").split(",")]
+    else:
+        parts = [cell for row in edges for cell in (row if isinstance(row, list | tuple | np.ndarray) else [row])]
+    values = tuple(_edge(part) for part in parts
+                   if part is not None and not (isinstance(part, str) and not part.strip()))
     if not values:
-        raise ValueError("aging bucket edges are empty (expected ascending days such as 30,60,90)")
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-            raise ValueError(f"aging bucket edge {value!r} is not a positive whole number of days "
-                             "(expected ascending days such as 30,60,90)")
+        raise ValueError(f"aging bucket edges are empty (expected {EDGES_EXPECTED})")
     if any(later <= earlier for earlier, later in itertools.pairwise(values)):
         raise ValueError(f"aging bucket edges {','.join(map(str, values))} are not strictly ascending "
-                         "(expected ascending days such as 30,60,90)")
-    return tuple(int(value) for value in values)
+                         f"(expected {EDGES_EXPECTED})")
+    return values
+
+
+def _edge(value: object) -> int:
+    """One edge as a positive int, or a ValueError naming it."""
+    number: Decimal | None = None
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        number = Decimal(int(value))
+    elif isinstance(value, float | np.floating):
+        number = Decimal(repr(float(value)))
+    elif isinstance(value, Decimal | str):
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value() or number <= 0:
+        shown = f'"{value}"' if isinstance(value, str) else str(value)
+        raise ValueError(f"aging bucket edge {shown} is not a positive whole number of days "
+                         f"(expected {EDGES_EXPECTED})")
+    return int(number)
 
 
 def bucket_labels(edges: Sequence[int] = DEFAULT_EDGES) -> list[str]:
     """Day-bucket labels for ``edges``: (30, 60, 90) -> Current, 1-30, 31-60, 61-90, Over 90."""
-    values = validate_edges(edges)
+    return _labels(parse_edges(edges))
+
+
+def _labels(edges: tuple[int, ...]) -> list[str]:
     labels = [CURRENT]
     low = 1
-    for edge in values:
+    for edge in edges:
         labels.append(f"{low}-{edge}")
         low = edge + 1
-    labels.append(f"Over {values[-1]}")
+    labels.append(f"Over {edges[-1]}")
     return labels
 
 
@@ -78,8 +113,12 @@ def _validate_basis(basis: str) -> str:
 
 def bucket_index(days_past_due: np.ndarray, edges: Sequence[int]) -> np.ndarray:
     """Index into ``bucket_labels(edges)`` of each day count (0 = Current)."""
+    return _index(days_past_due, parse_edges(edges))
+
+
+def _index(days_past_due: np.ndarray, edges: tuple[int, ...]) -> np.ndarray:
     days = np.asarray(days_past_due, dtype=np.int64)
-    index = np.searchsorted(np.asarray(validate_edges(edges), dtype=np.int64), days, side="left") + 1
+    index = np.searchsorted(np.asarray(edges, dtype=np.int64), days, side="left") + 1
     return np.where(days <= 0, 0, index)
 
 
@@ -92,12 +131,16 @@ def aging_detail(settlement: Settlement, as_of: dt.date | None = None, basis: st
     """
     if as_of is not None and as_of != settlement.as_of:
         raise ValueError(f"the settlement is as of {settlement.as_of}, not {as_of}: settle at {as_of} first")
-    labels = np.array(bucket_labels(edges), dtype=object)
+    return _detail(settlement, _validate_basis(basis), parse_edges(edges))
+
+
+def _detail(settlement: Settlement, basis: str, edges: tuple[int, ...]) -> pd.DataFrame:
+    labels = np.array(_labels(edges), dtype=object)
     detail = settlement.open_items.copy()
-    reference = detail["due_date" if _validate_basis(basis) == "due" else "document_date"].to_numpy()
+    reference = detail["due_date" if basis == "due" else "document_date"].to_numpy()
     days = day_number(settlement.as_of) - reference.astype("datetime64[D]").view(np.int64)
     detail["days_past_due"] = days
-    bucket = labels[bucket_index(days, edges)]
+    bucket = labels[_index(days, edges)]
     bucket[detail["open_amount"].to_numpy() < 0] = UNAPPLIED
     detail["bucket"] = pd.Series(bucket, index=detail.index, dtype="str")
     return detail
@@ -112,14 +155,18 @@ def aging_summary(ledger: Ledger, detail: pd.DataFrame, edges: Sequence[int] = D
     their ``days_past_due`` with ``edges``. With ``convert=True`` every item is first converted into
     ``ledger.settings.reporting_currency`` (see the module docstring).
     """
-    labels = bucket_labels(edges)
+    return _summary(ledger, detail, parse_edges(edges), convert)
+
+
+def _summary(ledger: Ledger, detail: pd.DataFrame, edges: tuple[int, ...], convert: bool) -> pd.DataFrame:
+    labels = _labels(edges)
     reporting = ledger.settings.reporting_currency
     amount = detail["open_amount"].to_numpy(dtype=np.int64)
     currency = detail["currency"].astype("str")
     if convert:
         amount = to_reporting_currency(ledger, amount, currency)
         currency = pd.Series(np.full(len(detail), reporting, dtype=object), index=detail.index, dtype="str")
-    bucket = bucket_index(detail["days_past_due"].to_numpy(dtype=np.int64), edges)
+    bucket = _index(detail["days_past_due"].to_numpy(dtype=np.int64), edges)
     unapplied = amount < 0
     columns: dict[str, object] = {"customer_id": detail["customer_id"].astype("str"), "currency": currency}
     for index, label in enumerate(labels):
@@ -188,11 +235,15 @@ def aging(ledger: Ledger, as_of: dt.date, *, basis: str | None = None, edges: Se
           convert: bool = False, settlement: Settlement | None = None) -> AgingReport:
     """Settle ``ledger`` at ``as_of`` and age it; basis and edges default to the ledger's Settings.
 
-    Pass ``settlement`` (made at the same date) to reuse one already computed.
+    Pass ``settlement`` (made at the same date) to reuse one already computed. The edges are checked once
+    (``parse_edges``), here.
     """
     basis = _validate_basis(ledger.settings.aging_basis if basis is None else basis)
-    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
-    settlement = settlement if settlement is not None else settle(ledger, as_of)
-    detail = aging_detail(settlement, as_of, basis, edges)
-    summary = aging_summary(ledger, detail, edges, convert=convert)
-    return AgingReport(as_of=as_of, basis=basis, labels=bucket_labels(edges), detail=detail, summary=summary)
+    valid_edges = parse_edges(ledger.settings.bucket_edges if edges is None else edges)
+    if settlement is None:
+        settlement = settle(ledger, as_of)
+    elif settlement.as_of != as_of:
+        raise ValueError(f"the settlement is as of {settlement.as_of}, not {as_of}: settle at {as_of} first")
+    detail = _detail(settlement, basis, valid_edges)
+    summary = _summary(ledger, detail, valid_edges, convert)
+    return AgingReport(as_of=as_of, basis=basis, labels=_labels(valid_edges), detail=detail, summary=summary)

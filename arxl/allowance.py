@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from .aging import aging
-from .collections import receivables
-from .dates import day_number, day_numbers, days_to_datetimes
+from .dates import NAT_DAY, day_number, day_numbers, days_to_datetimes
 from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .metrics import month_ends
+from .receivables import receivables
 from .settle import Settlement
 
 RATE_SCALE = 1_000_000
@@ -170,8 +170,10 @@ def provision_matrix(ledger: Ledger, as_of: dt.date, *, method: str = "settings"
         mine = (customers["currency"] == currency).to_numpy()
         for index, label in enumerate(labels):
             rows.append({"bucket": label, "currency": currency, "exposure": int(exposure[mine, index].sum()),
-                         "rate": float(ppm[index]) / RATE_SCALE, "expected_loss": int(expected[mine, index].sum())})
-    matrix = pd.DataFrame(rows, columns=list(MATRIX_COLUMNS)).astype({"exposure": "int64", "expected_loss": "int64"})
+                         "rate": float(ppm[index]) / RATE_SCALE,
+                         "expected_loss": int(expected[mine, index].sum())})
+    matrix = (pd.DataFrame(rows, columns=list(MATRIX_COLUMNS))
+              .astype({"exposure": "int64", "expected_loss": "int64"}))
     return AllowanceMatrix(as_of, method, labels, tuple(float(rate) / RATE_SCALE for rate in ppm), fallback,
                            matrix, customers)
 
@@ -187,12 +189,13 @@ def write_off_proposals(ledger: Ledger, as_of: dt.date, *, min_days: int = WRITE
     paid = payments[(payments["amount"] > 0).to_numpy() & (payment_day <= today)]
     last_paid = paid.groupby("customer_id")["payment_date"].max()
     last = last_paid.reindex(items["customer_id"]).to_numpy(dtype="datetime64[s]")
-    last_day = np.where(np.isnat(last), np.iinfo(np.int64).min, day_numbers(last))
-    chosen = (items["kind"].isin(["invoice", "debit_note"]).to_numpy() & (items["days_past_due"].to_numpy() > min_days) & ~items["disputed"].to_numpy()
+    last_day = np.where(np.isnat(last), NAT_DAY, day_numbers(last))
+    chosen = (items["kind"].isin(["invoice", "debit_note"]).to_numpy()
+              & (items["days_past_due"].to_numpy() > min_days) & ~items["disputed"].to_numpy()
               & (last_day <= today - quiet_days))
     items, last = items[chosen].reset_index(drop=True), last[chosen]
-    reason = ("Uncollectable: " + items["days_past_due"].astype(str) + f" days past due, no payment in {quiet_days} "
-              "days")
+    reason = ("Uncollectable: " + items["days_past_due"].astype(str)
+              + f" days past due, no payment in {quiet_days} days")
     return pd.DataFrame({
         "adjustment_id": (f"WO-{as_of.isoformat()}-" + items["document_id"].astype(object)).astype("str"),
         "invoice_id": items["document_id"].astype("str"),

@@ -46,10 +46,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .collections import disputed_mask
 from .dates import day_number, day_numbers, days_to_datetimes
 from .ledger import Ledger
 from .money import exponent, format_plain
+from .receivables import disputed_mask
 from .settle import settle
 
 MAX_COMBINATION = 3

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from .aging import TOTAL, UNAPPLIED, AgingReport
 from .arrays import arrow_text, member
 from .ledger import Ledger
-from .money import format_plain
+from .money import to_major_float
 from .settle import Settlement
 
 CHECK_COLUMNS = ("check", "scope", "expected", "actual", "difference", "result", "explanation")
@@ -63,10 +63,6 @@ def _row(check: str, scope: str, expected: float, actual: float, explanation: st
             "difference": actual - expected, "result": "PASS" if ok else "FAIL", "explanation": explanation}
 
 
-def _major(minor: int, currency: str) -> float:
-    return float(format_plain(int(minor), currency))
-
-
 def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: AgingReport) -> pd.DataFrame:
     """Every invariant as a row (``CHECK_COLUMNS``): expected and actual figures in major units, PASS or FAIL."""
     rows: list[dict[str, object]] = []
@@ -77,14 +73,14 @@ def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: A
     converted = len(summary) and summary["currency"].nunique() == 1 and len(per_currency_items) > 1
     for currency, expected in balances.groupby("currency")["balance"].sum().items():
         actual_items = int(per_currency_items.get(currency, 0))
-        rows.append(_row("Open items total = ledger balance", currency, _major(expected, currency),
-                         _major(actual_items, currency),
+        rows.append(_row("Open items total = ledger balance", currency, to_major_float(expected, currency),
+                         to_major_float(actual_items, currency),
                          "Sum of every open item (unapplied cash netted) against invoices - credit notes - "
                          "payments + reversals +/- adjustments dated on or before the as-of date."))
         if not converted:
             aging_total = int(summary.loc[summary["currency"] == currency, TOTAL].sum())
-            rows.append(_row("Aging total = ledger balance", currency, _major(expected, currency),
-                             _major(aging_total, currency),
+            rows.append(_row("Aging total = ledger balance", currency, to_major_float(expected, currency),
+                             to_major_float(aging_total, currency),
                              "The Aging sheet's Total column against the balance computed from the documents."))
 
     labels = [column for column in report.labels]
@@ -149,7 +145,7 @@ def _assertion_rows(ledger: Ledger) -> list[dict[str, object]]:
                          & (balances["currency"] == assertion.currency)]
         actual = int(match["balance"].sum())
         rows.append(_row(f"Balance of {assertion.customer_id} on {date.isoformat()}",
-                         f"Assertions row {assertion.row}", _major(assertion.balance, assertion.currency),
-                         _major(actual, assertion.currency),
+                         f"Assertions row {assertion.row}", to_major_float(assertion.balance, assertion.currency),
+                         to_major_float(actual, assertion.currency),
                          assertion.note or "The balance you entered in the Assertions table."))
     return rows

@@ -1,28 +1,19 @@
-"""Collections: dunning levels, promises to pay, disputes, last contact, next action and the ranked worklist.
+"""Collections: dunning levels, last contact, next action, the ranked worklist and dunning letters.
 
 Every function is a pure function of (ledger, as-of date): Activity rows and documents dated after the as-of
-date do not exist. Overdue means a positive open receivable (invoice, debit note or reopened reversal) whose due
-date is before the as-of date; days past due are always counted from the due date here, whatever the aging
-basis, because dunning is about due dates.
+date do not exist. Overdue means a positive open receivable (``arxl.receivables``: invoice, debit note or
+reopened reversal) whose due date is before the as-of date; days past due are always counted from the due date
+here, whatever the aging basis, because dunning is about due dates. Which documents are disputed and how
+promises to pay are judged is ``arxl.receivables``' rule.
 
 Rules (DESIGN.md section 3, "Collections"; where it is silent, the choice is written here):
 
-- **Disputes.** A document is disputed when its Invoices ``status`` is ``disputed``, or when the Activity table
-  has a ``dispute`` row naming it that no ``resolved`` row naming it follows (a ``resolved`` dated the same day
-  or later closes the dispute). A dispute row without an invoice_id flags nothing. Disputed documents stay
-  open and aged, but are left out of dunning, finance charges and the collectable overdue amount. The
-  worklist's ``disputed`` amount is the open amount of every disputed document, overdue or not.
 - **Dunning levels** come from the DunningLevels table, else ``DEFAULT_LEVELS`` (1, 30, 60 and 90 days past
   due: Reminder, Second notice, Final notice, Collections; no fee). An overdue, undisputed item's level is the
   highest level whose ``min_days`` it has reached (0 below the first). A customer's level is the highest level
   of its items; its letter carries that level's fee (one fee per letter). A blank subject or template takes
   the default text of the level with the same position (the last default beyond the fourth).
-- **Promises to pay** are Activity ``promise`` rows. A promise is judged against the customer's actual
-  payments (reversals netted) dated from the day the promise was made to its promised date, both included:
-  ``kept`` when they add up to at least the promised amount (any payment, when no amount was promised);
-  otherwise ``pending`` while the promised date is on or after the as-of date (or blank), ``broken`` once it
-  has passed. Promises whose windows overlap are judged on the same payments (each asks "did the customer pay
-  this much in my window").
+- **Disputed** on the worklist is the open amount of every disputed document, overdue or not.
 - **Last contact** is the latest Activity row of a customer with action call, email, letter, promise, dispute
   or resolved (notes are internal and do not count).
 - **Next action** and its date, first rule that applies:
@@ -44,8 +35,9 @@ Rules (DESIGN.md section 3, "Collections"; where it is silent, the choice is wri
                + 20 x min(broken promises in the last 365 days, 2) / 2
                + 10 x (1 if over the credit limit else 0)
 
-  The score is rounded to 2 decimals; ``rank`` orders by it, then collectable overdue (larger first), then customer_id. The oldest days past
-  due are those of undisputed items (of disputed ones when nothing else is overdue).
+  The score is rounded to 2 decimals; ``rank`` orders by it, then collectable overdue (larger first), then
+  customer_id. The oldest days past due are those of undisputed items (of disputed ones when nothing else is
+  overdue).
 - Amounts are converted to the reporting currency (FXRates) when every currency used has a rate, so a customer
   is one row; otherwise the worklist has one row per (customer, currency). Promise amounts stay in the currency
   they were entered in.
@@ -56,28 +48,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .arrays import member
-from .dates import day_number, day_numbers, days_to_datetimes
+from .credit import credit_position
+from .dates import NAT_DAY, day_number, day_numbers, days_to_datetimes
 from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .money import exponent, to_major
+from .receivables import BROKEN, BROKEN_WINDOW_DAYS, PENDING, activity_rows, promises, receivables
 from .settle import Settlement, settle
-
-RECEIVABLE_KINDS: tuple[str, ...] = ("invoice", "debit_note", "reversal")
-"""Open-item kinds that the customer owes (what can be overdue)."""
 
 CONTACT_ACTIONS: tuple[str, ...] = ("call", "email", "letter", "promise", "dispute", "resolved")
 LETTER_ACTIONS: tuple[str, ...] = ("letter", "email")
 
-KEPT, BROKEN, PENDING = "kept", "broken", "pending"
-BROKEN_WINDOW_DAYS = 365
-"""Broken promises and disputes count when their date lies in the 365 days ending at the as-of date."""
 FINAL_FOLLOW_UP_DAYS = 14
 
 PRIORITY_WEIGHTS: dict[str, float] = {"amount": 40.0, "days": 30.0, "promises": 20.0, "credit": 10.0}
@@ -120,10 +107,6 @@ DUNNING_COLUMNS: tuple[str, ...] = (
     "customer_id", "document_id", "kind", "currency", "document_date", "due_date", "days_past_due",
     "open_amount", "level", "level_name",
 )
-PROMISE_COLUMNS: tuple[str, ...] = (
-    "customer_id", "invoice_id", "date", "promised_date", "promised_amount", "paid", "status", "note", "row",
-)
-"""``paid``: the customer's net payments in the promise's window (minor units)."""
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "rank", "priority", "customer_id", "name", "currency", "balance", "overdue", "collectable", "disputed",
     "oldest_days", "level", "level_name", "last_contact_date", "last_contact_action", "next_action",
@@ -132,75 +115,6 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 )
 """The worklist: money in minor units of ``currency``; ``overdue`` = every overdue item, ``collectable`` = the
 undisputed part; ``promise_*`` describe the customer's latest promise; dates are ``datetime64[s]``."""
-
-
-_NAT_DAY = np.iinfo(np.int64).min
-
-
-def _activity(ledger: Ledger, as_of: dt.date, actions: Sequence[str], columns: Sequence[str] | None = None
-              ) -> pd.DataFrame:
-    """The Activity rows of the given actions dated on or before ``as_of`` (only ``columns`` when given)."""
-    activity = ledger.activity
-    keep = (day_numbers(activity["date"]) <= day_number(as_of)) & activity["action"].isin(actions).to_numpy(dtype=bool)
-    return (activity if columns is None else activity[list(columns)])[keep]
-
-
-# --- disputes -------------------------------------------------------------------------------------------------
-
-def open_disputes(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
-    """Documents with an Activity ``dispute`` not followed by a ``resolved`` at ``as_of``: customer_id,
-    invoice_id and the date of the latest dispute row."""
-    activity = _activity(ledger, as_of, ("dispute", "resolved"))
-    rows = activity[activity["invoice_id"] != ""]
-    if rows.empty:
-        return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "invoice_id": pd.Series(dtype="str"),
-                             "date": pd.Series(dtype="datetime64[s]")})
-    latest = (rows.assign(day=day_numbers(rows["date"]))
-              .pivot_table(index=["customer_id", "invoice_id"], columns="action", values="day", aggfunc="max"))
-    disputed = latest.get("dispute", pd.Series(np.nan, index=latest.index))
-    resolved = latest.get("resolved", pd.Series(np.nan, index=latest.index)).fillna(-np.inf)
-    still_open = latest[(disputed.notna() & (disputed > resolved)).to_numpy()]
-    index = still_open.index
-    return pd.DataFrame({
-        "customer_id": pd.Series(index.get_level_values(0), dtype="str"),
-        "invoice_id": pd.Series(index.get_level_values(1), dtype="str"),
-        "date": days_to_datetimes(still_open["dispute"].to_numpy(dtype=np.int64)),
-    })
-
-
-def disputed_mask(ledger: Ledger, as_of: dt.date, items: pd.DataFrame) -> np.ndarray:
-    """Which open items (customer_id, document_id, status) are disputed at ``as_of``."""
-    disputes = open_disputes(ledger, as_of)
-    by_status = (items["status"] == "disputed").to_numpy(dtype=bool)
-    if disputes.empty or items.empty:
-        return by_status
-    # Few documents are disputed: pair up customer and document only for the items whose id is among them.
-    candidates = np.flatnonzero(member(items["document_id"], disputes["invoice_id"]).to_numpy())
-    named = pd.MultiIndex.from_frame(disputes[["customer_id", "invoice_id"]])
-    keys = pd.MultiIndex.from_arrays([items["customer_id"].iloc[candidates].to_numpy(dtype=object),
-                                      items["document_id"].iloc[candidates].to_numpy(dtype=object)])
-    disputed = by_status.copy()
-    disputed[candidates] |= keys.isin(named)
-    return disputed
-
-
-def receivables(ledger: Ledger, as_of: dt.date, settlement: Settlement | None = None) -> pd.DataFrame:
-    """The positive open receivables at ``as_of`` with ``days_past_due`` (from the due date), ``disputed``
-    (bool, see the module docstring) and ``amount`` (in the reporting currency when ``convertible``, else the
-    item's own ``open_amount``) added to the settlement's open-item columns."""
-    settlement = settlement if settlement is not None else settle(ledger, as_of)
-    items = settlement.open_items
-    items = items[items["kind"].isin(RECEIVABLE_KINDS) & (items["open_amount"] > 0)].reset_index(drop=True)
-    items["days_past_due"] = day_number(as_of) - day_numbers(items["due_date"])
-    items["disputed"] = disputed_mask(ledger, as_of, items)
-    amounts = items["open_amount"].to_numpy(dtype=np.int64)
-    if convertible(ledger):
-        items["amount"] = to_reporting_currency(ledger, amounts, items["currency"].to_numpy())
-        items["group_currency"] = pd.Series([ledger.settings.reporting_currency] * len(items), dtype="str")
-    else:
-        items["amount"] = amounts
-        items["group_currency"] = items["currency"].astype("str")
-    return items
 
 
 # --- dunning --------------------------------------------------------------------------------------------------
@@ -244,54 +158,12 @@ def dunning(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = N
     return result[list(DUNNING_COLUMNS)]
 
 
-# --- promises and contacts ------------------------------------------------------------------------------------
-
-def promises(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
-    """Every promise to pay made on or before ``as_of``, judged against the customer's payments
-    (``PROMISE_COLUMNS``; rule in the module docstring), in (customer_id, date, row) order."""
-    made = _activity(ledger, as_of, ("promise",)).sort_values(["customer_id", "date", "row"], kind="stable")
-    made = made.reset_index(drop=True)
-    today = day_number(as_of)
-    payments = ledger.payments
-    payment_day = day_numbers(payments["payment_date"])
-    payments = payments[payment_day <= today]
-    payment_day = payment_day[payment_day <= today]
-    codes, _ = pd.factorize(pd.concat([payments["customer_id"], made["customer_id"]], ignore_index=True))
-    payment_code, promise_code = codes[: len(payments)], codes[len(payments):]
-    offset = np.int64(1) << 32
-    payment_key = payment_code.astype(np.int64) * offset + payment_day
-    order = np.argsort(payment_key, kind="stable")
-    sorted_key = payment_key[order]
-    running = np.r_[0, np.cumsum(payments["amount"].to_numpy(dtype=np.int64)[order])]
-    start = day_numbers(made["date"])
-    promised_day = day_numbers(made["promised_date"])
-    undated = promised_day == _NAT_DAY
-    end = np.where(undated, today, np.minimum(promised_day, today))
-    base = promise_code.astype(np.int64) * offset
-    low = np.searchsorted(sorted_key, base + start, side="left")
-    high = np.searchsorted(sorted_key, base + end, side="right")
-    paid = np.where(high > low, running[high] - running[np.minimum(low, high)], 0)
-    amount = made["promised_amount"].astype("Int64")
-    target = amount.fillna(1).to_numpy(dtype=np.int64)
-    kept = paid >= np.maximum(target, 1)
-    status = np.select([kept, undated | (promised_day >= today)], [KEPT, PENDING], BROKEN)
-    return pd.DataFrame({
-        "customer_id": made["customer_id"].astype("str"),
-        "invoice_id": made["invoice_id"].astype("str"),
-        "date": made["date"],
-        "promised_date": made["promised_date"],
-        "promised_amount": amount,
-        "paid": paid.astype(np.int64),
-        "status": pd.Series(status, dtype="str"),
-        "note": made["note"].astype("str"),
-        "row": made["row"].astype(np.int64),
-    }, columns=list(PROMISE_COLUMNS))
-
+# --- contacts -------------------------------------------------------------------------------------------------
 
 def last_contacts(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     """Per customer with any contact: customer_id, last_contact_date, last_contact_action, and
     last_letter_date (latest letter or email, NaT when none)."""
-    contacts = _activity(ledger, as_of, CONTACT_ACTIONS, ("customer_id", "date", "action", "row")).sort_values(
+    contacts = activity_rows(ledger, as_of, CONTACT_ACTIONS, ("customer_id", "date", "action", "row")).sort_values(
         ["customer_id", "date", "row"], kind="stable")
     latest = contacts.groupby("customer_id", sort=True).tail(1).set_index("customer_id")
     letters = contacts[contacts["action"].isin(LETTER_ACTIONS)].groupby("customer_id")["date"].max()
@@ -319,8 +191,6 @@ def _lookup(keys: pd.Series, frame: pd.DataFrame, column: str, default: object) 
 
 def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None) -> pd.DataFrame:
     """One row per customer with anything overdue, ranked (``WORKLIST_COLUMNS``, rules in the module docstring)."""
-    from .credit import credit_position
-
     settlement = settlement if settlement is not None else settle(ledger, as_of)
     today = day_number(as_of)
     items = receivables(ledger, as_of, settlement)
@@ -344,7 +214,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     grouped["balance"] = balance.reindex(keys).fillna(0).to_numpy(dtype=np.int64)
 
     oldest = np.where(grouped["collectable"] > 0, grouped["collectable_days"], grouped["overdue_days"])
-    position = np.where(grouped["collectable"] > 0, level_index(grouped["collectable_days"].to_numpy(), levels), -1)
+    position = np.where(grouped["collectable"] > 0,
+                        level_index(grouped["collectable_days"].to_numpy(), levels), -1)
     has_level = position >= 0
     safe = np.maximum(position, 0)
     level_min = levels["min_days"].to_numpy(dtype=np.int64)
@@ -360,19 +231,20 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     customers = grouped["customer_id"]
     contacts = last_contacts(ledger, as_of)
     last_contact = _lookup(customers, contacts, "last_contact_date", np.datetime64("NaT"))
-    last_contact_day = np.where(np.isnat(last_contact.astype("datetime64[s]")), _NAT_DAY,
+    last_contact_day = np.where(np.isnat(last_contact.astype("datetime64[s]")), NAT_DAY,
                                 day_numbers(last_contact))
     last_letter = _lookup(customers, contacts, "last_letter_date", np.datetime64("NaT")).astype("datetime64[s]")
-    last_letter_day = np.where(np.isnat(last_letter), _NAT_DAY, day_numbers(last_letter))
+    last_letter_day = np.where(np.isnat(last_letter), NAT_DAY, day_numbers(last_letter))
 
     promise_rows = promises(ledger, as_of)
     latest = promise_rows.groupby("customer_id", sort=True).tail(1)
     promise_status = _lookup(customers, latest, "status", "")
     promise_date = _lookup(customers, latest, "promised_date", np.datetime64("NaT")).astype("datetime64[s]")
-    promise_day = np.where(np.isnat(promise_date), _NAT_DAY, day_numbers(promise_date))
+    promise_day = np.where(np.isnat(promise_date), NAT_DAY, day_numbers(promise_date))
     promise_amount = latest.set_index("customer_id")["promised_amount"].reindex(customers).array
     recent = day_numbers(promise_rows["promised_date"]) > today - BROKEN_WINDOW_DAYS
-    broken_counts = promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & recent].groupby("customer_id").size()
+    broken_rows = promise_rows[(promise_rows["status"] == BROKEN).to_numpy() & recent]
+    broken_counts = broken_rows.groupby("customer_id").size()
     broken = broken_counts.reindex(customers).fillna(0).to_numpy(dtype=np.int64)
 
     credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows,
@@ -415,7 +287,8 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
         amount_share = np.where(largest > 0, grouped["collectable"].to_numpy(dtype=np.float64) / largest, 0.0)
     priority = np.round(PRIORITY_WEIGHTS["amount"] * amount_share
                         + PRIORITY_WEIGHTS["days"] * np.minimum(oldest, PRIORITY_DAYS_CAP) / PRIORITY_DAYS_CAP
-                        + PRIORITY_WEIGHTS["promises"] * np.minimum(broken, PRIORITY_BROKEN_CAP) / PRIORITY_BROKEN_CAP
+                        + (PRIORITY_WEIGHTS["promises"] * np.minimum(broken, PRIORITY_BROKEN_CAP)
+                           / PRIORITY_BROKEN_CAP)
                         + PRIORITY_WEIGHTS["credit"] * over_limit.astype(np.float64), 2)
 
     result = pd.DataFrame({

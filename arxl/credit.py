@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 
 from .arrays import member, position_in
-from .collections import BROKEN, BROKEN_WINDOW_DAYS, promises, receivables
 from .dates import day_number, day_numbers
 from .ledger import Ledger
+from .receivables import BROKEN, BROKEN_WINDOW_DAYS, activity_rows, promises, receivables
 from .settle import Settlement, settle
 
 RECENT_DAYS = 90
@@ -81,7 +81,7 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
                     ) -> pd.DataFrame:
     """Limits, hold and risk grade of every customer at ``as_of`` (``CREDIT_COLUMNS``; rules above).
 
-    ``promise_rows`` (``arxl.collections.promises``) and ``receivable_items`` (``arxl.collections.receivables``),
+    ``promise_rows`` (``arxl.receivables.promises``) and ``receivable_items`` (``arxl.receivables.receivables``),
     both at the same date, may be passed to reuse them.
     """
     settlement = settlement if settlement is not None else settle(ledger, as_of)
@@ -100,8 +100,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
     limit_values = limit.fillna(0).to_numpy(dtype=np.int64)
     over_limit = has_limit & (balance > limit_values)
     with np.errstate(divide="ignore", invalid="ignore"):
-        utilisation = np.where(has_limit & (limit_values > 0), balance / np.where(limit_values > 0, limit_values, 1),
-                               np.nan)
+        utilisation = np.where(has_limit & (limit_values > 0),
+                               balance / np.where(limit_values > 0, limit_values, 1), np.nan)
     headroom = pd.array(np.where(has_limit, limit_values - balance, 0), dtype="Int64")
     headroom[~has_limit] = pd.NA
 
@@ -119,8 +119,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
         reasons = np.where(mask, np.where(reasons == "", text, reasons + "; " + text), reasons)
 
     applications = settlement.applications
-    paid = ((applications["source_kind"] == "payment") & applications["invoice_kind"].isin(["invoice", "debit_note"])
-            ).to_numpy(dtype=bool)
+    paid = ((applications["source_kind"] == "payment")
+            & applications["invoice_kind"].isin(["invoice", "debit_note"])).to_numpy(dtype=bool)
     cash = applications[["customer_id", "date", "due_date", "amount"]][paid]
     applied_day = day_numbers(cash["date"])
     late = (applied_day - day_numbers(cash["due_date"])).astype(np.float64)
@@ -134,7 +134,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
         np.concatenate([late[recent_cash], overdue["days_past_due"].to_numpy(dtype=np.float64)]), len(index))
     older = _weighted(payer[older_cash], weight[older_cash], late[older_cash], len(index))
     trend = recent - older
-    trend_points = np.where(np.isnan(trend), 0, np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
+    trend_points = np.where(np.isnan(trend), 0,
+                            np.where(trend > TREND_DAYS, 1, np.where(trend < -TREND_DAYS, -1, 0)))
 
     promise_rows = promise_rows if promise_rows is not None else promises(ledger, as_of)
     in_window = day_numbers(promise_rows["promised_date"]) > today - BROKEN_WINDOW_DAYS
@@ -171,10 +172,8 @@ def credit_position(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | 
 def _disputes_raised(ledger: Ledger, as_of: dt.date) -> pd.Series:
     """Disputes raised per customer in the window ending at ``as_of`` (rule in the module docstring)."""
     today = day_number(as_of)
-    activity = ledger.activity
-    day = day_numbers(activity["date"])
-    rows = activity[(activity["action"] == "dispute").to_numpy() & (day <= today)
-                    & (day > today - BROKEN_WINDOW_DAYS)]
+    rows = activity_rows(ledger, as_of, ("dispute",))
+    rows = rows[day_numbers(rows["date"]) > today - BROKEN_WINDOW_DAYS]
     named = rows[rows["invoice_id"] != ""].drop_duplicates(["customer_id", "invoice_id"])
     blank = rows[rows["invoice_id"] == ""]
     invoices = ledger.invoices

@@ -16,6 +16,9 @@ import pandas as pd
 if TYPE_CHECKING:
     from .ledger import Ledger
 
+NAT_DAY = np.iinfo(np.int64).min
+"""The day number of a blank date (NaT): the smallest int64, so it sorts before every real day."""
+
 
 def resolve_as_of(ledger: Ledger, given: dt.date | None, today: dt.date) -> dt.date:
     """The as-of date: the one given, else Settings ``as_of``, else ``today`` (which the face decides)."""
@@ -33,5 +36,5 @@ def days_to_datetimes(days: np.ndarray) -> np.ndarray:
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
-    """``datetime64`` values -> int64 day numbers; NaT becomes the int64 minimum."""
+    """``datetime64`` values -> int64 day numbers; NaT becomes ``NAT_DAY``."""
     return np.asarray(values).astype("datetime64[s]").astype("datetime64[D]").view(np.int64)

@@ -42,11 +42,12 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 
-from .collections import disputed_mask
+from .arrays import group_first
 from .dates import day_number, day_numbers, days_to_datetimes
 from .fx import to_reporting_currency
 from .ledger import Ledger
 from .money import floats_to_minor
+from .receivables import disputed_mask
 from .settle import Settlement, settle
 
 DAYS_A_YEAR = 365
@@ -119,7 +120,8 @@ def finance_charges(ledger: Ledger, as_of: dt.date, *, since: dt.date | None = N
     invoices = ledger.invoices
     chargeable = invoices[invoices["type"].isin(CHARGEABLE_TYPES).to_numpy() & (invoices["amount"] > 0).to_numpy()
                           & (day_numbers(invoices["invoice_date"]) <= today)].reset_index(drop=True)
-    chargeable = chargeable[~disputed_mask(ledger, as_of, chargeable.rename(columns={"invoice_id": "document_id"}))]
+    as_items = chargeable.rename(columns={"invoice_id": "document_id"})
+    chargeable = chargeable[~disputed_mask(ledger, as_of, as_items)]
     adjustments = ledger.adjustments
     adjustment_day = day_numbers(adjustments["date"])
     charged = adjustments[(adjustments["type"] == "finance_charge").to_numpy() & (adjustment_day <= today)]
@@ -185,9 +187,8 @@ def _balance_days(chargeable: pd.DataFrame, start: np.ndarray, today: int, settl
     segment_delta = np.concatenate([base, event_delta[inside]])
     order = np.lexsort((segment_day, segment_invoice))
     segment_invoice, segment_day, segment_delta = segment_invoice[order], segment_day[order], segment_delta[order]
-    first = np.r_[True, segment_invoice[1:] != segment_invoice[:-1]]
     running = np.cumsum(segment_delta)
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(running)), 0))
+    group_start = group_first(segment_invoice)
     balance = running - (running[group_start] - segment_delta[group_start])
     last = np.r_[segment_invoice[1:] != segment_invoice[:-1], True]
     next_day = np.where(last, today, np.r_[segment_day[1:], today])
@@ -221,7 +222,8 @@ class DiscountCost:
 def discount_cost(discount: float, discount_days: int, net_days: int) -> DiscountCost:
     """Cost of passing up ``discount`` (0.02) for paying within ``discount_days`` rather than ``net_days``."""
     if not 0 <= discount < 1:
-        raise ValueError(f"discount {discount:g} is not a fraction below 1 (expected 2% or 0.02 for a 2% discount)")
+        raise ValueError(f"discount {discount:g} is not a fraction below 1 "
+                         "(expected 2% or 0.02 for a 2% discount)")
     if discount_days < 0 or net_days <= discount_days:
         raise ValueError(f"net days ({net_days:g}) must be more than the discount days ({discount_days:g})")
     rate = discount / (1 - discount)

@@ -8,7 +8,7 @@ Rules (DESIGN.md section 3, "Finance": cash forecast from each customer's paymen
   amount; 0 when nobody has paid yet). An expected date before the as-of date becomes the as-of date: overdue
   money is expected now, never in the past.
 - **Weeks**: week k (1..13) runs from as_of + 7(k-1) to as_of + 7k - 1; what falls after week 13 is ``Later``.
-- **Set apart**, not forecast: ``Disputed`` items (``arxl.collections`` rule: status disputed or an open Activity
+- **Set apart**, not forecast: ``Disputed`` items (``arxl.receivables`` rule: status disputed or an open Activity
   dispute) and items more than the last aging edge past due (``Over 90`` with the default edges 30,60,90),
   disputed first. Negative open items (unapplied cash and credits) are the ``Unapplied`` line.
 - **Reconciliation**: every open item lands in exactly one line, so the lines add up to open AR (the aging
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .collections import RECEIVABLE_KINDS, disputed_mask
 from .dates import day_number, day_numbers, days_to_datetimes
 from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .metrics import payment_behaviour
+from .receivables import RECEIVABLE_KINDS, disputed_mask
 from .settle import Settlement, settle
 
 WEEKS = 13
@@ -63,7 +63,8 @@ def expected_receipt_days(customer_ids: pd.Series | np.ndarray, currencies: pd.S
     late = behaviour["avg_days_late"].to_numpy(dtype=np.float64)
     per_customer = pd.Series(late, index=pd.MultiIndex.from_arrays(
         [behaviour["customer_id"].to_numpy(dtype=object), behaviour["currency"].to_numpy(dtype=object)]))
-    keys = pd.MultiIndex.from_arrays([np.asarray(customer_ids, dtype=object), np.asarray(currencies, dtype=object)])
+    keys = pd.MultiIndex.from_arrays([np.asarray(customer_ids, dtype=object),
+                                      np.asarray(currencies, dtype=object)])
     delay = per_customer.reindex(keys).to_numpy(dtype=np.float64) if len(keys) else np.zeros(0)
     delay = np.where(np.isnan(delay), portfolio_days_late(behaviour), delay)
     delay_days = (np.sign(delay) * np.floor(np.abs(delay) + 0.5)).astype(np.int64)

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import contract
+from .aging import EDGES_EXPECTED, parse_edges
 from .arrays import arrow_text, member, position_in, positions_in_many
 from .cells import (
     ColumnContext,
@@ -348,14 +349,10 @@ def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext) -> 
 
 def _bucket_edges(value: str, ctx: ColumnContext, found: list[Problem]) -> tuple[object, list[Problem]]:
     try:
-        edges = tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return parse_edges(value), found
     except ValueError:
-        edges = ()
-    if not edges or any(edge <= 0 for edge in edges) or list(edges) != sorted(set(edges)):
-        found.append(ctx.problem(0, "error", value, "is not a list of bucket edges",
-                                 "ascending whole numbers of days such as 30,60,90"))
+        found.append(ctx.problem(0, "error", value, "is not a list of bucket edges", EDGES_EXPECTED))
         return None, found
-    return edges, found
 
 
 def _rates(value: str, ctx: ColumnContext, found: list[Problem]) -> tuple[object, list[Problem]]:

@@ -39,11 +39,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import validate_edges
+from .aging import parse_edges
+from .arrays import dense_codes, sort_order, text_column
 from .dates import day_number, days_to_datetimes
 from .fx import convert_coded
 from .ledger import Ledger
-from .settle import KINDS, PreparedLedger, SettledArrays, prepared_ledger, settle_arrays, sort_order, text_column
+from .settle import KINDS, PreparedLedger, SettledArrays, prepared_ledger, settle_arrays
 
 _PAYMENT = KINDS.index("payment")
 _INVOICE = KINDS.index("invoice")
@@ -195,7 +196,7 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
     period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
     if period <= 0:
         raise ValueError(f"the DSO period must be a positive number of days, not {period}")
-    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
+    edges = parse_edges(ledger.settings.bucket_edges if edges is None else edges)
     basis = ledger.settings.aging_basis if basis is None else basis
     if basis not in ("due", "invoice"):
         raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
@@ -299,12 +300,7 @@ def payment_behaviour(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     keep = (prepared.doc_kind[source] == _PAYMENT) & ((target_kind == _INVOICE) | (target_kind == _DEBIT_NOTE))
     source, target = source[keep], target[keep]
     amount, date = core.application_amount[keep], core.application_date[keep]
-    group = prepared.group_of[target]
-    # The distinct groups in order, and each application's slot among them (np.unique without its sort).
-    present = np.zeros(len(prepared.customers) * max(len(prepared.currencies), 1), dtype=bool)
-    present[group] = True
-    groups = np.flatnonzero(present)
-    slot = (np.cumsum(present) - 1)[group]
+    slot, groups = dense_codes(prepared.group_of[target])
     paid = np.zeros(len(groups), dtype=np.int64)
     to_pay = np.zeros(len(groups), dtype=np.int64)
     late = np.zeros(len(groups), dtype=np.int64)

@@ -3,6 +3,10 @@
 Excel stores amounts as IEEE doubles. arxl turns them into int64 minor units (cents for USD, yen for JPY,
 fils for KWD) with one rounding rule, half away from zero (what Excel's ROUND does), decided on the shortest
 decimal representation of the double, so ``1.005`` is read as 1.005 and becomes 101 cents, not 100.
+
+On the way out, money becomes exact Decimals (``to_major``, for CSV and display text) or float major units
+(``to_major_floats`` and its scalar ``to_major_float``, for Excel cells, charts and JSON numbers), always with
+the currency's own minor digits: never a hard-coded 2.
 """
 
 from __future__ import annotations
@@ -88,6 +92,28 @@ def floats_to_minor(values: np.ndarray, exponents: np.ndarray) -> tuple[np.ndarr
     return minor, extra
 
 
-def minor_to_float(minor: pd.Series | np.ndarray, exponents: pd.Series | np.ndarray) -> np.ndarray:
-    """Minor units -> float major units for writing to Excel (exact for any amount below 2**53 minor units)."""
-    return np.asarray(minor, dtype=np.float64) / np.power(10.0, np.asarray(exponents, dtype=np.float64))
+def to_major_floats(minor: np.ndarray | pd.Series, currency: Currency | np.ndarray | pd.Series) -> np.ndarray:
+    """Minor units -> float major units, the way money leaves arxl for Excel cells, charts and JSON numbers.
+
+    ``minor`` holds whole minor units (int64, or float64 where NaN marks a blank, which stays NaN);
+    ``currency`` is one code for every value or one code per value, and each value is divided by 10 to the
+    power of its own currency's minor digits (``exponent``): 12345 is 123.45 in USD, 12345 in JPY and 12.345
+    in KWD. The result is the double nearest to the exact decimal amount (one correctly rounded division,
+    for any amount below 2**53 minor units), so it is the same double Excel holds when that amount is typed.
+    """
+    values = np.asarray(minor, dtype=np.float64)
+    if isinstance(currency, str):
+        return values / _scale(currency)
+    codes, distinct = pd.factorize(np.asarray(currency, dtype=object), use_na_sentinel=False)
+    scales = np.array([_scale(code) for code in distinct], dtype=np.float64)
+    return values / scales[codes] if len(values) else values
+
+
+def to_major_float(minor: int | np.integer, currency: Currency) -> float:
+    """``to_major_floats`` of one amount: ``12345, 'KWD'`` -> ``12.345``."""
+    return float(minor) / _scale(currency)
+
+
+def _scale(currency: Currency) -> float:
+    """How many minor units make one major unit of ``currency``, as the float the conversion divides by."""
+    return 10.0 ** exponent(currency)

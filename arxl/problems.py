@@ -53,10 +53,6 @@ class Problem:
         return data
 
 
-def has_errors(problems: list[Problem]) -> bool:
-    return any(problem.is_error for problem in problems)
-
-
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """Errors first, then by sheet, row and column, so a long list reads top to bottom."""
     return sorted(problems, key=lambda p: (p.severity != "error", p.sheet, p.row or 0, p.column, p.message))

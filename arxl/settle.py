@@ -17,8 +17,9 @@ A credit note (an Invoices row with a negative amount) settles like a payment da
 a payment it is due on that date, whatever the Invoices row says. A negative payment is a reversal: when its
 ``reference`` (else its ``invoice_id``) names a payment of the same customer it reduces that payment by its
 amount from the reversal's date on, so every application of that payment is recomputed from what it still
-holds; a reversal naming no payment is a positive open debit, kind ``reversal``, due on its date. Void invoices never reach the engine (the loader keeps them in
-``ledger.voided``); disputed invoices settle and age like any other and keep their ``status``.
+holds; a reversal naming no payment is a positive open debit, kind ``reversal``, due on its date. Void invoices
+never reach the engine (the loader keeps them in ``ledger.voided``); disputed invoices settle and age like any
+other and keep their ``status``.
 
 Outputs (all money int64 minor units of the row's currency, signed as the receivable sees it: positive = owed by
 the customer):
@@ -73,13 +74,22 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .dates import day_number, days_to_datetimes
+from .arrays import (
+    canonical_order,
+    dense_codes,
+    group_first,
+    grouped_exclusive_cumsum,
+    sort_order,
+    text_column,
+)
+from .dates import NAT_DAY, day_number, days_to_datetimes
 from .ledger import Ledger
 
 KIND_INVOICE = "invoice"
@@ -124,7 +134,6 @@ entered)."""
 _INVOICE, _DEBIT_NOTE, _CREDIT_NOTE, _PAYMENT, _REVERSAL = range(5)
 _KIND_NAMES = pa.array(KINDS, type=pa.large_string())
 _STEP_NAMES = pa.array(STEPS, type=pa.large_string())
-_NO_DATE = np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,281 +320,295 @@ def _lookup_many(name_arrays: list[pa.Array], keys: pa.Array) -> list[np.ndarray
     return _split(result, name_arrays)
 
 
-def _combined_key(keys: list[np.ndarray], spare_bits: int = 0) -> np.ndarray | None:
-    """One int64 whose order is the lexicographic order of ``keys``, leaving ``spare_bits`` free below it, or
-    None when it would not fit."""
-    combined = np.zeros(len(keys[0]), dtype=np.int64)
-    span_total = 1
-    for key in keys:
-        low, high = int(key.min()), int(key.max())
-        span = high - low + 1
-        span_total *= span
-        if span_total >= 2 ** (62 - spare_bits):
-            return None
-        combined = combined * span + (key - low)
-    return combined
+class _Documents(NamedTuple):
+    """Every Invoices row (positions ``0 .. n_invoices-1``) then every Payments row as one integer-coded
+    document, in the arrays ``_prepare`` builds everything else from."""
+
+    n_invoices: int
+    invoice_ids: pa.Array
+    payment_ids: pa.Array
+    doc_id: pa.Array
+    kind: np.ndarray
+    original: np.ndarray
+    date: np.ndarray
+    due: np.ndarray
+    customers: pa.Array
+    currencies: pa.Array
+    customer: np.ndarray
+    currency: np.ndarray
+    group: np.ndarray
+    account: np.ndarray
+    n_accounts: int
+    order: np.ndarray
+    rank: np.ndarray
+    is_target: np.ndarray
+    is_receivable: np.ndarray
+    is_source: np.ndarray
+
+    def same_account(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Whether documents ``first`` and ``second`` (positions) belong to the same (customer, currency)."""
+        return (self.customer[first] == self.customer[second]) & (self.currency[first] == self.currency[second])
 
 
-def _sorted(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-    """Stable permutation sorting by integer ``keys`` (most significant first), and the sorted combined key
-    when the keys fit in one int64 (else None)."""
-    size = len(keys[0])
-    if not size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    index_bits = max(int(size - 1).bit_length(), 1)
-    combined = _combined_key(keys, index_bits)
-    if combined is not None and np.count_nonzero(combined[1:] < combined[:-1]) * 64 < size:
-        # Nearly in order already (documents are mostly entered by date): timsort merges the runs at once.
-        order = np.argsort(combined, kind="stable")
-        return order, combined[order]
-    if combined is not None:
-        # Sorting values is about twice as fast as argsort: carry the position in the low bits.
-        packed = np.sort((combined << index_bits) | np.arange(size, dtype=np.int64))
-        return packed & ((1 << index_bits) - 1), packed >> index_bits
-    combined = _combined_key(keys)
-    if combined is None:
-        return np.lexsort(keys[::-1]), None
-    order = np.argsort(combined, kind="stable")
-    return order, combined[order]
+class _Names(NamedTuple):
+    """Where every id the tables name points (document positions, -1 for none), and the texts looked up."""
+
+    applies_to: pa.Array
+    payment_reference: pa.Array
+    credit_applies_to: np.ndarray
+    payment_invoice: np.ndarray
+    application_credit: np.ndarray
+    application_payment: np.ndarray
+    application_invoice: np.ndarray
+    adjustment_invoice: np.ndarray
+    reversal_invoice: np.ndarray
+    reversal_reference: np.ndarray
 
 
-def sort_order(keys: list[np.ndarray]) -> np.ndarray:
-    """Stable permutation sorting by integer ``keys``, most significant first."""
-    return _sorted(keys)[0]
+class _Reversals(NamedTuple):
+    """Reversals matched to the payment each reduces, by (payment, document order), with the part consumed."""
+
+    documents: np.ndarray
+    target: np.ndarray
+    consumed: np.ndarray
 
 
-def canonical_order(keys: list[np.ndarray], ties: list[pa.Array | np.ndarray]) -> np.ndarray:
-    """Permutation sorting by integer ``keys`` (most significant first), then by ``ties`` (text or integers).
+class _Adjustments(NamedTuple):
+    """Usable Adjustments rows by (invoice position, date, adjustment_id), with the effect the engine gives."""
 
-    Text comparison is the slow part, so it is only done inside runs of rows whose integer keys are equal.
-    Text compares by Unicode code point, as Python does.
-    """
-    order, combined = _sorted(keys)
-    if len(order) < 2:
-        return order
-    if combined is not None:
-        same = combined[1:] == combined[:-1]
-    else:
-        same = np.ones(len(order) - 1, dtype=bool)
-        for key in keys:
-            ordered = key[order]
-            same &= ordered[1:] == ordered[:-1]
-    if not same.any():
-        return order
-    run = np.cumsum(np.r_[True, ~same]) - 1
-    positions = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-    members = order[positions]
-    table = {"run": run[positions]}
-    for index, tie in enumerate(ties):
-        table[f"tie{index}"] = (tie.take(pa.array(members, type=pa.int64())) if isinstance(tie, pa.Array)
-                                else tie[members])
-    within = pc.sort_indices(pa.table(table), sort_keys=[(name, "ascending") for name in table]).to_numpy()
-    order[positions] = members[within]
-    return order
+    rows: np.ndarray
+    target: np.ndarray
+    day: np.ndarray
+    effect: np.ndarray
 
 
-def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """Non-negative codes -> 0, 1, 2, ... in the same order, and how many distinct codes there are."""
-    if not len(codes):
-        return codes.copy(), 0
-    if int(codes.max()) < 4 * len(codes):
-        present = np.zeros(int(codes.max()) + 1, dtype=bool)
-        present[codes] = True
-        rank = np.cumsum(present) - 1
-        return rank[codes], int(present.sum())
-    distinct, dense = np.unique(codes, return_inverse=True)
-    return dense.astype(np.int64), len(distinct)
+class _Applications(NamedTuple):
+    """Usable Applications rows in (effective date, Excel row, source, target) order."""
 
-
-def _group_first(sorted_groups: np.ndarray) -> np.ndarray:
-    """For an array sorted by group: the position of the first element of each element's group."""
-    size = len(sorted_groups)
-    if not size:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
-    return np.maximum.accumulate(np.where(starts, np.arange(size), 0))
-
-
-def _grouped_exclusive_cumsum(values: np.ndarray, order: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Sum of the earlier values of the same group, groups given by ``order`` (sorted) and ``first``."""
-    ordered = values[order]
-    exclusive = np.cumsum(ordered) - ordered
-    result = np.empty_like(values)
-    result[order] = exclusive - exclusive[first]
-    return result
+    source: np.ndarray
+    target: np.ndarray
+    amount: np.ndarray
+    effective: np.ndarray
+    later_document: np.ndarray
+    by_source: np.ndarray
+    by_target: np.ndarray
 
 
 def _prepare(ledger: Ledger) -> PreparedLedger:
+    """Build the ``PreparedLedger``: documents, then what the tables name, then each settlement step's rows."""
+    docs = _documents(ledger)
+    names = _names(ledger, docs)
+    reversals = _reversals(docs, names)
+    adjustments = _adjustments(ledger.adjustments, docs, names.adjustment_invoice)
+    applications = _applications(ledger.applications, docs, names)
+    reference_source, reference_target = _references(docs, names)
+    fixed_adjust = np.zeros(len(docs.kind), dtype=np.int64)
+    fixed_adjust[reversals.documents] = -reversals.consumed
+    date = docs.date
+    return PreparedLedger(
+        ledger_ref=weakref.ref(ledger),
+        n_invoices=docs.n_invoices,
+        customers=docs.customers,
+        currencies=docs.currencies,
+        doc_id=docs.doc_id,
+        doc_customer=docs.customer,
+        doc_currency=docs.currency,
+        doc_date=date,
+        doc_due=docs.due,
+        doc_kind=docs.kind,
+        doc_original=docs.original,
+        doc_fixed_adjust=fixed_adjust,
+        doc_text=_document_text(ledger, names),
+        doc_order=docs.order,
+        doc_rank=docs.rank,
+        is_receivable=docs.is_receivable,
+        is_source=docs.is_source,
+        cash_order=docs.order[docs.is_source[docs.order]],
+        invoice_order=_auto_apply_order(docs),
+        group_of=docs.group,
+        account_of=docs.account,
+        n_accounts=docs.n_accounts,
+        reversal_target=reversals.target,
+        reversal_consumed=reversals.consumed,
+        reversal_date=date[reversals.documents],
+        adjustment_rows=adjustments.rows,
+        adjustment_target=adjustments.target,
+        adjustment_effect=adjustments.effect,
+        adjustment_exists_from=np.maximum(adjustments.day, date[adjustments.target]),
+        application_source=applications.source,
+        application_target=applications.target,
+        application_amount=applications.amount,
+        application_date=applications.effective,
+        application_exists_from=np.maximum(applications.effective, applications.later_document),
+        application_by_source=(applications.by_source, group_first(applications.source[applications.by_source])),
+        application_by_target=(applications.by_target, group_first(applications.target[applications.by_target])),
+        reference_source=reference_source,
+        reference_target=reference_target,
+        reference_exists_from=np.maximum(date[reference_source], date[reference_target]),
+        reference_first=group_first(reference_target),
+    )
+
+
+def _documents(ledger: Ledger) -> _Documents:
+    """Invoices and payments as documents: kind, signed amount, dates, customer and currency codes, account,
+    and the canonical order (customer, currency, date, id)."""
     invoices, payments = ledger.invoices, ledger.payments
-    applications, adjustments = ledger.applications, ledger.adjustments
-    n_invoices = len(invoices)
     invoice_amount = invoices["amount"].to_numpy(dtype=np.int64)
     payment_amount = payments["amount"].to_numpy(dtype=np.int64)
     invoice_kind = np.where(invoice_amount < 0, _CREDIT_NOTE,
                             np.where(_equal(_arrow(invoices["type"]), KIND_DEBIT_NOTE), _DEBIT_NOTE, _INVOICE))
     kind = np.concatenate([invoice_kind, np.where(payment_amount < 0, _REVERSAL, _PAYMENT)]).astype(np.int8)
-    original = np.concatenate([invoice_amount, -payment_amount])
     payment_date = _days(payments["payment_date"])
     date = np.concatenate([_days(invoices["invoice_date"]), payment_date])
     # Payments, reversals and credit notes are "due" on their own date.
     due = np.where(kind == _CREDIT_NOTE, date, np.concatenate([_days(invoices["due_date"]), payment_date]))
     invoice_ids, payment_ids = _arrow(invoices["invoice_id"]), _arrow(payments["payment_id"])
     doc_id = pa.concat_arrays([invoice_ids, payment_ids])
-    (_, customer_inv, customer_pay), customers = _encode(
-        [_arrow(ledger.customers["customer_id"]), _arrow(invoices["customer_id"]), _arrow(payments["customer_id"])])
-    (currency_inv, currency_pay), currencies = _encode([_arrow(invoices["currency"]), _arrow(payments["currency"])])
+    (_, customer_inv, customer_pay), customers = _encode([
+        _arrow(ledger.customers["customer_id"]), _arrow(invoices["customer_id"]), _arrow(payments["customer_id"])])
+    (currency_inv, currency_pay), currencies = _encode([_arrow(invoices["currency"]),
+                                                        _arrow(payments["currency"])])
     customer = np.concatenate([customer_inv, customer_pay])
     currency = np.concatenate([currency_inv, currency_pay])
     group = customer * max(len(currencies), 1) + currency
-    account, n_accounts = _dense(group)
-
-    doc_order = canonical_order([customer, currency, date], [doc_id, kind])
-    doc_rank = np.empty_like(doc_order)
-    doc_rank[doc_order] = np.arange(len(doc_order))
+    account, accounts = dense_codes(group)
+    order = canonical_order([customer, currency, date], [doc_id, kind])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
     is_target = (kind == _INVOICE) | (kind == _DEBIT_NOTE)
-    is_receivable = is_target | (kind == _REVERSAL)
-    is_source = (kind == _CREDIT_NOTE) | (kind == _PAYMENT)
+    return _Documents(
+        n_invoices=len(invoices), invoice_ids=invoice_ids, payment_ids=payment_ids, doc_id=doc_id, kind=kind,
+        original=np.concatenate([invoice_amount, -payment_amount]), date=date, due=due, customers=customers,
+        currencies=currencies, customer=customer, currency=currency, group=group, account=account,
+        n_accounts=len(accounts), order=order, rank=rank, is_target=is_target,
+        is_receivable=is_target | (kind == _REVERSAL), is_source=(kind == _CREDIT_NOTE) | (kind == _PAYMENT))
 
-    def same_account(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        return (customer[first] == customer[second]) & (currency[first] == currency[second])
 
-    # Every id lookup in two passes: names of invoices, names of payments.
-    reversals = np.flatnonzero(kind == _REVERSAL)
-    reversal_rows = pa.array(reversals - n_invoices, type=pa.int64())
+def _names(ledger: Ledger, docs: _Documents) -> _Names:
+    """Every id lookup in two passes: the names of invoices, then the names of payments."""
+    invoices, payments, applications = ledger.invoices, ledger.payments, ledger.applications
+    reversal_rows = pa.array(np.flatnonzero(docs.kind == _REVERSAL) - docs.n_invoices, type=pa.int64())
     payment_invoice_id, payment_reference = _arrow(payments["invoice_id"]), _arrow(payments["reference"])
     application_source_name = _arrow(applications["payment_id"])
     applies_to = _arrow(invoices["applies_to"])
-    named_by_credit, named_by_payment, credit, target, adjustment_target = _lookup_many(
+    credit_applies_to, payment_invoice, application_credit, application_invoice, adjustment_invoice = _lookup_many(
         [applies_to, payment_invoice_id, application_source_name, _arrow(applications["invoice_id"]),
-         _arrow(adjustments["invoice_id"])], invoice_ids)
-    reversal_named_invoice, reversal_named_reference, source = _lookup_many(
+         _arrow(ledger.adjustments["invoice_id"])], docs.invoice_ids)
+    reversal_invoice, reversal_reference, application_payment = _lookup_many(
         [payment_invoice_id.take(reversal_rows), payment_reference.take(reversal_rows), application_source_name],
-        payment_ids)
+        docs.payment_ids)
+    return _Names(applies_to=applies_to, payment_reference=payment_reference,
+                  credit_applies_to=credit_applies_to, payment_invoice=payment_invoice,
+                  application_credit=application_credit, application_payment=application_payment,
+                  application_invoice=application_invoice, adjustment_invoice=adjustment_invoice,
+                  reversal_invoice=reversal_invoice, reversal_reference=reversal_reference)
 
-    # Reversals: which payment each reduces, and by how much (as-of independent: earlier reversals first).
-    fixed_adjust = np.zeros(len(kind), dtype=np.int64)
-    reversal_target = np.full(len(reversals), -1, dtype=np.int64)
-    for named in (reversal_named_invoice, reversal_named_reference):  # the reference wins: looked at last
-        candidate = np.where(named >= 0, named + n_invoices, 0)
-        valid = ((named >= 0) & (kind[candidate] == _PAYMENT) & same_account(candidate, reversals)
+
+def _reversals(docs: _Documents, names: _Names) -> _Reversals:
+    """Which payment each reversal reduces, and by how much (as-of independent: earlier reversals first)."""
+    kind, date = docs.kind, docs.date
+    reversals = np.flatnonzero(kind == _REVERSAL)
+    target = np.full(len(reversals), -1, dtype=np.int64)
+    for named in (names.reversal_invoice, names.reversal_reference):  # the reference wins: looked at last
+        candidate = np.where(named >= 0, named + docs.n_invoices, 0)
+        valid = ((named >= 0) & (kind[candidate] == _PAYMENT) & docs.same_account(candidate, reversals)
                  & (date[candidate] <= date[reversals]))
-        reversal_target = np.where(valid, candidate, reversal_target)
-    matched = reversal_target >= 0
-    reversals, reversal_target = reversals[matched], reversal_target[matched]
-    order = sort_order([reversal_target, doc_rank[reversals]])
-    reversals, reversal_target = reversals[order], reversal_target[order]
-    reversed_amount = original[reversals]
-    held = -original[reversal_target]
+        target = np.where(valid, candidate, target)
+    matched = target >= 0
+    reversals, target = reversals[matched], target[matched]
+    order = sort_order([target, docs.rank[reversals]])
+    reversals, target = reversals[order], target[order]
+    reversed_amount = docs.original[reversals]
+    held = -docs.original[target]
     running = np.cumsum(reversed_amount)
-    running -= (running - reversed_amount)[_group_first(reversal_target)]
+    running -= (running - reversed_amount)[group_first(target)]
     consumed = np.clip(running, 0, held) - np.clip(running - reversed_amount, 0, held)
-    fixed_adjust[reversals] = -consumed
+    return _Reversals(documents=reversals, target=target, consumed=consumed)
 
-    # Adjustments: against invoices and debit notes only, a reduction never below zero.
-    usable = adjustment_target >= 0
-    usable[usable] = is_target[adjustment_target[usable]]
-    adjustment_rows = np.flatnonzero(usable)
-    adjustment_target = adjustment_target[adjustment_rows]
-    adjustment_day = _days(adjustments["date"])[adjustment_rows]
-    order = canonical_order([adjustment_target, adjustment_day],
-                            [_arrow(adjustments["adjustment_id"]).take(pa.array(adjustment_rows, type=pa.int64()))])
-    adjustment_rows, adjustment_target, adjustment_day = (
-        adjustment_rows[order], adjustment_target[order], adjustment_day[order])
-    effect = adjustments["effect"].to_numpy(dtype=np.int64)[adjustment_rows]
-    first = _group_first(adjustment_target)
+
+def _adjustments(adjustments: pd.DataFrame, docs: _Documents, invoice: np.ndarray) -> _Adjustments:
+    """Adjustments against invoices and debit notes only, each reduction floored so no invoice goes below zero
+    (``invoice``: the position each row names)."""
+    usable = invoice >= 0
+    usable[usable] = docs.is_target[invoice[usable]]
+    rows = np.flatnonzero(usable)
+    target = invoice[rows]
+    day = _days(adjustments["date"])[rows]
+    order = canonical_order([target, day],
+                            [_arrow(adjustments["adjustment_id"]).take(pa.array(rows, type=pa.int64()))])
+    rows, target, day = rows[order], target[order], day[order]
+    effect = adjustments["effect"].to_numpy(dtype=np.int64)[rows]
+    original = docs.original
+    first = group_first(target)
     balance = np.cumsum(effect)
-    balance = balance - (balance - effect)[first] + original[adjustment_target]
+    balance = balance - (balance - effect)[first] + original[target]
     shortfall = np.minimum(pd.Series(balance).groupby(first).cummin().to_numpy(), 0)
     floored = balance - shortfall
     previous = np.r_[0, floored[:-1]]
     starts = first == np.arange(len(first))
-    previous[starts] = original[adjustment_target[starts]]
-    adjustment_effect = floored - previous
+    previous[starts] = original[target[starts]]
+    return _Adjustments(rows=rows, target=target, day=day, effect=floored - previous)
 
-    # Applications rows: a payment (else a credit note) settling an invoice or debit note of the same account.
-    source = np.where(source >= 0, source + n_invoices, -1)
+
+def _applications(applications: pd.DataFrame, docs: _Documents, names: _Names) -> _Applications:
+    """Applications rows: a payment (else a credit note) settling an invoice or debit note of the same account."""
+    kind = docs.kind
+    source = np.where(names.application_payment >= 0, names.application_payment + docs.n_invoices, -1)
     source[source >= 0] = np.where(kind[source[source >= 0]] == _PAYMENT, source[source >= 0], -1)
+    credit = names.application_credit
     credit_ok = credit >= 0
     credit_ok[credit_ok] = kind[credit[credit_ok]] == _CREDIT_NOTE
     source = np.where((source < 0) & credit_ok, credit, source)
+    target = names.application_invoice
     amount = applications["amount"].to_numpy(dtype=np.int64)
     keep = (source >= 0) & (target >= 0) & (amount > 0)
-    keep[keep] = is_target[target[keep]] & same_account(source[keep], target[keep])
+    keep[keep] = docs.is_target[target[keep]] & docs.same_account(source[keep], target[keep])
     rows = np.flatnonzero(keep)
     source, target, amount = source[rows], target[rows], amount[rows]
     given = _days(applications["date"])[rows]
-    later_document = np.maximum(date[source], date[target])
-    effective = np.where(given == _NO_DATE, later_document, given)
+    later_document = np.maximum(docs.date[source], docs.date[target])
+    effective = np.where(given == NAT_DAY, later_document, given)
     row_number = applications["row"].to_numpy(dtype=np.int64)[rows]
-    order = sort_order([effective, row_number, doc_rank[source], doc_rank[target]])
+    order = sort_order([effective, row_number, docs.rank[source], docs.rank[target]])
     source, target, amount, effective, later_document = (
         source[order], target[order], amount[order], effective[order], later_document[order])
-    by_source = np.argsort(source, kind="stable")
-    by_target = np.argsort(target, kind="stable")
+    return _Applications(source=source, target=target, amount=amount, effective=effective,
+                         later_document=later_document, by_source=np.argsort(source, kind="stable"),
+                         by_target=np.argsort(target, kind="stable"))
 
-    # References: a credit note's applies_to, a payment's invoice_id.
-    reference_target = np.concatenate([np.where(kind[:n_invoices] == _CREDIT_NOTE, named_by_credit, -1),
-                                       np.where(kind[n_invoices:] == _PAYMENT, named_by_payment, -1)])
-    reference_source = np.flatnonzero(reference_target >= 0)
-    reference_target = reference_target[reference_source]
-    keep = is_target[reference_target] & same_account(reference_source, reference_target)
-    reference_source, reference_target = reference_source[keep], reference_target[keep]
-    order = sort_order([reference_target, doc_rank[reference_source]])
-    reference_source, reference_target = reference_source[order], reference_target[order]
 
+def _references(docs: _Documents, names: _Names) -> tuple[np.ndarray, np.ndarray]:
+    """(source, target) of every usable own reference: a credit note's applies_to, a payment's invoice_id;
+    several sources of one invoice by document order."""
+    n_invoices, kind = docs.n_invoices, docs.kind
+    target = np.concatenate([np.where(kind[:n_invoices] == _CREDIT_NOTE, names.credit_applies_to, -1),
+                             np.where(kind[n_invoices:] == _PAYMENT, names.payment_invoice, -1)])
+    source = np.flatnonzero(target >= 0)
+    target = target[source]
+    keep = docs.is_target[target] & docs.same_account(source, target)
+    source, target = source[keep], target[keep]
+    order = sort_order([target, docs.rank[source]])
+    return source[order], target[order]
+
+
+def _auto_apply_order(docs: _Documents) -> np.ndarray:
+    """Receivables in (account, due date, document date, id) order: the order auto-apply settles them in."""
     # Receivables in document order already run by date then id within each account; a stable sort by
     # (account, due date) on top gives (account, due date, date, id) with a key small enough to pack.
-    receivables = doc_order[is_receivable[doc_order]]
-    invoice_order = receivables[sort_order([account[receivables], due[receivables]])]
+    receivables = docs.order[docs.is_receivable[docs.order]]
+    return receivables[sort_order([docs.account[receivables], docs.due[receivables]])]
+
+
+def _document_text(ledger: Ledger, names: _Names) -> dict[str, pa.Array]:
+    """The text columns open items repeat, one entry per document (blank where a kind has none)."""
+    invoices, payments = ledger.invoices, ledger.payments
     blank = pa.array([""] * len(payments), type=pa.large_string())
-    doc_text = {
+    return {
         "status": pa.concat_arrays([_arrow(invoices["status"]), blank]),
         "po_number": pa.concat_arrays([_arrow(invoices["po_number"]), blank]),
-        "reference": pa.concat_arrays([applies_to, payment_reference]),
+        "reference": pa.concat_arrays([names.applies_to, names.payment_reference]),
         "description": pa.concat_arrays([_arrow(invoices["description"]), _arrow(payments["method"])]),
     }
-    return PreparedLedger(
-        ledger_ref=weakref.ref(ledger),
-        n_invoices=n_invoices,
-        customers=customers,
-        currencies=currencies,
-        doc_id=doc_id,
-        doc_customer=customer,
-        doc_currency=currency,
-        doc_date=date,
-        doc_due=due,
-        doc_kind=kind,
-        doc_original=original,
-        doc_fixed_adjust=fixed_adjust,
-        doc_text=doc_text,
-        doc_order=doc_order,
-        doc_rank=doc_rank,
-        is_receivable=is_receivable,
-        is_source=is_source,
-        cash_order=doc_order[is_source[doc_order]],
-        invoice_order=invoice_order,
-        group_of=group,
-        account_of=account,
-        n_accounts=n_accounts,
-        reversal_target=reversal_target,
-        reversal_consumed=consumed,
-        reversal_date=date[reversals],
-        adjustment_rows=adjustment_rows,
-        adjustment_target=adjustment_target,
-        adjustment_effect=adjustment_effect,
-        adjustment_exists_from=np.maximum(adjustment_day, date[adjustment_target]),
-        application_source=source,
-        application_target=target,
-        application_amount=amount,
-        application_date=effective,
-        application_exists_from=np.maximum(effective, later_document),
-        application_by_source=(by_source, _group_first(source[by_source])),
-        application_by_target=(by_target, _group_first(target[by_target])),
-        reference_source=reference_source,
-        reference_target=reference_target,
-        reference_exists_from=np.maximum(date[reference_source], date[reference_target]),
-        reference_first=_group_first(reference_target),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -693,8 +716,8 @@ def _capped_in_order(requested: np.ndarray, source_room: np.ndarray, target_room
     """
     taken = requested
     for _ in range(len(requested) + 1):
-        before_source = _grouped_exclusive_cumsum(taken, *by_source)
-        before_target = _grouped_exclusive_cumsum(taken, *by_target)
+        before_source = grouped_exclusive_cumsum(taken, *by_source)
+        before_target = grouped_exclusive_cumsum(taken, *by_target)
         capped = np.clip(np.minimum(requested, np.minimum(source_room - before_source,
                                                           target_room - before_target)), 0, None)
         if np.array_equal(capped, taken):
@@ -728,7 +751,7 @@ def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
 
     def lay_out(account: np.ndarray, amount: np.ndarray) -> np.ndarray:
         before = np.cumsum(amount) - amount
-        return base[account] + before - before[_group_first(account)]
+        return base[account] + before - before[group_first(account)]
 
     cash_start, debt_start = lay_out(cash_account, cash_amount), lay_out(debt_account, debt_amount)
     cash_end, debt_end = cash_start + cash_amount, debt_start + debt_amount
@@ -746,11 +769,6 @@ def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
 
 # ---------------------------------------------------------------------------------------------------------
 # Frames.
-
-
-def text_column(array: pa.Array, rows: np.ndarray) -> pd.Series:
-    """``array[rows]`` as a pandas ``str`` column."""
-    return pd.Series(array.take(pa.array(rows, type=pa.int64())), dtype="str")
 
 
 def _open_items_frame(prepared: PreparedLedger, core: SettledArrays, customer: int | None = None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aging import TOTAL, UNAPPLIED, aging_detail, aging_summary, bucket_labels, validate_edges
+from .aging import TOTAL, UNAPPLIED, aging_detail, aging_summary, bucket_labels, parse_edges
 from .ledger import Ledger
 from .settle import Settlement, settle
 
@@ -105,7 +105,7 @@ def open_item_statement(ledger: Ledger, customer_id: str, as_of: dt.date, *, bas
     Pass ``settlement`` (of the whole ledger or of this customer, at ``as_of``) to reuse one.
     """
     basis = ledger.settings.aging_basis if basis is None else basis
-    edges = validate_edges(ledger.settings.bucket_edges if edges is None else edges)
+    edges = parse_edges(ledger.settings.bucket_edges if edges is None else edges)
     labels = bucket_labels(edges)
     if settlement is None:
         settlement = settle(ledger, as_of, customer_id=customer_id)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from pathlib import Path
 
+import arxl_udfs as udf
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
-from arxl.aging import aging, aging_detail, aging_summary, bucket_labels
+from arxl.aging import aging, aging_detail, aging_summary, bucket_labels, parse_edges
+from arxl.cli import main
 from arxl.fx import to_reporting_currency
 from arxl.settle import settle
+from arxl.workbook import load_book
+from tests.books import base, write_book
 from tests.builders import build_ledger
 
 AS_OF = dt.date(2026, 3, 31)
@@ -34,6 +41,54 @@ def test_default_labels_follow_the_edges():
 def test_bad_edges_are_refused_with_a_clear_message(edges, message):
     with pytest.raises(ValueError, match=message):
         bucket_labels(edges)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("30,60,90", (30, 60, 90)),
+    (" 15 ; 45 ", (15, 45)),
+    ("30;60, 90,", (30, 60, 90)),
+    ([30, 60.0, Decimal("90"), "120"], (30, 60, 90, 120)),
+    ([[15.0], [None], [45.0], [" "]], (15, 45)),  # an Excel column range with blank cells
+    ([[15.0, 45.0]], (15, 45)),  # an Excel row range
+    (np.array([7, 14], dtype=np.int64), (7, 14)),
+])
+def test_edges_are_read_from_whatever_a_face_hands_over(given, expected):
+    edges = parse_edges(given)
+    assert edges == expected
+    assert all(type(edge) is int for edge in edges)
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("", "aging bucket edges are empty"),
+    (" ; ", "aging bucket edges are empty"),
+    ("30,x", 'aging bucket edge "x" is not a positive whole number of days'),
+    ("30.5", 'aging bucket edge "30.5" is not a positive whole number of days'),
+    ([[30.5]], "aging bucket edge 30.5 is not a positive whole number of days"),
+    ("0,30", 'aging bucket edge "0" is not a positive whole number of days'),
+    ([Decimal("-5")], "aging bucket edge -5 is not a positive whole number of days"),
+    ("inf", 'aging bucket edge "inf" is not a positive whole number of days'),
+    ([[True]], "aging bucket edge True is not a positive whole number of days"),
+    ("60;30", "aging bucket edges 60,30 are not strictly ascending"),
+])
+def test_bad_edges_name_what_is_wrong(given, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        parse_edges(given)
+    assert str(raised.value).endswith("(expected ascending whole numbers of days such as 30,60,90)")
+
+
+def test_every_face_reads_the_same_edges_the_same_way(tmp_path: Path):
+    # "15; 45" typed in Settings, given to --buckets or to a worksheet function: buckets 1-15, 16-45, Over 45.
+    tables = base()
+    tables["Settings"].append(["bucket_edges", "15; 45"])
+    path = write_book(tmp_path / "book.xlsx", tables)
+    loaded = load_book(path)
+    assert loaded.ok and loaded.ledger.settings.bucket_edges == (15, 45)
+    result = CliRunner().invoke(main, ["report", "aging", str(path), "--format", "csv", "--buckets", "15; 45"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "customer_id,name,Current,1-15,16-45,Over 45,Unapplied,Total"
+    assert udf.AR_BUCKET(16.0, "15; 45") == udf.AR_BUCKET(16.0, [[15.0], [45.0]]) == "16-45"
+    result = CliRunner().invoke(main, ["report", "aging", str(path), "--buckets", "30,x"])
+    assert result.exit_code == 2 and 'aging bucket edge "x" is not a positive whole number' in result.output
 
 
 def _invoice(invoice_id: str, days_past_due: int, amount: str = "1.00", customer_id: str = "C1") -> dict:

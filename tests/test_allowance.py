@@ -104,8 +104,10 @@ def test_write_off_proposals() -> None:
         invoice("DISPUTED", "Q", "2025-11-01", "70.00", status="disputed"),
         invoice("YOUNG", "Q", "2026-02-01", "60.00"),  # 149 days: not over 180
         invoice("PAIDQ", "Q", "2026-01-01", "10.00"), invoice("PAIDR", "R", "2026-05-01", "10.00"),
-    ], payments=[dict(payment_id="PQ", customer_id="Q", payment_date="2026-03-01", amount="10.00", invoice_id="PAIDQ"),
-                 dict(payment_id="PR", customer_id="R", payment_date="2026-06-01", amount="10.00", invoice_id="PAIDR")])
+    ], payments=[
+        dict(payment_id="PQ", customer_id="Q", payment_date="2026-03-01", amount="10.00", invoice_id="PAIDQ"),
+        dict(payment_id="PR", customer_id="R", payment_date="2026-06-01", amount="10.00", invoice_id="PAIDR"),
+    ])
     proposals = write_off_proposals(ledger, AS_OF)
     assert proposals["adjustment_id"].tolist() == ["WO-2026-06-30-OLD"]
     assert proposals["amount"].tolist() == [8000] and proposals["days_past_due"].tolist() == [211]

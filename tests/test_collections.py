@@ -14,12 +14,11 @@ from arxl.collections import (
     dunning_levels,
     last_contacts,
     letters,
-    open_disputes,
-    promises,
     worklist,
 )
 from arxl.ledger import ACTIVITY_COLUMNS, DUNNING_COLUMNS, Ledger, empty_frame
 from arxl.money import to_minor
+from arxl.receivables import open_disputes, promises
 from tests.builders import build_ledger, day
 
 AS_OF = dt.date(2026, 6, 30)
@@ -57,15 +56,23 @@ def book() -> Ledger:
                    dict(customer_id="C2", name="Beta GmbH"),
                    dict(customer_id="C3", name="Gamma Inc", credit_limit="100.00")],
         invoices=[
-            dict(invoice_id="I1", customer_id="C1", invoice_date="2026-05-21", due_date="2026-06-20", amount="500.00"),
-            dict(invoice_id="I2", customer_id="C1", invoice_date="2026-04-01", due_date="2026-05-01", amount="300.00"),
-            dict(invoice_id="I3", customer_id="C1", invoice_date="2026-03-02", due_date="2026-04-01", amount="200.00",
+            dict(invoice_id="I1", customer_id="C1", invoice_date="2026-05-21", due_date="2026-06-20",
+                 amount="500.00"),
+            dict(invoice_id="I2", customer_id="C1", invoice_date="2026-04-01", due_date="2026-05-01",
+                 amount="300.00"),
+            dict(invoice_id="I3", customer_id="C1", invoice_date="2026-03-02", due_date="2026-04-01",
+                 amount="200.00",
                  status="disputed"),
-            dict(invoice_id="I4", customer_id="C1", invoice_date="2026-06-01", due_date="2026-07-15", amount="100.00"),
-            dict(invoice_id="J1", customer_id="C2", invoice_date="2026-05-01", due_date="2026-05-31", amount="1000.00"),
-            dict(invoice_id="K1", customer_id="C3", invoice_date="2026-03-01", due_date="2026-03-31", amount="50.00"),
-            dict(invoice_id="K2", customer_id="C3", invoice_date="2026-05-30", due_date="2026-06-29", amount="80.00"),
-            dict(invoice_id="K3", customer_id="C3", invoice_date="2026-05-02", due_date="2026-06-01", amount="60.00"),
+            dict(invoice_id="I4", customer_id="C1", invoice_date="2026-06-01", due_date="2026-07-15",
+                 amount="100.00"),
+            dict(invoice_id="J1", customer_id="C2", invoice_date="2026-05-01", due_date="2026-05-31",
+                 amount="1000.00"),
+            dict(invoice_id="K1", customer_id="C3", invoice_date="2026-03-01", due_date="2026-03-31",
+                 amount="50.00"),
+            dict(invoice_id="K2", customer_id="C3", invoice_date="2026-05-30", due_date="2026-06-29",
+                 amount="80.00"),
+            dict(invoice_id="K3", customer_id="C3", invoice_date="2026-05-02", due_date="2026-06-01",
+                 amount="60.00"),
         ],
         payments=[
             dict(payment_id="P1", customer_id="C1", payment_date="2026-06-05", amount="100.00", invoice_id="I4"),

@@ -29,10 +29,13 @@ def book():
             dict(invoice_id="A1", customer_id="A", invoice_date="2026-05-21", due_date="2026-06-20",
                  amount="1200.00"),
             # B: 500.00 due 03-27: 06-30 - 03-27 = 95 days past due, over hold_days 90
-            dict(invoice_id="B1", customer_id="B", invoice_date="2026-02-25", due_date="2026-03-27", amount="500.00"),
+            dict(invoice_id="B1", customer_id="B", invoice_date="2026-02-25", due_date="2026-03-27",
+                 amount="500.00"),
             # D: paid 2 days late in January (older window) and 25 days late in May (recent window)
-            dict(invoice_id="D1", customer_id="D", invoice_date="2025-12-11", due_date="2026-01-10", amount="100.00"),
-            dict(invoice_id="D2", customer_id="D", invoice_date="2026-04-01", due_date="2026-05-01", amount="100.00"),
+            dict(invoice_id="D1", customer_id="D", invoice_date="2025-12-11", due_date="2026-01-10",
+                 amount="100.00"),
+            dict(invoice_id="D2", customer_id="D", invoice_date="2026-04-01", due_date="2026-05-01",
+                 amount="100.00"),
         ],
         payments=[
             dict(payment_id="PD1", customer_id="D", payment_date="2026-01-12", amount="100.00", invoice_id="D1"),

@@ -146,7 +146,8 @@ def test_charges_are_idempotent() -> None:
         finance_charge_rate=0.015)
     assert finance_charges(charged, AS_OF).empty  # charged through 04-30 already
     # the same id is never proposed again, whatever its date
-    renamed = dataclasses.replace(charged, adjustments=charged.adjustments.assign(date=np.datetime64("2026-04-20")))
+    redated = charged.adjustments.assign(date=np.datetime64("2026-04-20"))
+    renamed = dataclasses.replace(charged, adjustments=redated)
     assert finance_charges(renamed, AS_OF).empty
     # a month later only May is charged: 600.00 + 10.85 for 31 days = 61085 x 31 x 0.18 / 365 = 933.86 -> 9.34
     assert charges(charged, dt.date(2026, 5, 31)) == {"INV": 934}

@@ -79,7 +79,8 @@ def ledgers(draw):
         issued = start + dt.timedelta(days=draw(DAYS))
         invoices.append(dict(
             invoice_id=f"I{index}", customer_id=draw(st.sampled_from(["A", "B", "C"])),
-            invoice_date=issued.isoformat(), due_date=(issued + dt.timedelta(days=draw(st.integers(0, 90)))).isoformat(),
+            invoice_date=issued.isoformat(),
+            due_date=(issued + dt.timedelta(days=draw(st.integers(0, 90)))).isoformat(),
             amount=f"{draw(st.integers(-20_000, 500_000)) / 100:.2f}",
             status=draw(st.sampled_from(["", "", "", "disputed"]))))
     for index in range(draw(st.integers(0, 8))):

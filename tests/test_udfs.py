@@ -84,7 +84,8 @@ def test_aging_with_other_buckets_and_basis(rows, ledger) -> None:
     table = udf.AR_AGING(**fresh(rows), basis="Invoice", buckets="15,45")
     assert table[0][2:] == ["Current", "1-15", "16-45", "Over 45", "Unapplied", "Total"]
     totals = report.summary.set_index("customer_id")["Total"]
-    assert {row[0]: round(row[-1] * 100) for row in table[1:]} == {key: int(value) for key, value in totals.items()}
+    assert {row[0]: round(row[-1] * 100) for row in table[1:]} == {
+        key: int(value) for key, value in totals.items()}
 
 
 def test_balance_agrees_with_the_aging_total_and_settles_once(rows, ledger) -> None:
@@ -111,7 +112,8 @@ def test_one_cell_ranges_as_excel_passes_them_with_ndim_2(rows) -> None:
     customer = rows["customers"][3][0]
     assert udf.AR_BALANCE([[customer]], **fresh(rows)) == [[udf.AR_BALANCE(customer, **fresh(rows))]]
     assert udf.AR_OPEN_ITEMS([[customer]], **fresh(rows)) == udf.AR_OPEN_ITEMS(customer, **fresh(rows))
-    assert udf.AR_OPEN_ITEMS([["A"], ["B"]], **fresh(rows)) == "#ARXL: customer must be one customer_id here, not a range"
+    assert udf.AR_OPEN_ITEMS([["A"], ["B"]], **fresh(rows)) == (
+        "#ARXL: customer must be one customer_id here, not a range")
 
 
 def test_balance_of_a_customer_with_nothing_open_is_zero(rows) -> None:
@@ -244,6 +246,25 @@ def test_finance_charge_rounds_half_away_from_zero() -> None:
     assert udf.AR_FINANCE_CHARGE(36.5, 1.0, 0.0125) == 0.02
 
 
+def test_payment_plan_and_finance_charge_round_to_the_currency_given() -> None:
+    # 1,000 over 3 interest-free instalments: 333.33... each, so the parts are 334, 333, 333 of the minor unit
+    # (the earliest part takes the leftover unit): whole yen for JPY, cents by default, fils for KWD.
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(1000.0, 0.0, 3.0, None, "JPY")[1:]] == [334.0, 333.0, 333.0]
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(10.0, 0.0, 3.0)[1:]] == [3.34, 3.33, 3.33]
+    assert [row[2] for row in udf.AR_PAYMENT_PLAN(1.0, 0.0, 3.0, None, "kwd")[1:]] == [0.334, 0.333, 0.333]
+    assert [row[3] for row in udf.AR_PAYMENT_PLAN(1.0, 0.0, 3.0, None, "KWD")[1:]] == [0.666, 0.333, 0.0]
+    # 1,000 at 1.5% a month for 45 days: 1000 x 0.18 x 45 / 365 = 22.1918: 22 yen, 22.19 dollars; in dinars
+    # 1,000,000 fils x 0.18 x 45 / 365 = 22,191.78 -> 22,192 fils = 22.192.
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="JPY") == 22.0
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="") == 22.19
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="KWD") == 22.192
+    # A minimum of 22.5 yen is 23 yen once rounded to whole yen: the 22-yen charge is not worth raising.
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, 0.0, 22.5, "JPY") == 0.0
+    assert udf.AR_FINANCE_CHARGE(1000.0, 45.0, 0.015, currency="XYZ") == (
+        '#ARXL: currency: "XYZ" is not a currency code (expected an ISO 4217 code such as USD, JPY or KWD)')
+    assert udf.AR_PAYMENT_PLAN(1000.0, 0.0, 3.0, None, "yen").startswith('#ARXL: currency: "yen" is not')
+
+
 def test_bucket_by_hand() -> None:
     assert [udf.AR_BUCKET(float(days)) for days in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)] == [
         "Current", "Current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "Over 90", "Over 90"]
@@ -263,7 +284,8 @@ def test_days_past_due_by_hand() -> None:
         [1], [None], ['#ARXL: due_date: "soon" is not a date (expected a date such as 2026-06-30)']]
 
 
-def _set_cell(tables: dict[str, list[list[object]]], table: str, excel_row: int, column: str, value: object) -> None:
+def _set_cell(tables: dict[str, list[list[object]]], table: str, excel_row: int, column: str,
+              value: object) -> None:
     header = tables[table][0]
     tables[table][excel_row - 1][header.index(column)] = value
 

@@ -43,11 +43,12 @@ import pandas as pd
 import xlwings as xw
 
 from arxl import statements as statement_module
-from arxl.aging import TOTAL, UNAPPLIED, bucket_index, bucket_labels, validate_edges
+from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_labels, parse_edges
 from arxl.errors import ArxlError
 from arxl.load import RawTable
-from arxl.money import exponent
+from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
 from arxl.verbs.functions import (
+    TYPED_AMOUNT_CURRENCY,
     CachedBook,
     LedgerCache,
     UdfError,
@@ -77,6 +78,8 @@ DOC_PERIOD = "Optional DSO period in days; blank = the Settings dso_period_days 
 DOC_BASIS = 'Optional aging basis: "due" or "invoice"; blank = the Settings aging_basis'
 DOC_BUCKETS = 'Optional bucket edges such as "30,60,90"; blank = the Settings bucket_edges'
 DOC_CUSTOMER = "A customer_id (or a range of them)"
+DOC_TYPED_CURRENCY = ('Optional currency code of the amounts, e.g. "JPY" or "KWD": decides their decimals; '
+                      "blank = 2 decimals (cents)")
 
 
 # --- the wrapper every function goes through -------------------------------------------------------------------
@@ -225,27 +228,20 @@ def _basis(value: Any) -> str | None:
 def _buckets(value: Any) -> tuple[int, ...] | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):
-        parts: list[Any] = [part for part in value.replace(";", ",").split(",") if part.strip()]
-    elif isinstance(value, list | tuple):
-        parts = [cell for row in value for cell in (row if isinstance(row, list | tuple) else [row])
-                 if cell is not None]
-    else:
-        parts = [value]
-    edges = []
-    for part in parts:
-        try:
-            number = float(part)
-        except (TypeError, ValueError):
-            raise UdfError(f'buckets: "{value}" is not a list of bucket edges (expected days such as '
-                           '"30,60,90")') from None
-        if not number.is_integer():
-            raise UdfError(f'buckets: "{part}" is not a whole number of days')
-        edges.append(int(number))
     try:
-        return validate_edges(edges)
+        return parse_edges(value if isinstance(value, str | list | tuple) else [value])
     except ValueError as exc:
         raise UdfError(f"buckets: {exc}") from None
+
+
+def _currency(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return TYPED_AMOUNT_CURRENCY
+    code = str(value).strip().upper()
+    if code not in ISO_CURRENCIES:
+        raise UdfError(f'currency: "{value}" is not a currency code (expected an ISO 4217 code such as USD, '
+                       "JPY or KWD)")
+    return code
 
 
 def _as_of(book: CachedBook, value: Any) -> dt.date:
@@ -256,10 +252,6 @@ def _ratio(value: float | None, what: str) -> float:
     if value is None:
         raise UdfError(f"{what} cannot be computed: its denominator is zero (no credit sales in the period?)")
     return float(value)
-
-
-def _major(minor: int | np.integer, currency: str) -> float:
-    return int(minor) / 10 ** exponent(currency)
 
 
 def _cells(value: Any) -> tuple[list[list[Any]], bool]:
@@ -411,7 +403,7 @@ def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applicati
             return 0.0
         if isinstance(found, str):
             raise UdfError(found)
-        return _major(*found)
+        return to_major_float(*found)
 
     return _each(customer, one)
 
@@ -436,7 +428,7 @@ def AR_AGING(invoices=None, payments=None, customers=None, applications=None, ad
     for record in summary.to_dict("records"):
         currency = str(record["currency"])
         rows.append([record["customer_id"], record["name"], *([currency] if several else []),
-                     *(_major(record[column], currency) for column in money)])
+                     *(to_major_float(record[column], currency) for column in money)])
     return rows
 
 
@@ -466,7 +458,7 @@ def AR_OPEN_ITEMS(customer, invoices=None, payments=None, customers=None, applic
         currency = str(record["currency"])
         rows.append([record["document_id"], record["kind"], _datetime(record["document_date"]),
                      _datetime(record["due_date"]), int(record["days_past_due"]), record["bucket"], currency,
-                     _major(record["original"], currency), _major(record["open_amount"], currency),
+                     to_major_float(record["original"], currency), to_major_float(record["open_amount"], currency),
                      record["status"], record["reference"]])
     return rows
 
@@ -495,14 +487,15 @@ def AR_STATEMENT(customer, from_date, to_date, invoices=None, payments=None, cus
     rows: list[list[Any]] = [list(STATEMENT_COLUMNS)]
     for currency, opening in statement.opening_balance.items():
         rows.append([currency, _datetime(start), None, "opening balance", None, None, None,
-                     _major(opening, currency)])
+                     to_major_float(opening, currency)])
         lines = statement.lines[statement.lines["currency"] == currency]
         for record in lines.to_dict("records"):
             rows.append([currency, _datetime(record["date"]), record["document_id"], record["kind"],
-                         record["description"], _major(record["debit"], currency),
-                         _major(record["credit"], currency), _major(record["running_balance"], currency)])
+                         record["description"], to_major_float(record["debit"], currency),
+                         to_major_float(record["credit"], currency),
+                         to_major_float(record["running_balance"], currency)])
         rows.append([currency, _datetime(end), None, "closing balance", None, None, None,
-                     _major(statement.closing_balance[currency], currency)])
+                     to_major_float(statement.closing_balance[currency], currency)])
     return rows
 
 
@@ -528,7 +521,7 @@ def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None,
     for record in lines.to_dict("records"):
         currency = str(record["currency"])
         rows.append([record["line"], _datetime(record["week_start"]), _datetime(record["week_end"]), currency,
-                     _major(record["amount"], currency), int(record["items"])])
+                     to_major_float(record["amount"], currency), int(record["items"])])
     return rows
 
 
@@ -557,7 +550,7 @@ def AR_DAYS_PAST_DUE(due_date, as_of=None):
 @_guarded
 def AR_BUCKET(days, buckets=None):
     """The aging bucket of a number of days past due: Current, 1-30, 31-60, 61-90, Over 90 for 30,60,90."""
-    edges = _buckets(buckets) or (30, 60, 90)
+    edges = _buckets(buckets) or DEFAULT_EDGES
     labels = bucket_labels(edges)
 
     def one(cell: Any) -> str:
@@ -584,22 +577,24 @@ def AR_DISCOUNT_APR(discount, discount_days, net_days, effective=False):
 @xw.arg("annual_rate", doc="Annual interest rate, e.g. 12% (or 0.12)")
 @xw.arg("n", doc="Number of monthly instalments")
 @xw.arg("start", doc="Optional date of the first instalment (adds a date column)")
+@xw.arg("currency", doc=DOC_TYPED_CURRENCY)
 @_guarded
-def AR_PAYMENT_PLAN(balance, annual_rate, n, start=None):
-    """A monthly instalment plan (dynamic array): Payment, Interest, Principal, Balance per instalment, in
-    cents; the principal adds up to the balance exactly and the last balance is 0."""
+def AR_PAYMENT_PLAN(balance, annual_rate, n, start=None, currency=None):
+    """A monthly instalment plan (dynamic array): Payment, Interest, Principal, Balance per instalment, rounded
+    to the currency's minor unit (cents when no currency is given, whole yen for JPY, fils for KWD); the
+    principal adds up to the balance exactly and the last balance is 0."""
     count = _whole(n, "n")
     if count is None:
         raise UdfError("n (the number of instalments) is required")
     if count > 1200:
         raise UdfError(f"n: {count} instalments is more than 100 years of monthly payments")
     first = _date(start, "start")
-    plan = payment_plan(_number(balance, "balance"), _number(annual_rate, "annual_rate"), count, first)
-    rows: list[list[Any]] = [["Date" if column == "due_date" else column for column in plan.columns]]
-    for record in plan.to_dict("records"):
-        rows.append([_datetime(value) if column == "due_date" else int(value) / 100
-                     for column, value in record.items()])
-    return rows
+    code = _currency(currency)
+    plan = payment_plan(_number(balance, "balance"), _number(annual_rate, "annual_rate"), count, first, code)
+    columns = {column: ([_datetime(value) for value in plan[column]] if column == "due_date"
+                        else to_major_floats(plan[column], code).tolist()) for column in plan.columns}
+    header = ["Date" if column == "due_date" else column for column in plan.columns]
+    return [header, *(list(row) for row in zip(*columns.values(), strict=True))]
 
 
 @xw.func(category=CATEGORY)
@@ -608,14 +603,17 @@ def AR_PAYMENT_PLAN(balance, annual_rate, n, start=None):
 @xw.arg("monthly_rate", doc="Finance charge per month, e.g. 1.5% (or 0.015)")
 @xw.arg("grace_days", doc="Optional days past due before any charge (default 0)")
 @xw.arg("minimum", doc="Optional smallest charge worth raising (default 0)")
+@xw.arg("currency", doc=DOC_TYPED_CURRENCY)
 @_guarded
-def AR_FINANCE_CHARGE(balance, days_overdue, monthly_rate, grace_days=0, minimum=0):
+def AR_FINANCE_CHARGE(balance, days_overdue, monthly_rate, grace_days=0, minimum=0, currency=None):
     """Finance charge on an overdue balance: balance x monthly rate x 12 x (days overdue - grace days) / 365,
-    rounded to cents; nothing within the grace period or below the minimum worth raising."""
+    rounded half away from zero to the currency's minor unit (cents when no currency is given); nothing within
+    the grace period or below the minimum worth raising."""
+    code = _currency(currency)
     charge = finance_charge(_number(balance, "balance"), _whole(days_overdue, "days_overdue", 0) or 0,
                             _number(monthly_rate, "monthly_rate"), _whole(grace_days, "grace_days", 0) or 0,
-                            _number(minimum, "minimum", 0.0))
-    return float(charge)
+                            _number(minimum, "minimum", 0.0), code)
+    return to_major_float(charge, code)
 
 
 __all__ = [

@@ -182,12 +182,12 @@ def _applications_frame(proposals: pd.DataFrame) -> pd.DataFrame:
     date means, and a blank cannot show up as a bare serial number in a column without a date format."""
     import pandas as pd
 
-    from ..render.sheets import major
+    from ..money import to_major_floats
 
     return pd.DataFrame({
         "payment_id": proposals["payment_id"].astype(object).to_numpy(),
         "invoice_id": proposals["invoice_id"].astype(object).to_numpy(),
-        "amount": major(proposals["amount"], proposals["currency"]),
+        "amount": to_major_floats(proposals["amount"], proposals["currency"]),
     })
 
 
@@ -288,12 +288,12 @@ def _plain(value: object, currency: str | None = None, *, money: bool = False) -
     import numpy as np
     import pandas as pd
 
-    from ..money import exponent, to_major
+    from ..money import to_major_float
 
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if money:
-        return float(round(to_major(int(value), str(currency)), exponent(str(currency))))
+        return to_major_float(int(value), str(currency))
     if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime):
         return pd.Timestamp(value).date().isoformat()
     if isinstance(value, np.bool_ | bool):

@@ -81,14 +81,14 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     """
     import pandas as pd
 
-    from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
+    from ..aging import TOTAL, UNAPPLIED, aging, parse_edges
     from ..fx import convertible
     from ..render.plain import aging_csv, open_items_frame
 
     edges = None
     if buckets is not None:
         try:
-            edges = validate_edges([int(part) for part in buckets.split(",") if part.strip()])
+            edges = parse_edges(buckets)
         except ValueError as exc:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
     _book, ledger = load_or_exit(path)

@@ -15,7 +15,8 @@ from ..aging import TOTAL, AgingReport
 from ..excel import column_letter, quoted
 from ..forecast import Forecast
 from ..ledger import Ledger
-from .sheets import TITLE_ROWS, major, title_cells
+from ..money import to_major_float, to_major_floats
+from .sheets import TITLE_ROWS, title_cells
 from .spec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
 
 COLLECTIONS_SHEET = "Collections"
@@ -49,9 +50,9 @@ def _currency_totals(cells: dict[tuple[int, int], Cell], row: int, currencies: p
     for currency in sorted(set(currencies)):
         cells[(row, label_column)] = Cell(f"Total {currency}", "total_label")
         for column, minor in sums.items():
-            cached = float(major(np.array([int(minor[currencies == currency].sum())]), currency)[0])
-            formula = (f'SUMIFS({_range(column, first, last)},${currency_letter}${first}:${currency_letter}${last},'
-                       f'"{currency}")')
+            cached = to_major_float(int(minor[currencies == currency].sum()), currency)
+            criteria = f"${currency_letter}${first}:${currency_letter}${last}"
+            formula = f'SUMIFS({_range(column, first, last)},{criteria},"{currency}")'
             cells[(row, column)] = Cell(cached, "total_money", formula=formula)
         row += 1
     return row
@@ -69,9 +70,9 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
         "Customer ID": worklist["customer_id"],
         "Customer": worklist["name"],
         "Currency": currencies,
-        "Overdue": major(worklist["overdue"], currencies),
-        "Collectable": major(worklist["collectable"], currencies),
-        "Disputed": major(worklist["disputed"], currencies),
+        "Overdue": to_major_floats(worklist["overdue"], currencies),
+        "Collectable": to_major_floats(worklist["collectable"], currencies),
+        "Disputed": to_major_floats(worklist["disputed"], currencies),
         "Oldest days past due": worklist["oldest_days"].astype("int64"),
         "Dunning level": worklist["level_name"],
         "Last contact": worklist["last_contact_date"],
@@ -79,7 +80,7 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
         "Next action": worklist["next_action"],
         "Next action date": worklist["next_action_date"],
         "Promise date": worklist["promise_date"],
-        "Promise amount": major(worklist["promise_amount"].astype("float64"), currencies),
+        "Promise amount": to_major_floats(worklist["promise_amount"].astype("float64"), currencies),
         "Promise status": worklist["promise_status"],
         "Broken promises (12 months)": worklist["broken_promises"].astype("int64"),
         "Over limit": _yes(worklist["over_limit"]),
@@ -114,8 +115,9 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
               14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28}
     return SheetSpec(COLLECTIONS_SHEET, cells=cells,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5), conditional=conditional,
-                     tab_color="C55A11", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5),
+                     conditional=conditional, tab_color="C55A11",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
 # --- Forecast -------------------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def forecast_sheet(ledger: Ledger, forecast: Forecast, report: AgingReport) -> S
         "From": lines["week_start"],
         "To": lines["week_end"],
         "Currency": currencies,
-        "Expected receipts": major(lines["amount"], currencies),
+        "Expected receipts": to_major_floats(lines["amount"], currencies),
         "Items": lines["items"].astype("int64"),
     })
     header_row = TITLE_ROWS + 1
@@ -145,12 +147,12 @@ def forecast_sheet(ledger: Ledger, forecast: Forecast, report: AgingReport) -> S
         total = int(lines.loc[in_currency, "amount"].sum())
         formula = f'SUMIFS($E${first}:$E${last},$D${first}:$D${last},"{currency}")'
         cells[(row, 1)] = Cell(f"Total {currency}", "total_label")
-        cells[(row, 5)] = Cell(float(major(np.array([total]), currency)[0]), "total_money", formula=formula)
+        cells[(row, 5)] = Cell(to_major_float(total, currency), "total_money", formula=formula)
         open_ar = int(aging_total.get(currency, 0))
         cells[(row + 1, 1)] = Cell(f"Open AR {currency} (Aging total)", "label")
-        cells[(row + 1, 5)] = Cell(float(major(np.array([open_ar]), currency)[0]), "money_bold")
+        cells[(row + 1, 5)] = Cell(to_major_float(open_ar, currency), "money_bold")
         cells[(row + 2, 1)] = Cell("Difference (must be 0)", "label")
-        cells[(row + 2, 5)] = Cell(float(major(np.array([total - open_ar]), currency)[0]),
+        cells[(row + 2, 5)] = Cell(to_major_float(total - open_ar, currency),
                                    "pass" if total == open_ar else "fail", formula=f"E{row}-E{row + 1}")
         row += 4
     charts: tuple[Chart, ...] = ()
@@ -184,12 +186,12 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
         "Customer ID": proposals["customer_id"],
         "Payment date": proposals["payment_date"],
         "Currency": currencies,
-        "Unapplied cash": major(proposals["payment_amount"], currencies),
+        "Unapplied cash": to_major_floats(proposals["payment_amount"], currencies),
         "Remittance text": proposals["reference"],
         "Invoice": proposals["invoice_id"],
         "Invoice due": proposals["invoice_due_date"],
-        "Invoice open": major(proposals["invoice_open"], currencies),
-        "Apply": major(proposals["amount"], currencies),
+        "Invoice open": to_major_floats(proposals["invoice_open"], currencies),
+        "Apply": to_major_floats(proposals["amount"], currencies),
         "Date": proposals["date"],
         "Confidence": proposals["confidence"].astype("float64"),
         "Reason": proposals["reason"],
@@ -211,5 +213,6 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
               14: 60, 15: 8}
     return SheetSpec(CASH_APPLICATION_SHEET, cells=cells,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3), conditional=conditional,
-                     tab_color="7030A0", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3),
+                     conditional=conditional, tab_color="7030A0",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))

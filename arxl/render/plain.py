@@ -30,7 +30,7 @@ import pandas as pd
 from ..aging import TOTAL, UNAPPLIED
 from ..ledger import Ledger
 from ..metrics import Metrics
-from ..money import exponent, format_plain, to_major
+from ..money import format_plain, to_major, to_major_float
 from ..statements import ActivityStatement, OpenItemStatement
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -62,10 +62,6 @@ def aging_csv(summary: pd.DataFrame, labels: Sequence[str], ledger: Ledger | Non
     return buffer.getvalue()
 
 
-def _money_number(minor: int, currency: str) -> float:
-    return round(float(to_major(minor, currency)), exponent(currency))
-
-
 def _ratio(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
@@ -77,10 +73,10 @@ def metrics_dict(metrics: Metrics) -> dict[str, object]:
         "as_of": metrics.as_of.isoformat(),
         "currency": currency,
         "period_days": metrics.period_days,
-        "ar": _money_number(metrics.ar, currency),
-        "current_ar": _money_number(metrics.current_ar, currency),
-        "beginning_ar": _money_number(metrics.beginning_ar, currency),
-        "credit_sales": _money_number(metrics.credit_sales, currency),
+        "ar": to_major_float(metrics.ar, currency),
+        "current_ar": to_major_float(metrics.current_ar, currency),
+        "beginning_ar": to_major_float(metrics.beginning_ar, currency),
+        "credit_sales": to_major_float(metrics.credit_sales, currency),
         "dso": _ratio(metrics.dso),
         "dso_countback": _ratio(metrics.dso_countback),
         "bpdso": _ratio(metrics.bpdso),

@@ -17,7 +17,7 @@ from ..aging import TOTAL, UNAPPLIED, AgingReport
 from ..excel import column_letter, quoted
 from ..ledger import Ledger
 from ..metrics import Metrics
-from ..money import exponent
+from ..money import to_major_float, to_major_floats
 from .spec import (
     Block,
     Cell,
@@ -30,16 +30,6 @@ from .spec import (
 
 BUCKET_COLORS = ("70AD47", "FFC000", "ED7D31", "C55A11", "C00000", "7B0000", "4D0000")
 TITLE_ROWS = 3  # title, subtitle, blank
-
-
-def major(minor: np.ndarray | pd.Series, currencies: np.ndarray | pd.Series | str) -> np.ndarray:
-    """Minor units -> float major units, per row's currency (or one currency for all)."""
-    values = np.asarray(minor, dtype=np.float64)
-    if isinstance(currencies, str):
-        return values / 10.0 ** exponent(currencies)
-    codes, distinct = pd.factorize(np.asarray(currencies, dtype=object), use_na_sentinel=False)
-    exponents = np.array([exponent(code) for code in distinct], dtype=np.float64)[codes]
-    return values / np.power(10.0, exponents) if len(values) else values
 
 
 def title_cells(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
@@ -67,10 +57,10 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
     frame = pd.DataFrame({"Customer ID": summary["customer_id"], "Customer": summary["name"],
                           "Currency": currencies})
     for label in labels:
-        frame[label] = major(summary[label], currencies)
+        frame[label] = to_major_floats(summary[label], currencies)
     frame["Share"] = summary["share"].astype("float64")
-    frame["Credit limit"] = major(summary["credit_limit"].astype("float64"), currencies)
-    frame["Headroom"] = major(summary["headroom"].astype("float64"), currencies)
+    frame["Credit limit"] = to_major_floats(summary["credit_limit"].astype("float64"), currencies)
+    frame["Headroom"] = to_major_floats(summary["headroom"].astype("float64"), currencies)
     styles = ("text", "text", "text", *(["money"] * len(labels)), "percent", "money", "money")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
@@ -87,7 +77,7 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
         rows = summary["currency"] == currency
         for column, label in zip(money_columns, labels, strict=True):
             letter = column_letter(column)
-            cached = float(major(np.array([summary.loc[rows, label].sum()]), currency)[0])
+            cached = to_major_float(summary.loc[rows, label].sum(), currency)
             formula = f'SUMIFS({_column_range(letter, first, last)},$C${first}:$C${last},"{currency}")'
             cells[(row, column)] = Cell(cached, "total_money", formula=formula)
     widths = {1: 13, 2: 30, 3: 9, **{column: 14 for column in money_columns}}
@@ -102,12 +92,13 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
         helper_left = share_column + 4
         helper = pd.DataFrame({"Top customers": top["name"].where(top["name"] != "", top["customer_id"])})
         for label in report.labels:
-            helper[label] = major(top[label], top["currency"])
+            helper[label] = to_major_floats(top[label], top["currency"])
         helper_block = Block(header_row, helper_left, helper.reset_index(drop=True),
                              ("text", *(["money"] * len(report.labels))))
         helper_first, helper_last = header_row + 1, header_row + len(helper)
         sheet = quoted("Aging")
-        categories = f"{sheet}!${column_letter(helper_left)}${helper_first}:${column_letter(helper_left)}${helper_last}"
+        helper_letter = column_letter(helper_left)
+        categories = f"{sheet}!${helper_letter}${helper_first}:${helper_letter}${helper_last}"
         series = tuple(
             Series(label, f"{sheet}!${column_letter(helper_left + 1 + index)}${helper_first}:"
                           f"${column_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
@@ -144,8 +135,8 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
         "Bucket": detail["bucket"],
         "Status": detail["status"],
         "Currency": currencies,
-        "Original": major(detail["original"], currencies),
-        "Open amount": major(detail["open_amount"], currencies),
+        "Original": to_major_floats(detail["original"], currencies),
+        "Open amount": to_major_floats(detail["open_amount"], currencies),
         "Last payment": last_payment.astype("datetime64[s]").reindex(detail["document_id"].to_numpy())
                                     .to_numpy(dtype="datetime64[s]"),
         "Reference": detail["reference"],
@@ -173,7 +164,7 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     overdue = receivable[report.detail["days_past_due"] > 0].sum()
     overdue_share = float(overdue / receivable.sum()) if receivable.sum() else None
     kpis = [
-        ("Total AR", float(major(np.array([metrics.ar]), currency)[0]), "kpi_money"),
+        ("Total AR", to_major_float(metrics.ar, currency), "kpi_money"),
         ("Overdue share", overdue_share, "kpi_percent"),
         ("DSO (average)", metrics.dso, "kpi"),
         ("DSO (countback)", metrics.dso_countback, "kpi"),
@@ -191,8 +182,8 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     series_top = 11
     months = pd.DataFrame({
         "Month end": pd.to_datetime(series["month_end"]).dt.strftime("%Y-%m-%d"),
-        f"AR ({currency})": major(series["ar"], currency),
-        f"Credit sales ({currency})": major(series["credit_sales"], currency),
+        f"AR ({currency})": to_major_floats(series["ar"], currency),
+        f"Credit sales ({currency})": to_major_floats(series["credit_sales"], currency),
         "DSO": series["dso"].astype("float64"),
     })
     series_block = Block(series_top, 14, months, ("text", "money", "money", "decimal"))
@@ -206,11 +197,12 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     buckets_top = series_top + len(months) + 3
     totals = pd.DataFrame({"Bucket": [*report.labels, UNAPPLIED],
                            f"Amount ({currency})": [
-                               float(major(np.array([report.summary[label].sum()]), currency)[0])
+                               to_major_float(report.summary[label].sum(), currency)
                                for label in [*report.labels, UNAPPLIED]]})
     bucket_block = Block(buckets_top, 14, totals, ("text", "money"))
-    bucket_chart = Chart("column", "AR by age", f"{sheet}!$N${buckets_top + 1}:$N${buckets_top + len(report.labels)}",
-                         (Series("Amount", f"{sheet}!$O${buckets_top + 1}:$O${buckets_top + len(report.labels)}",
+    buckets_last = buckets_top + len(report.labels)
+    bucket_chart = Chart("column", "AR by age", f"{sheet}!$N${buckets_top + 1}:$N${buckets_last}",
+                         (Series("Amount", f"{sheet}!$O${buckets_top + 1}:$O${buckets_last}",
                                  "2E75B6"),), (29, 1), (45, 12))
 
     top_row = 47
@@ -218,9 +210,9 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     top = pd.DataFrame({
         "Customer ID": top_overdue["customer_id"],
         "Customer": top_overdue["name"],
-        f"Overdue ({currency})": major(top_overdue["overdue"], currency),
+        f"Overdue ({currency})": to_major_floats(top_overdue["overdue"], currency),
         "Oldest days past due": top_overdue["oldest_days"].astype("int64"),
-        f"Total ({currency})": major(top_overdue["total"], currency),
+        f"Total ({currency})": to_major_floats(top_overdue["total"], currency),
     })
     top_block = Block(top_row + 1, 1, top, ("text", "text", "money", "integer", "money"))
     widths = {column: 14 for column in range(1, 18)}
@@ -339,8 +331,8 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
         "Days past due": np.where(items["open_amount"] > 0, items["days_past_due"].clip(lower=0), 0
                                   ).astype("int64"),
         "Currency": currencies,
-        "Original": major(items["original"], currencies),
-        "Open amount": major(items["open_amount"], currencies),
+        "Original": to_major_floats(items["original"], currencies),
+        "Open amount": to_major_floats(items["open_amount"], currencies),
     })
     header_row = STATEMENT_ITEM_HEADER_ROW
     heights: dict[int, float] = {header_row: 30.0}
@@ -356,10 +348,10 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
         buckets = [int(group.loc[(group["bucket"] == label), "open_amount"].abs().sum()) for label in labels]
         total = int(group["open_amount"].sum())
         for offset, amount in enumerate(buckets):
-            cells[(row + 1, 2 + offset)] = Cell(float(major(np.array([amount]), currency)[0]), "money")
+            cells[(row + 1, 2 + offset)] = Cell(to_major_float(amount, currency), "money")
         mask_rows = [first + index for index, code in enumerate(items["currency"]) if code == currency]
         formula = (f"SUMIFS(H{first}:H{last},F{first}:F{last},\"{currency}\")" if mask_rows else "0")
-        cells[(row + 1, 2 + len(labels))] = Cell(float(major(np.array([total]), currency)[0]), "total_money",
+        cells[(row + 1, 2 + len(labels))] = Cell(to_major_float(total, currency), "total_money",
                                                  formula=formula)
         row += 3
     cells[(row, 1)] = Cell(settings.statement_message, "subtitle")
@@ -383,13 +375,13 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     due_row = row + len(remittance) + 1
     for currency, group in items.groupby("currency", sort=True):
         cells[(due_row, 1)] = Cell(f"Amount due ({currency})", "label")
-        cells[(due_row, 2)] = Cell(float(major(np.array([int(group["open_amount"].sum())]), currency)[0]),
+        cells[(due_row, 2)] = Cell(to_major_float(int(group["open_amount"].sum()), currency),
                                    "money_bold")
         due_row += 1
     cells[(due_row, 1)] = Cell("Amount enclosed", "label")
     cells[(due_row, 2)] = Cell("", "total_label")
     widths = {1: 19, 2: 16, 3: 12, 4: 12, 5: 10, 6: 9, 7: 14, 8: 14, 9: 14}
-    return SheetSpec(sheet_name, cells=cells, blocks=(block,), widths=widths, merges=tuple(merges), heights=heights,
-                     page=PageSetup(title_rows=(header_row, header_row), footer="&L" + sheet_name.replace("&", "&&")
-                                    + "&RPage &P of &N"),
+    footer = "&L" + sheet_name.replace("&", "&&") + "&RPage &P of &N"
+    return SheetSpec(sheet_name, cells=cells, blocks=(block,), widths=widths, merges=tuple(merges),
+                     heights=heights, page=PageSetup(title_rows=(header_row, header_row), footer=footer),
                      freeze=None)

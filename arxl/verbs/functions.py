@@ -24,7 +24,6 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from itertools import chain
 from typing import TypeVar
 
@@ -39,7 +38,7 @@ from ..fx import convertible, to_reporting_currency
 from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables, raw_table_from_rows
 from ..metrics import Metrics, compute_metrics
-from ..money import to_major, to_minor
+from ..money import to_minor
 from ..problems import Problem
 from ..settle import Settlement, settle
 
@@ -199,7 +198,9 @@ def customer_balances(ledger: Ledger, settlement: Settlement) -> dict[str, tuple
 # --- finance, as the worksheet functions take it (the calculations are arxl.finance's) -------------------------
 
 PLAN_COLUMNS: tuple[str, ...] = ("Payment", "Interest", "Principal", "Balance")
-_CENTS = "USD"  # payment plans and finance charges on a bare number are in cents
+TYPED_AMOUNT_CURRENCY = "USD"
+"""The currency of an amount typed in a cell when none is given: it only decides the minor digits, 2 (cents),
+as for USD or EUR. Pass the real currency for JPY (0 digits), KWD (3) and the like."""
 
 
 def discount_apr(discount: float, discount_days: float, net_days: float, *, effective: bool = False) -> float:
@@ -208,21 +209,22 @@ def discount_apr(discount: float, discount_days: float, net_days: float, *, effe
     return cost.effective if effective else cost.simple
 
 
-def payment_plan(balance: float, annual_rate: float, instalments: int,
-                 first_due: dt.date | None = None) -> pd.DataFrame:
-    """``arxl.finance.instalment_plan`` of an amount typed in a cell (rounded to cents half away from zero):
-    columns due_date (when ``first_due`` is given) and ``PLAN_COLUMNS``, int64 cents."""
-    plan = finance.instalment_plan(to_minor(balance, _CENTS), annual_rate, instalments, first_due=first_due)
+def payment_plan(balance: float, annual_rate: float, instalments: int, first_due: dt.date | None = None,
+                 currency: str = TYPED_AMOUNT_CURRENCY) -> pd.DataFrame:
+    """``arxl.finance.instalment_plan`` of an amount typed in a cell, rounded half away from zero to the minor
+    unit of ``currency``: columns due_date (when ``first_due`` is given) and ``PLAN_COLUMNS``, int64 minor
+    units of ``currency``."""
+    plan = finance.instalment_plan(to_minor(balance, currency), annual_rate, instalments, first_due=first_due)
     renamed = plan.rename(columns={column.lower(): column for column in PLAN_COLUMNS})
     return renamed[(["due_date"] if first_due else []) + list(PLAN_COLUMNS)]
 
 
 def finance_charge(balance: float, days_overdue: int, monthly_rate: float, grace_days: int = 0,
-                   minimum: float = 0) -> Decimal:
-    """``arxl.finance.finance_charge_amount`` on an amount typed in a cell, in major units."""
-    charge = finance.finance_charge_amount(to_minor(balance, _CENTS), days_overdue, monthly_rate, grace_days,
-                                           to_minor(minimum, _CENTS))
-    return to_major(charge, _CENTS)
+                   minimum: float = 0, currency: str = TYPED_AMOUNT_CURRENCY) -> int:
+    """``arxl.finance.finance_charge_amount`` on amounts typed in cells (``balance`` and ``minimum``, in major
+    units of ``currency``): the charge in minor units of ``currency``."""
+    return finance.finance_charge_amount(to_minor(balance, currency), days_overdue, monthly_rate, grace_days,
+                                         to_minor(minimum, currency))
 
 
 def problem_text(problems: Sequence[Problem]) -> str:
