@@ -72,6 +72,20 @@ def plan(book: Path, incoming: IncomingRows, **options: bool) -> ImportPlan:
     return plan_import(incoming, raw, date1904=date1904, **options)
 
 
+# --- the package -----------------------------------------------------------------------------------------------
+
+def test_the_package_exports_its_public_names_and_only_those() -> None:
+    import arxl.imports as package
+
+    submodules = {"mapping", "rows", "plan"}
+    public = {name for name in vars(package) if not name.startswith("_")} - submodules - {"annotations"}
+    assert set(package.__all__) == public
+    for name in package.__all__:
+        value = getattr(package, name)
+        if callable(value):  # classes and functions live in the package's modules, not elsewhere
+            assert value.__module__.rsplit(".", 1) in [["arxl.imports", module] for module in submodules], name
+
+
 # --- reading files ----------------------------------------------------------------------------------------------
 
 def test_encodings_are_detected_from_marks_and_content() -> None:
