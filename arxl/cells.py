@@ -243,6 +243,8 @@ _DATE_EXPECTED = "a date such as 2026-02-28"
 _ORDER_SHAPES = {"dmy": ("day/month/year", "28/02/2026"), "mdy": ("month/day/year", "02/28/2026"),
                  "ymd": ("year/month/day", "26/02/28")}
 _EXCEL_ERROR_TEXTS = pa.array(sorted(EXCEL_ERRORS))
+_READ, _INVALID, _AMBIGUOUS, _OTHER_MARK = (int(outcome) for outcome in (
+    Outcome.READ, Outcome.INVALID, Outcome.AMBIGUOUS, Outcome.OTHER_MARK))
 
 
 def _excel_errors(texts: np.ndarray) -> np.ndarray:
@@ -275,26 +277,27 @@ def _text_dates(values: np.ndarray, rows: np.ndarray, ctx: ColumnContext) -> tup
     ``datetime64[D]`` per row (NaT unless read) and a warning or error for each that is not blank."""
     texts = values[rows]
     reading = read_dates(texts, ctx.date_order)
-    problems: list[Problem] = []
     errors = _excel_errors(texts)
-    for position, index in enumerate(rows):
-        value = values[index]
-        outcome = reading.outcome[position]
-        order = str(reading.order[position])
-        if errors[position]:
-            problems.append(ctx.problem(index, "error", value, "is an Excel error value", _DATE_EXPECTED))
-        elif outcome == Outcome.READ:
-            read = str(reading.days[position]) + (f" ({order})" if order else "")
+    outcome = np.where(errors, -1, reading.outcome)
+    order_read_in = np.where(reading.order == "", "", np.char.add(np.char.add(" (", reading.order), ")"))
+    read_as = np.char.add(np.datetime_as_string(reading.days, unit="D"), order_read_in)
+    problems: list[Problem] = []
+    # Plain lists and ints in the loop: a warning per text date makes it as long as the column.
+    for index, value, kind, order, read in zip(rows.tolist(), texts.tolist(), outcome.tolist(),
+                                               reading.order.tolist(), read_as.tolist(), strict=True):
+        if kind == _READ:
             problems.append(ctx.problem(index, "warning", value, f"is a date typed as text; read as {read}"))
-        elif outcome == Outcome.AMBIGUOUS:
+        elif kind == -1:
+            problems.append(ctx.problem(index, "error", value, "is an Excel error value", _DATE_EXPECTED))
+        elif kind == _AMBIGUOUS:
             problems.append(ctx.problem(
                 index, "error", value, "is ambiguous: day and month could be either way round",
                 "an ISO date such as 2026-04-03, or set date_order to dmy or mdy in Settings"))
-        elif outcome == Outcome.INVALID and order and ctx.date_order:
+        elif kind == _INVALID and order and ctx.date_order:
             shape, example = _ORDER_SHAPES[order]
             problems.append(ctx.problem(index, "error", value, "is not a date",
                                         f"a {shape} date such as {example}, as Settings date_order says"))
-        elif outcome == Outcome.INVALID:
+        elif kind == _INVALID:
             problems.append(ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED))
     return np.where(errors, np.datetime64("NaT", "D"), reading.days), problems
 
@@ -353,22 +356,21 @@ def _text_numbers(values: np.ndarray, rows: np.ndarray, ctx: ColumnContext, expe
     texts = values[rows]
     reading = read_amounts(texts, ctx.decimal_comma)
     errors = _excel_errors(texts)
+    outcome = np.where(errors, -1, reading.outcome)
     other_mark = (" (decimal point: set decimal_comma to no in Settings)" if ctx.decimal_comma
                   else " (decimal comma: set decimal_comma to yes in Settings)")
     problems: list[Problem] = []
-    for position, index in enumerate(rows):
-        value = values[index]
-        outcome = reading.outcome[position]
-        if errors[position]:
+    for index, value, kind, plain, number in zip(rows.tolist(), texts.tolist(), outcome.tolist(),
+                                                 reading.plain.tolist(), reading.numbers.tolist(), strict=True):
+        if kind == _READ:
+            how = "" if plain else " with symbols or separators"
+            problems.append(ctx.problem(index, "warning", value,
+                                        f"is an amount typed as text{how}; read as {number}"))
+        elif kind == -1:
             problems.append(ctx.problem(index, "error", value, "is an Excel error value", expected))
-        elif outcome == Outcome.READ:
-            note = "is an amount typed as text"
-            if not reading.plain[position]:
-                note += " with symbols or separators"
-            problems.append(ctx.problem(index, "warning", value, f"{note}; read as {reading.numbers[position]}"))
-        elif outcome == Outcome.OTHER_MARK:
+        elif kind == _OTHER_MARK:
             problems.append(ctx.problem(index, "error", value, "is not a number" + other_mark, expected))
-        elif outcome == Outcome.INVALID:
+        elif kind == _INVALID:
             problems.append(ctx.problem(index, "error", value, "is not a number", expected))
     return np.where(errors, np.nan, reading.values), problems
 
