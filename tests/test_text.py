@@ -1,15 +1,24 @@
 """arxl.text: the one grammar for dates, amounts and yes/no typed as text, whichever way a row arrives.
 
-Each case is a text, the policy it is read with, and what an accountant reads in it (worked by hand).
+Each case is a text, the policy it is read with, and what an accountant reads in it (worked by hand). The last
+test types the same texts into a workbook and into a CSV file imported into it, and finds the same values.
 """
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
+from books import base, write_book
+from click.testing import CliRunner
 
+from arxl.cli import main
 from arxl.text import Outcome, read_amounts, read_dates, read_flags
+from arxl.workbook import load_book
 
 READ, INVALID, AMBIGUOUS, OTHER_MARK, BLANK = (Outcome.READ, Outcome.INVALID, Outcome.AMBIGUOUS,
                                                Outcome.OTHER_MARK, Outcome.BLANK)
@@ -118,3 +127,68 @@ def test_flag_grammar() -> None:
     flags = read_flags(texts)
     assert flags.values.tolist() == [True] * 7 + [False] * 8
     assert flags.outcome.tolist() == [READ] * 12 + [BLANK, INVALID, INVALID]
+
+
+# --- both ways a row arrives: a workbook cell and an imported CSV line read the same text alike -----------------
+
+# (invoice date, amount) typed as text, and what they are: dates worked by hand, amounts in cents.
+SAME_TEXTS = {
+    ("dmy", False): [
+        ("03/02/2026", "$1,234.56", "2026-02-03", 123456),  # 3 February: day first
+        ("3 Feb 2026", "USD 99.50", "2026-02-03", 9950),
+        ("Feb 14, 2026", "(250.00)", "2026-02-14", -25000),  # a credit note: negative
+        ("14.02.2026", "1'234.50", "2026-02-14", 123450),
+        ("2026-03-01 09:30", "250.00-", "2026-03-01", -25000),
+        ("01/03/26", "12e3", "2026-03-01", 1200000),  # 12 x 10^3 = 12,000.00
+        ("04/04/2025", "usd .5", "2025-04-04", 50),
+    ],
+    ("mdy", True): [
+        ("02/03/2026", "1.234,56", "2026-02-03", 123456),  # 3 February: month first
+        ("Mar 1st, 2026", "(1.000,00)", "2026-03-01", -100000),
+        ("2026/02/03", "12,5", "2026-02-03", 1250),
+        ("2/14/26", "EUR 1 234,50", "2026-02-14", 123450),
+    ],
+}
+FLAG_TEXTS = [("x", True), ("Y", True), ("off", False), ("hold", True), ("No", False), ("", False)]
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, *rows])
+    return path
+
+
+@pytest.mark.parametrize(("order", "decimal_comma"), list(SAME_TEXTS))
+def test_a_workbook_cell_and_an_imported_line_read_the_same_text_alike(tmp_path: Path, order: str,
+                                                                       decimal_comma: bool) -> None:
+    cases = SAME_TEXTS[order, decimal_comma]
+    # The workbook: invoices W1.. and customers W1.. typed with the texts, read with Settings' policy.
+    tables = base()
+    tables["Settings"] += [["date_order", order], ["decimal_comma", "yes" if decimal_comma else "no"]]
+    invoices_header = tables["Invoices"][0]
+    for number, (date, amount, _day, _cents) in enumerate(cases, start=1):
+        typed = {"invoice_id": f"W{number}", "customer_id": "C1", "invoice_date": date, "amount": amount}
+        tables["Invoices"].append([typed.get(name, "") for name in invoices_header])
+    for number, (flag, _on_hold) in enumerate(FLAG_TEXTS, start=1):
+        tables["Customers"].append([f"W{number}", f"Typed {number}", "", 30, None, "", flag])
+    book = write_book(tmp_path / "book.xlsx", tables)
+    # The import: invoices and customers F1.. with the same texts, read with the same policy given as options.
+    invoices = _csv(tmp_path / "invoices.csv", ["invoice_id", "customer_id", "invoice_date", "amount"],
+                    [[f"F{number}", "C1", date, amount] for number, (date, amount, *_read) in enumerate(cases, 1)])
+    customers = _csv(tmp_path / "customers.csv", ["customer_id", "name", "on_hold"],
+                     [[f"F{number}", f"Imported {number}", flag]
+                      for number, (flag, _on_hold) in enumerate(FLAG_TEXTS, 1)])
+    options = ["--date-order", order, *(["--decimal-comma"] if decimal_comma else [])]
+    for table, source in (("invoices", invoices), ("customers", customers)):
+        result = CliRunner().invoke(main, ["import", str(book), "--table", table, str(source), *options])
+        assert result.exit_code == 0, result.output
+
+    ledger = load_book(book).ledger
+    invoice_rows = pd.concat([ledger.invoices, ledger.voided]).set_index("invoice_id")
+    on_hold = ledger.customers.set_index("customer_id")["on_hold"]
+    for way in ("W", "F"):
+        read = [(str(invoice_rows.at[f"{way}{number}", "invoice_date"].date()),
+                 int(invoice_rows.at[f"{way}{number}", "amount"])) for number in range(1, len(cases) + 1)]
+        assert read == [(day, cents) for _date, _amount, day, cents in cases], way
+        flags = [bool(on_hold[f"{way}{number}"]) for number in range(1, len(FLAG_TEXTS) + 1)]
+        assert flags == [value for _flag, value in FLAG_TEXTS], way

@@ -36,12 +36,12 @@ import pandas as pd
 
 from .. import contract
 from ..arrays import member
-from ..cells import ColumnContext, parse_bool
 from ..contract import Kind, Table, normalise_header
 from ..ledger import Ledger
 from ..load import RawTable, load_tables
 from ..money import exponent, floats_to_minor, format_plain
 from ..problems import Problem, sort_problems
+from ..text import read_flags
 from .rows import IncomingRows, SourceInfo, SourceProblem
 
 
@@ -159,8 +159,7 @@ def _comparable(incoming: IncomingRows, column: contract.Column, rows: np.ndarra
             chosen = np.where(chosen == "", np.where(negative, "credit_note", "invoice"), chosen)
         return chosen
     if kind is Kind.BOOL:
-        flags, _problems = parse_bool(values.astype(object), ColumnContext("", column.name, np.zeros(len(rows))))
-        return flags.astype(object)
+        return read_flags(values.astype(object)).values.astype(object)
     if kind is Kind.DATE:
         dates = values.astype("datetime64[s]")
         if incoming.table is contract.INVOICES and column.name == "due_date":

@@ -12,12 +12,14 @@ Rules
 - **Ids are text.** Files are read as text, so ``00123`` keeps its zeros and a customer called ``NA`` stays
   ``NA``; every value is only trimmed. A text cell arxl's own CSV export guarded with a leading ``'``
   (``'=SUM(...)``) loses the guard again.
-- **Dates.** ISO dates (``2026-01-31``) always work; ``31 Jan 2026`` and ``Jan 31, 2026`` too. Dates such as
-  ``03/04/2026`` follow the date order (``--date-order`` or the mapping's ``date_order``); with none, the order
-  is inferred from the whole file (a ``13/01/2026`` somewhere makes it day first) and refused when nothing
-  decides it. Two-digit years are 20xx.
-- **Amounts.** ``1,234.50``, ``$1,234.50``, ``(250.00)`` and ``250.00-`` are read; with ``--decimal-comma``
-  (or ``decimal_comma = true``) ``1.234,50``. Anything else is an error naming the line.
+- **Dates and amounts** typed as text are read by the grammar the workbook's loader uses too (``arxl.text``:
+  its docstring lists every form), so a text means the same whichever way a row arrives; only the policy is
+  the import's. The date order is ``--date-order`` or the mapping's ``date_order``; with none, the order is the
+  one the whole file proves (a ``13/01/2026`` anywhere makes every date day first) and an import whose dates
+  could be either way round, with nothing in the file to decide it, is refused. The decimal mark is a point
+  unless ``--decimal-comma`` (or ``decimal_comma = true``) says it is a comma. Date and number cells of an
+  .xlsx or Parquet file are taken as they are (a number in a date column is an error: no date system is
+  guessed). Anything unread is an error naming the line.
 - **Signs.** The mapping's ``amount_sign`` applies first; then credit notes are stored negative whatever sign
   the file gives them once a type column says they are credit notes.
 """
@@ -33,11 +35,11 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import contract
 from ..contract import Kind, Table, normalise_header
 from ..problems import Problem
+from ..text import Dates, Outcome, read_amounts, read_dates
 from .mapping import CUSTOMER_NAME, ColumnMapping, MappingError
 
 HEADER_SEARCH_ROWS = 30
@@ -198,62 +200,20 @@ def _text_series(values: np.ndarray) -> pd.Series:
     return text
 
 
-_MONTHS = {name: number for number, names in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"),
-     ("nov", "november"), ("dec", "december")], start=1) for name in names}
-_NUMERIC_DATE = r"^(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{1,4})(?:[T ].*)?$"
-_DAY_MONTH_NAME = r"^(?P<a>\d{1,2})[-/. ]*(?P<b>[A-Za-z]{3,9})\.?[-/., ]*(?P<c>\d{2,4})(?:[T ].*)?$"
-_MONTH_NAME_DAY = r"^(?P<b>[A-Za-z]{3,9})\.?[-/. ]*(?P<a>\d{1,2})(?:st|nd|rd|th)?,?[-/. ]*(?P<c>\d{4})(?:[T ].*)?$"
 _DATE_EXPECTED = "a date such as 2026-02-28"
 _MONEY_EXPECTED = "an amount such as 1234.56"
+_SHAPES = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
+
+CellError = tuple[int, str, str, str]
+"""A cell that could not be read: (row index, contract column, message, expected)."""
 
 
-def _valid_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """datetime64[s] of (year, month, day) and whether each is a real date."""
-    ok = (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1900) & (year <= 9999)
-    safe_month = np.where(ok, month, 1)
-    safe_year = np.where(ok, year, 2000)
-    months = ((safe_year - 1970) * 12 + safe_month - 1).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    ok &= day <= length
-    days = first + np.where(ok, day - 1, 0).astype("timedelta64[D]")
-    return np.where(ok, days.astype("datetime64[s]"), np.datetime64("NaT", "s")), ok
-
-
-@dataclass
-class _DateText:
-    """Day/month text dates of one column (``03/04/2026``) whose order is decided once for the whole file."""
-
-    column: str
-    rows: np.ndarray  # indexes of the rows holding one
-    first: np.ndarray
-    second: np.ndarray
-    year: np.ndarray
-
-
-def _extract(text: pa.Array, pattern: str) -> tuple[np.ndarray, dict[str, pa.Array]]:
-    """Which strings match ``pattern`` (named groups a, b, c) and the groups' text (Arrow, C++ speed)."""
-    found = pc.extract_regex(text, pattern)
-    matched = found.is_valid().to_numpy(zero_copy_only=False)
-    return matched, {name: found.field(name) for name in ("a", "b", "c")}
-
-
-def _integers(text: pa.Array, rows: np.ndarray) -> np.ndarray:
-    """The digits of the matched ``rows`` as integers."""
-    return pc.cast(text.take(pa.array(rows)), pa.int64()).to_numpy(zero_copy_only=False)
-
-
-def _parse_dates(values: np.ndarray, column: str, order: str, undecided: list[_DateText]
-                 ) -> tuple[np.ndarray, list[tuple[int, str, str]]]:
-    """Cells -> (datetime64[s], NaT when blank or unread; [(index, message, expected)] for unread cells).
-
-    With no ``order``, day/month text dates are left NaT and collected in ``undecided``."""
-    count = len(values)
-    out = np.full(count, np.datetime64("NaT", "s"))
-    errors: list[tuple[int, str, str]] = []
+def _date_cells(values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, list[CellError]]:
+    """The cells that are not text (an .xlsx date, a Parquet timestamp) -> ``datetime64[s]`` (NaT elsewhere),
+    which cells are text, and the errors of those that are no date."""
+    out = np.full(len(values), np.datetime64("NaT", "s"))
     is_text = _text_mask(values)
+    errors: list[CellError] = []
     for index in np.flatnonzero(~is_text):
         value = values[index]
         if value is None:
@@ -263,58 +223,95 @@ def _parse_dates(values: np.ndarray, column: str, order: str, undecided: list[_D
         elif isinstance(value, dt.date):
             out[index] = np.datetime64(value, "s")
         else:
-            errors.append((int(index), "is a number, not a date" if isinstance(value, int | float) else
+            errors.append((int(index), name, "is a number, not a date" if isinstance(value, int | float) else
                            "is not a date", _DATE_EXPECTED))
-    text = pc.utf8_trim_whitespace(pa.array(np.where(is_text, values, ""), type=pa.string()))
-    present = pc.not_equal(text, "").to_numpy(zero_copy_only=False)
-    is_numeric, groups = _extract(text, _NUMERIC_DATE)
-    is_numeric &= present
-    if is_numeric.any():
-        rows = np.flatnonzero(is_numeric)
-        first, second, third = (_integers(groups[name], rows) for name in ("a", "b", "c"))
-        ymd = (pc.utf8_length(groups["a"].take(pa.array(rows))).to_numpy(zero_copy_only=False) > 2) | (order == "ymd")
-        if ymd.any():
-            days, ok = _valid_days(np.where(first < 100, first + 2000, first), second, third)
-            out[rows[ymd]] = days[ymd]
-            errors += [(int(row), "is not a date", _DATE_EXPECTED) for row in rows[ymd & ~ok]]
-            rows, first, second, third = rows[~ymd], first[~ymd], second[~ymd], third[~ymd]
-        year = np.where(third < 100, third + 2000, third)
-        if order in ("dmy", "mdy"):
-            day, month = (first, second) if order == "dmy" else (second, first)
-            days, ok = _valid_days(year, month, day)
-            out[rows] = days
-            shape = "day/month/year" if order == "dmy" else "month/day/year"
-            errors += [(int(row), f"is not a date in the {shape} order this import reads",
-                        "a date such as 2026-02-28, or another --date-order") for row in rows[~ok]]
-        elif len(rows):
-            undecided.append(_DateText(column, rows, first, second, year))
-    named = np.zeros(count, dtype=bool)
-    for pattern in (_DAY_MONTH_NAME, _MONTH_NAME_DAY):
-        rest = present & ~is_numeric & ~named
-        if not rest.any():
-            break
-        matched, groups = _extract(text, pattern)
-        matched &= rest
-        named |= matched
-        rows = np.flatnonzero(matched)
-        if not len(rows):
-            continue
-        words = pc.utf8_lower(groups["b"].take(pa.array(rows))).to_numpy(zero_copy_only=False)
-        month = np.array([_MONTHS.get(word, 0) for word in words], dtype=np.int64)
-        year = _integers(groups["c"], rows)
-        days, ok = _valid_days(np.where(year < 100, year + 2000, year), month, _integers(groups["a"], rows))
-        out[rows] = days
-        errors += [(int(row), "is not a date", _DATE_EXPECTED) for row in rows[~ok]]
-    other = present & ~is_numeric & ~named
-    errors += [(int(index), "is not a date", _DATE_EXPECTED) for index in np.flatnonzero(other)]
-    return out, errors
+    return out, is_text, errors
 
 
-def _parse_amounts(values: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, list[tuple[int, str, str]]]:
-    """Cells -> (float64 major units, NaN when blank or unread; errors). The module doc lists what is read."""
-    count = len(values)
-    out = np.full(count, np.nan)
-    errors: list[tuple[int, str, str]] = []
+def _read_dates(columns: dict[str, np.ndarray], order: str, lines: np.ndarray, source: SourceInfo
+                ) -> tuple[dict[str, np.ndarray], list[CellError], set[tuple[int, str]], str, Problem | None]:
+    """The date columns' cells -> (``datetime64[s]`` per column, cell errors, cells left unread because the file
+    does not decide their day/month order, a note on the order inferred, the problem when none can be).
+
+    Texts go through the shared grammar (``arxl.text``) in ``order``; with none, the order is the one the
+    whole file proves (``_decide_order``) and every text is read in it."""
+    cells = {name: _date_cells(values, name) for name, values in columns.items()}
+    texts = {name: np.where(is_text, columns[name], "") for name, (_days, is_text, _errors) in cells.items()}
+    readings = {name: read_dates(text, order) for name, text in texts.items()}
+    note, problem = "", None
+    if not order:
+        decided, note, problem = _decide_order(readings, lines, source)
+        if decided:
+            readings = {name: _read_again(reading, texts[name], decided) for name, reading in readings.items()}
+    or_order = "another --date-order" if order else "--date-order"
+    values: dict[str, np.ndarray] = {}
+    errors: list[CellError] = []
+    unread: set[tuple[int, str]] = set()
+    for name, reading in readings.items():
+        days, is_text, cell_errors = cells[name]
+        out = np.where(is_text, reading.days.astype("datetime64[s]"), days)
+        errors += cell_errors
+        for index in np.flatnonzero(reading.outcome == Outcome.INVALID):
+            read_in = str(reading.order[index])
+            errors.append((int(index), name, f"is not a date in the {_SHAPES[read_in]} order this import reads",
+                           f"{_DATE_EXPECTED}, or {or_order}") if read_in else
+                          (int(index), name, "is not a date", _DATE_EXPECTED))
+        if problem is not None:
+            undecided = (reading.outcome == Outcome.AMBIGUOUS) | (reading.evidence != "")
+            unread |= {(int(index), name) for index in np.flatnonzero(undecided)}
+            out[undecided] = np.datetime64("NaT", "s")
+        values[name] = out
+    return values, errors, unread, note, problem
+
+
+def _read_again(reading: Dates, texts: np.ndarray, order: str) -> Dates:
+    """A reading made with no date order, with the texts it could not read read again in the ``order`` the file
+    proves. The others read the same in that order: year first, month names, day and month equal, or proving
+    that very order."""
+    again = np.flatnonzero((reading.outcome == Outcome.AMBIGUOUS) | (reading.outcome == Outcome.INVALID))
+    if not len(again):
+        return reading
+    redone = read_dates(texts[again], order)
+    merged = [array.copy() for array in (reading.days, reading.outcome, reading.order, reading.evidence)]
+    for array, part in zip(merged, (redone.days, redone.outcome, redone.order, redone.evidence), strict=True):
+        array[again] = part
+    return Dates(*merged)
+
+
+def _decide_order(readings: dict[str, Dates], lines: np.ndarray, source: SourceInfo
+                  ) -> tuple[str, str, Problem | None]:
+    """The day/month order of the file's text dates when none was given: the one the file proves, if any
+    (and a note saying where), else ``""`` and, when some date needs one, the problem saying so."""
+    if not readings:
+        return "", "", None
+    evidence = np.concatenate([reading.evidence for reading in readings.values()])
+    ambiguous = np.concatenate([reading.outcome == Outcome.AMBIGUOUS for reading in readings.values()])
+    rows = np.concatenate([np.arange(len(reading.outcome)) for reading in readings.values()])
+
+    def example(mask: np.ndarray) -> str:
+        return f"{source.unit} {int(lines[rows[np.flatnonzero(mask)[0]]])}"
+
+    day_first, month_first = evidence == "dmy", evidence == "mdy"
+    if day_first.any() and month_first.any():
+        message = "the dates mix day-first and month-first forms"
+    elif day_first.any():
+        return "dmy", f"dates read day/month/year (a day above 12 comes first on {example(day_first)})", None
+    elif month_first.any():
+        return "mdy", f"dates read month/day/year (a day above 12 comes second on {example(month_first)})", None
+    elif ambiguous.any():
+        message = (f"dates such as the one on {example(ambiguous)} could be day/month or month/day, and "
+                   "nothing in the file decides it")
+    else:
+        return "", "", None
+    return "", "", SourceProblem("error", source.name, None, "", "", message,
+                                 "--date-order dmy or mdy (or date_order in the mapping)", unit=source.unit)
+
+
+def _read_amounts(values: np.ndarray, name: str, decimal_comma: bool) -> tuple[np.ndarray, list[CellError]]:
+    """Cells -> float64 major units (NaN when blank or unread) and the errors: numbers as they are, texts
+    through the shared grammar (``arxl.text``) with the mapping's decimal mark."""
+    out = np.full(len(values), np.nan)
+    errors: list[CellError] = []
     is_text = _text_mask(values)
     for index in np.flatnonzero(~is_text):
         value = values[index]
@@ -323,39 +320,15 @@ def _parse_amounts(values: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray,
         if isinstance(value, int | float | Decimal | np.integer | np.floating) and not isinstance(value, bool):
             out[index] = float(value)
         else:
-            errors.append((int(index), "is not an amount", _MONEY_EXPECTED))
-    text = pd.Series(np.where(is_text, values, ""), dtype="str")
-    text = text.str.replace(r"[\s\u00a0\u2007\u202f']", "", regex=True)
-    present = (text != "").to_numpy()
-    if not present.any():
-        return out, errors
-    parenthesised = text.str.startswith("(") & text.str.endswith(")")
-    text = text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-    text = text.str.replace(r"[$€£¥₹₩₽₺₪₫₦₱฿]|^[A-Za-z]{3}|[A-Za-z]{3}$", "", regex=True)
-    trailing = text.str.endswith("-") & ~text.str.startswith("-")
-    text = text.str.replace(r"-$", "", regex=True).where(trailing, text)
-    leading = text.str.startswith("-")
-    text = text.str.replace(r"^[+-]", "", regex=True)
-    if decimal_comma:
-        valid = text.str.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+")
-        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        valid = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+")
-        plain = text.str.replace(",", "", regex=False)
-    valid = valid.to_numpy(dtype=bool) & present
-    numbers = pd.to_numeric(plain.where(valid, "0"), errors="coerce").to_numpy(dtype=np.float64)
-    negative = (parenthesised ^ trailing ^ leading).to_numpy(dtype=bool)
-    out[valid] = np.where(negative, -numbers, numbers)[valid]
-    bad = present & ~valid
-    for index in np.flatnonzero(bad):
-        raw = str(values[index])
-        if decimal_comma and re.fullmatch(r"[^,]*\d\.\d{1,2}\)?-?", raw.strip()):
-            hint = "; this import reads decimal commas (1.234,56): leave out --decimal-comma?"
-        elif not decimal_comma and re.search(r"\d,\d{1,2}\)?-?$", raw.strip()):
-            hint = "; for amounts written 1.234,56 use --decimal-comma (or decimal_comma = true)"
-        else:
-            hint = ""
-        errors.append((int(index), "is not an amount" + hint, _MONEY_EXPECTED))
+            errors.append((int(index), name, "is not an amount", _MONEY_EXPECTED))
+    reading = read_amounts(np.where(is_text, values, ""), decimal_comma)
+    out[is_text] = reading.values[is_text]
+    other_mark = ("; this import reads decimal commas (1.234,56): leave out --decimal-comma?" if decimal_comma
+                  else "; for amounts written 1.234,56 use --decimal-comma (or decimal_comma = true)")
+    for index in np.flatnonzero(reading.outcome == Outcome.OTHER_MARK):
+        errors.append((int(index), name, "is not an amount" + other_mark, _MONEY_EXPECTED))
+    for index in np.flatnonzero(reading.outcome == Outcome.INVALID):
+        errors.append((int(index), name, "is not an amount", _MONEY_EXPECTED))
     return out, errors
 
 
@@ -418,8 +391,8 @@ def prepare_rows(rows: Sequence[Sequence[object]], numbers: Sequence[int], mappi
     values: dict[str, np.ndarray] = {}
     headers: dict[str, str] = {}
     shown: dict[str, np.ndarray] = {}
-    inferred: list[_DateText] = []
-    cell_errors: list[tuple[int, str, str, str]] = []  # (index, column, message, expected)
+    dates: dict[str, np.ndarray] = {}  # read together: the whole file decides an order none was given
+    cell_errors: list[CellError] = []
     for column in mapping.table.columns:
         name = column.name
         if name in positions:
@@ -445,29 +418,19 @@ def prepare_rows(rows: Sequence[Sequence[object]], numbers: Sequence[int], mappi
         if column.kind in (Kind.DATE, Kind.MONEY, Kind.INTEGER, Kind.NUMBER):
             typed_input = np.where(replaced | _text_mask(cells), text, cells)
             if column.kind is Kind.DATE:
-                values[name], errors = _parse_dates(typed_input, name, mapping.date_order, inferred)
+                dates[name] = typed_input
             else:
-                values[name], errors = _parse_amounts(typed_input, mapping.decimal_comma)
-            cell_errors += [(index, name, message, expected) for index, message, expected in errors]
+                values[name], errors = _read_amounts(typed_input, name, mapping.decimal_comma)
+                cell_errors += errors
         else:
             values[name] = np.asarray(text, dtype=object)
 
-    notes: list[str] = []
-    failed: set[tuple[int, str]] = set()
-    if inferred:
-        order, note, problem = _decide_order(inferred, lines, source)
-        notes += [note] if note else []
-        problems += [problem] if problem is not None else []
-        for item in inferred:
-            if not order:
-                failed |= {(int(row), item.column) for row in item.rows}
-                continue
-            day, month = (item.first, item.second) if order == "dmy" else (item.second, item.first)
-            days, ok = _valid_days(item.year, month, day)
-            values[item.column][item.rows] = days
-            shape = "day/month/year" if order == "dmy" else "month/day/year"
-            cell_errors += [(int(row), item.column, f"is not a date in the {shape} order this import reads",
-                             "a date such as 2026-02-28, or --date-order") for row in item.rows[~ok]]
+    date_values, date_errors, failed, note, order_problem = _read_dates(dates, mapping.date_order, lines, source)
+    values |= date_values
+    values = {column.name: values[column.name] for column in mapping.table.columns if column.name in values}
+    cell_errors += date_errors
+    notes = [note] if note else []
+    problems += [order_problem] if order_problem is not None else []
 
     if "amount" in values:
         values["amount"] = _signed_amounts(values, mapping)
@@ -515,31 +478,3 @@ def _signed_amounts(values: dict[str, np.ndarray], mapping: ColumnMapping) -> np
         kinds = pd.Series(values["type"], dtype="str").str.strip().str.lower().str.replace(" ", "_", regex=False)
         amounts = np.where((kinds == "credit_note").to_numpy(), -np.abs(amounts), amounts)
     return amounts
-
-
-def _decide_order(undecided: list[_DateText], lines: np.ndarray, source: SourceInfo
-                  ) -> tuple[str, str, Problem | None]:
-    """The day/month order of the file's text dates when none was given: the one the file proves, if any."""
-    first = np.concatenate([item.first for item in undecided])
-    second = np.concatenate([item.second for item in undecided])
-    rows = np.concatenate([item.rows for item in undecided])
-
-    def example(mask: np.ndarray) -> str:
-        return f"{source.unit} {int(lines[rows[np.flatnonzero(mask)[0]]])}"
-
-    day_first = not (second > 12).any()
-    month_first = not (first > 12).any()
-    if day_first and not month_first:
-        return "dmy", f"dates read day/month/year (a day above 12 comes first on {example(first > 12)})", None
-    if month_first and not day_first:
-        return "mdy", f"dates read month/day/year (a day above 12 comes second on {example(second > 12)})", None
-    if day_first and month_first:
-        if not (first != second).any():
-            return "dmy", "", None
-        message = (f"dates such as the one on {example(first != second)} could be day/month or month/day, and "
-                   "nothing in the file decides it")
-    else:
-        message = "the dates mix day-first and month-first forms"
-    return "", "", SourceProblem("error", source.name, None, "", "", message,
-                                 "--date-order dmy or mdy (or date_order in the mapping)", unit=source.unit)
-
