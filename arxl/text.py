@@ -132,8 +132,9 @@ class Dates:
         days: ``datetime64[D]`` per text, NaT unless READ.
         outcome: an ``Outcome`` per text (int8).
         order: per text, the order a day/month text was read in (``dmy``, ``mdy``; ``ymd`` for a two-digit year
-            first), whether or not that gave a real date; ``""`` for the other forms and for day/month texts
-            read without one (their day and month are equal, or the text proves its order: see ``evidence``).
+            first), whether or not that gave a real date: the order given, else the one the text proves.
+            ``""`` for year-first and month-name texts, and, with no order given, for day/month texts whose
+            day and month are equal, that are ambiguous, or that are no date either way round.
         evidence: per text, the order a day/month text proves on its own: ``dmy`` when its first field is above
             12 and its second is not, ``mdy`` the other way round, else ``""``. An import with no date order
             decides one for the whole file from this.
@@ -145,7 +146,7 @@ class Dates:
     evidence: np.ndarray
 
 
-def valid_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _valid_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``datetime64[D]`` of (year, month, day), NaT where that is no date from 1900 to 9999, and which are."""
     ok = (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1900) & (year <= 9999)
     months = ((np.where(ok, year, 2000) - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")
@@ -227,7 +228,7 @@ def read_dates(texts: Texts, order: str = "") -> Dates:
         day[rows] = _integers(taken.field("day"))
         candidate[rows] = True
 
-    days, ok = valid_days(year, month, day)
+    days, ok = _valid_days(year, month, day)
     days = np.where(candidate, days, _NAT)
     read = candidate & ok
     outcome[read] = Outcome.READ
@@ -308,7 +309,7 @@ def read_amounts(texts: Texts, decimal_comma: bool = False) -> Amounts:
     one_currency = pc.or_(pc.equal(currency_before, ""), pc.equal(currency_after, ""))
     known_currency = pc.or_(pc.equal(currency, ""), pc.is_in(currency, value_set=_CURRENCIES))
     well_formed = (_numpy(pc.and_(one_currency, known_currency)) & (opening == closing)
-                 & (opening + minus + plus <= 1))
+                   & (opening + minus + plus <= 1))
     fits = well_formed & _number_fits(number, exponent, decimal_comma)
     other = well_formed & ~fits & _number_fits(number, exponent, not decimal_comma)
     outcome[rows[other]] = Outcome.OTHER_MARK

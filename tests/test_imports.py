@@ -294,6 +294,18 @@ def test_ambiguous_dates_are_refused_without_an_order(tmp_path: Path) -> None:
     assert {column for _index, column in incoming.failed} == {"invoice_date"}
 
 
+def test_dates_proving_both_orders_are_refused_once_for_the_file(tmp_path: Path) -> None:
+    # 13/04 is day first, 04/13 month first: no order reads the file; 31/02 is left with them, unread.
+    path = write_generic(tmp_path, ["I1,C1,13/04/2026,1,", "I2,C1,04/13/2026,1,", "I3,C1,31/02/2026,1,",
+                                    "I4,C1,2026-01-01,1,"])
+    incoming = read(path, profile_mapping("generic", contract.INVOICES))
+    assert [str(problem) for problem in incoming.problems] == [
+        "invoices.csv: the dates mix day-first and month-first forms (expected --date-order dmy or mdy (or "
+        "date_order in the mapping))"]
+    assert sorted(incoming.failed) == [(0, "invoice_date"), (1, "invoice_date"), (2, "invoice_date")]
+    assert str(incoming.values["invoice_date"][3].astype("datetime64[D]")) == "2026-01-01"
+
+
 @pytest.mark.parametrize(("typed", "read_as"), [
     ("1,234.50", 1234.5), ("$1,234.50", 1234.5), ("(250.00)", -250.0), ("250.00-", -250.0), ("USD 12", 12.0),
     ("-0.5", -0.5), (".25", 0.25), ("1e3", 1000.0), ("usd 12", 12.0), ("1'234.50", 1234.5), ("$(5.00)", -5.0),
@@ -341,7 +353,8 @@ def test_dates_the_file_cannot_hold_in_any_order_are_each_refused(tmp_path: Path
 
 def test_new_rows_land_after_the_table_and_problems_name_source_lines(tmp_path: Path) -> None:
     book = write_book(tmp_path / "book.xlsx", base())
-    path = write_generic(tmp_path, ["I7,C1,2026-03-01,10,", "I8,C9,2026-03-02,20,", "I9,C1,2026-03-05,5,2026-03-01"])
+    path = write_generic(tmp_path, ["I7,C1,2026-03-01,10,", "I8,C9,2026-03-02,20,",
+                                    "I9,C1,2026-03-05,5,2026-03-01"])
     result = plan(book, read(path, profile_mapping("generic", contract.INVOICES)))
     assert result.first_row == 5  # base() has Invoices rows 2-4
     assert [str(problem) for problem in result.errors] == [

@@ -251,15 +251,16 @@ def _read_dates(columns: dict[str, np.ndarray], order: str, lines: np.ndarray, s
         days, is_text, cell_errors = cells[name]
         out = np.where(is_text, reading.days.astype("datetime64[s]"), days)
         errors += cell_errors
-        for index in np.flatnonzero(reading.outcome == Outcome.INVALID):
+        # With no order for the file, a text whose day/month order matters is not read (the problem says why).
+        undecided = np.zeros(len(out), dtype=bool) if problem is None else \
+            (reading.outcome == Outcome.AMBIGUOUS) | (reading.evidence != "")
+        unread |= {(int(index), name) for index in np.flatnonzero(undecided)}
+        out[undecided] = np.datetime64("NaT", "s")
+        for index in np.flatnonzero((reading.outcome == Outcome.INVALID) & ~undecided):
             read_in = str(reading.order[index])
             errors.append((int(index), name, f"is not a date in the {_SHAPES[read_in]} order this import reads",
                            f"{_DATE_EXPECTED}, or {or_order}") if read_in else
                           (int(index), name, "is not a date", _DATE_EXPECTED))
-        if problem is not None:
-            undecided = (reading.outcome == Outcome.AMBIGUOUS) | (reading.evidence != "")
-            unread |= {(int(index), name) for index in np.flatnonzero(undecided)}
-            out[undecided] = np.datetime64("NaT", "s")
         values[name] = out
     return values, errors, unread, note, problem
 
