@@ -5,6 +5,12 @@ Cells arrive as python-calamine (or xlwings) hands them over: ``str`` (``""`` fo
 one column as an object array and returns the typed array plus the problems it found; the common case (the
 right type already) is handled with array operations, only odd cells go through Python one by one.
 
+Text typed where a date, an amount or a yes/no belongs is read by the one grammar of ``arxl.text`` (the same
+that reads imported files), with the workbook's policy: Settings ``date_order`` and ``decimal_comma``. This
+module adds what only a cell can be (date serials, Excel's 1900 and 1904 date systems, error values) and turns
+each outcome into a problem naming sheet, Excel row and column: a warning for text that was read, an error
+for text that was not.
+
 A column may also arrive as a typed Arrow array (a clean Excel Table read by fastexcel, nulls for empty cells).
 When it already holds what the column needs (text that needs no trimming, dates at midnight, finite numbers) the
 parser converts it in C without making a Python object per cell; otherwise it turns it into the cell values
@@ -17,7 +23,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from itertools import repeat
 
 import numpy as np
@@ -27,6 +32,7 @@ import pyarrow.compute as pc
 
 from .money import ISO_CURRENCIES
 from .problems import Problem, Severity
+from .text import SPACES, Outcome, read_amounts, read_dates, read_flags
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _EXCEL_1900 = dt.date(1899, 12, 30).toordinal()
@@ -125,7 +131,7 @@ def _typed_text(values: pa.Array, allowed: Iterable[str] | None = None, *, trimm
     text = values.fill_null("")
     if pc.any(pc.starts_with(text, "#")).as_py():
         return None
-    if trimmed and pc.any(pc.not_equal(pc.binary_length(pc.utf8_trim(text, characters=_SPACES)),
+    if trimmed and pc.any(pc.not_equal(pc.binary_length(pc.utf8_trim(text, characters=SPACES)),
                                        pc.binary_length(text))).as_py():
         return None
     if allowed is not None and not pc.all(pc.is_in(text, value_set=pa.array(list(allowed), pa.string()))).as_py():
@@ -179,10 +185,9 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-_SPACES = " \t\r\n\u00a0\u2007\u202f\ufeff"
-_SPACE_AT_EDGE = re.compile(f"\x00[{_SPACES}]|[{_SPACES}]\x00")
+_SPACE_AT_EDGE = re.compile(f"\x00[{SPACES}]|[{SPACES}]\x00")
 _starts_with_hash = np.frompyfunc(lambda text: text[:1] == "#", 1, 1)
-_strip_spaces = np.frompyfunc(lambda text: text.strip(_SPACES), 1, 1)
+_strip_spaces = np.frompyfunc(lambda text: text.strip(SPACES), 1, 1)
 _fold = np.frompyfunc(lambda text: text.strip().lower().replace(" ", "_"), 1, 1)
 _upper = np.frompyfunc(lambda text: text.strip().upper(), 1, 1)
 
@@ -227,62 +232,25 @@ def parse_id(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndar
     cleaned = _strip_spaces(text)
     for index in np.flatnonzero(cleaned != text):
         if cleaned[index]:
-            problems.append(ctx.problem(index, "warning", text[index], f'has extra spaces; read as "{cleaned[index]}"'))
+            problems.append(ctx.problem(index, "warning", text[index],
+                                        f'has extra spaces; read as "{cleaned[index]}"'))
     return cleaned, problems
 
 
 # --- dates ----------------------------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
-_OTHER_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
 _DATE_EXPECTED = "a date such as 2026-02-28"
+_ORDER_SHAPES = {"dmy": ("day/month/year", "28/02/2026"), "mdy": ("month/day/year", "02/28/2026"),
+                 "ymd": ("year/month/day", "26/02/28")}
+_EXCEL_ERROR_TEXTS = pa.array(sorted(EXCEL_ERRORS))
+_READ, _INVALID, _AMBIGUOUS, _OTHER_MARK = (int(outcome) for outcome in (
+    Outcome.READ, Outcome.INVALID, Outcome.AMBIGUOUS, Outcome.OTHER_MARK))
 
 
-def _ordinal_or_none(year: int, month: int, day: int) -> int | None:
-    try:
-        return dt.date(year, month, day).toordinal()
-    except ValueError:
-        return None
-
-
-def _text_date(text: str, ctx: ColumnContext, index: int, value: object) -> tuple[int | None, Problem | None]:
-    """A date typed as text -> ordinal, and the warning or error to report."""
-    match = _ISO_DATE.match(text)
-    if match:
-        ordinal = _ordinal_or_none(int(match[1]), int(match[2]), int(match[3]))
-        if ordinal is None:
-            return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
-        return ordinal, ctx.problem(index, "warning", value, "is a date typed as text; read as "
-                                    f"{dt.date.fromordinal(ordinal).isoformat()}")
-    match = _OTHER_DATE.match(text)
-    if not match:
-        return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
-    first, second, third = (int(part) for part in match.groups())
-    order = ctx.date_order
-    if len(match[1]) == 4:
-        order = "ymd"
-    elif not order:
-        if first > 12 >= second:
-            order = "dmy"
-        elif second > 12 >= first:
-            order = "mdy"
-        else:
-            return None, ctx.problem(
-                index, "error", value, "is ambiguous: day and month could be either way round",
-                "an ISO date such as 2026-04-03, or set date_order to dmy or mdy in Settings")
-    if order == "ymd":
-        year, month, day = first, second, third
-    elif order == "dmy":
-        day, month, year = first, second, third
-    else:
-        month, day, year = first, second, third
-    if year < 100:
-        year += 2000
-    ordinal = _ordinal_or_none(year, month, day)
-    if ordinal is None:
-        return None, ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
-    read = dt.date.fromordinal(ordinal).isoformat()
-    return ordinal, ctx.problem(index, "warning", value, f"is a date typed as text; read as {read} ({order})")
+def _excel_errors(texts: np.ndarray) -> np.ndarray:
+    """Which of these texts are Excel error values (``#N/A`` as a cell, or typed)."""
+    upper = pc.utf8_upper(pc.utf8_trim(pa.array(texts, type=pa.string()), characters=SPACES))
+    return pc.is_in(upper, value_set=_EXCEL_ERROR_TEXTS).to_numpy(zero_copy_only=False)
 
 
 def _serial_date(serial: float, ctx: ColumnContext, index: int) -> tuple[int | None, Problem]:
@@ -304,6 +272,36 @@ def _serial_date(serial: float, ctx: ColumnContext, index: int) -> tuple[int | N
                                 f"is a number without a date format; read as the date serial {read}")
 
 
+def _text_dates(values: np.ndarray, rows: np.ndarray, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
+    """The text cells at ``rows`` through the date grammar (``arxl.text``) in Settings' date order ->
+    ``datetime64[D]`` per row (NaT unless read) and a warning or error for each that is not blank."""
+    texts = values[rows]
+    reading = read_dates(texts, ctx.date_order)
+    errors = _excel_errors(texts)
+    outcome = np.where(errors, -1, reading.outcome)
+    order_read_in = np.where(reading.order == "", "", np.char.add(np.char.add(" (", reading.order), ")"))
+    read_as = np.char.add(np.datetime_as_string(reading.days, unit="D"), order_read_in)
+    problems: list[Problem] = []
+    # Plain lists and ints in the loop: a warning per text date makes it as long as the column.
+    for index, value, kind, order, read in zip(rows.tolist(), texts.tolist(), outcome.tolist(),
+                                               reading.order.tolist(), read_as.tolist(), strict=True):
+        if kind == _READ:
+            problems.append(ctx.problem(index, "warning", value, f"is a date typed as text; read as {read}"))
+        elif kind == -1:
+            problems.append(ctx.problem(index, "error", value, "is an Excel error value", _DATE_EXPECTED))
+        elif kind == _AMBIGUOUS:
+            problems.append(ctx.problem(
+                index, "error", value, "is ambiguous: day and month could be either way round",
+                "an ISO date such as 2026-04-03, or set date_order to dmy or mdy in Settings"))
+        elif kind == _INVALID and order and ctx.date_order:
+            shape, example = _ORDER_SHAPES[order]
+            problems.append(ctx.problem(index, "error", value, "is not a date",
+                                        f"a {shape} date such as {example}, as Settings date_order says"))
+        elif kind == _INVALID:
+            problems.append(ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED))
+    return np.where(errors, np.datetime64("NaT", "D"), reading.days), problems
+
+
 def parse_date(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray, list[Problem]]:
     """Cells -> ``datetime64[s]`` at midnight (NaT when blank); text, serials and times are interpreted."""
     if isinstance(values, pa.Array):
@@ -321,69 +319,60 @@ def parse_date(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.nd
         valid |= dates
         for index in np.flatnonzero(types == dt.datetime):
             if values[index].time() != dt.time():
-                problems.append(ctx.problem(index, "warning", values[index], "has a time of day; the date is kept"))
-    for index in np.flatnonzero(~dates):
+                problems.append(ctx.problem(index, "warning", values[index],
+                                            "has a time of day; the date is kept"))
+    texts = types == str
+    for index in np.flatnonzero(~dates & ~texts):
         value = values[index]
-        ordinal: int | None = None
-        problem: Problem | None = None
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None:
             continue
-        if isinstance(value, bool):
-            problem = ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
-        elif isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             ordinal, problem = _serial_date(float(value), ctx, index)
-        elif isinstance(value, str):
-            if _excel_error(value):
-                problem = ctx.problem(index, "error", value, "is an Excel error value", _DATE_EXPECTED)
-            else:
-                ordinal, problem = _text_date(value.strip(), ctx, index, value)
+            if ordinal is not None:
+                ordinals[index] = ordinal
+                valid[index] = True
         else:
             problem = ctx.problem(index, "error", value, "is not a date", _DATE_EXPECTED)
-        if problem is not None:
-            problems.append(problem)
-        if ordinal is not None:
-            ordinals[index] = ordinal
-            valid[index] = True
+        problems.append(problem)
     result = np.full(len(values), NAT)
     result[valid] = ((ordinals[valid] - _EPOCH_ORDINAL).astype("datetime64[D]")).astype("datetime64[s]")
+    if texts.any():
+        rows = np.flatnonzero(texts)
+        days, found = _text_dates(values, rows, ctx)
+        result[rows] = days.astype("datetime64[s]")
+        problems += found
     return result, problems
 
 
 # --- numbers and money ----------------------------------------------------------------------------------------
 
-_CURRENCY_SIGNS = re.compile(r"[$€£¥₹₩₽₺₪₫₦₱฿]|^[A-Z]{3}|[A-Z]{3}$")
 _MONEY_EXPECTED = "an amount such as 1234.56"
 
 
-def _text_number(text: str, decimal_comma: bool) -> tuple[Decimal | None, bool]:
-    """Amount typed as text -> Decimal, and whether anything beyond a plain number had to be interpreted."""
-    raw = re.sub(r"[\s\u00a0\u2007\u202f\ufeff]+", "", text)
-    cleaned = _CURRENCY_SIGNS.sub("", raw)
-    negative = False
-    if cleaned.startswith("(") and cleaned.endswith(")"):
-        negative, cleaned = True, cleaned[1:-1]
-    if cleaned.endswith("-") and not cleaned.startswith("-"):
-        negative, cleaned = True, cleaned[:-1]
-    cleaned = _CURRENCY_SIGNS.sub("", cleaned)
-    if cleaned.startswith("-"):
-        negative, cleaned = not negative, cleaned[1:]
-    cleaned = cleaned.lstrip("+")
-    if decimal_comma:
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?", cleaned):
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        else:
-            return None, True
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
-        cleaned = cleaned.replace(",", "")
-    elif not re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cleaned):
-        return None, True
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        return None, True
-    if not number.is_finite():
-        return None, True
-    return (-number if negative else number), cleaned != raw.lstrip("+")
+def _text_numbers(values: np.ndarray, rows: np.ndarray, ctx: ColumnContext, expected: str
+                  ) -> tuple[np.ndarray, list[Problem]]:
+    """The text cells at ``rows`` through the amount grammar (``arxl.text``) with Settings' decimal mark ->
+    float64 per row (NaN unless read) and a warning or error for each that is not blank."""
+    texts = values[rows]
+    reading = read_amounts(texts, ctx.decimal_comma)
+    errors = _excel_errors(texts)
+    outcome = np.where(errors, -1, reading.outcome)
+    other_mark = (" (decimal point: set decimal_comma to no in Settings)" if ctx.decimal_comma
+                  else " (decimal comma: set decimal_comma to yes in Settings)")
+    problems: list[Problem] = []
+    for index, value, kind, plain, number in zip(rows.tolist(), texts.tolist(), outcome.tolist(),
+                                                 reading.plain.tolist(), reading.numbers.tolist(), strict=True):
+        if kind == _READ:
+            how = "" if plain else " with symbols or separators"
+            problems.append(ctx.problem(index, "warning", value,
+                                        f"is an amount typed as text{how}; read as {number}"))
+        elif kind == -1:
+            problems.append(ctx.problem(index, "error", value, "is an Excel error value", expected))
+        elif kind == _OTHER_MARK:
+            problems.append(ctx.problem(index, "error", value, "is not a number" + other_mark, expected))
+        elif kind == _INVALID:
+            problems.append(ctx.problem(index, "error", value, "is not a number", expected))
+    return np.where(errors, np.nan, reading.values), problems
 
 
 def parse_number(values: np.ndarray | pa.Array, ctx: ColumnContext, expected: str = "a number"
@@ -402,25 +391,16 @@ def parse_number(values: np.ndarray | pa.Array, ctx: ColumnContext, expected: st
     if numeric.any():
         numbers[numeric] = values[numeric].astype(np.float64)
         present |= numeric
-    for index in np.flatnonzero(~numeric):
-        value = values[index]
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if isinstance(value, str) and not _excel_error(value):
-            number, interpreted = _text_number(value.strip(), ctx.decimal_comma)
-            if number is None:
-                hint = (" (decimal comma: set decimal_comma to yes in Settings)"
-                        if re.search(r"\d\.\d{3},\d", value) and not ctx.decimal_comma else "")
-                problems.append(ctx.problem(index, "error", value, "is not a number" + hint, expected))
-                continue
-            numbers[index] = float(number)
-            present[index] = True
-            note = "is an amount typed as text" + (" with symbols or separators" if interpreted else "")
-            problems.append(ctx.problem(index, "warning", value, f"{note}; read as {number}"))
-        elif _excel_error(value):
-            problems.append(ctx.problem(index, "error", value, "is an Excel error value", expected))
-        else:
-            problems.append(ctx.problem(index, "error", value, "is not a number", expected))
+    texts = types == str
+    for index in np.flatnonzero(~numeric & ~texts):
+        if values[index] is not None:
+            problems.append(ctx.problem(index, "error", values[index], "is not a number", expected))
+    if texts.any():
+        rows = np.flatnonzero(texts)
+        read, found = _text_numbers(values, rows, ctx, expected)
+        problems += found
+        numbers[rows] = np.nan_to_num(read)
+        present[rows] = ~np.isnan(read)
     bad = present & ~np.isfinite(numbers)
     for index in np.flatnonzero(bad):
         problems.append(ctx.problem(index, "error", values[index], "is not a finite number", expected))
@@ -454,21 +434,16 @@ def parse_integer(values: np.ndarray | pa.Array, ctx: ColumnContext, *, minimum:
     return np.where(present, numbers, 0).astype(np.int64), present, problems
 
 
-_TRUE = frozenset({"yes", "y", "true", "1", "x", "on", "hold"})
-_FALSE = frozenset({"no", "n", "false", "0", "off", ""})
-
-
 def parse_bool(values: np.ndarray | pa.Array, ctx: ColumnContext, default: bool = False
                ) -> tuple[np.ndarray, list[Problem]]:
+    """Cells -> flags through the yes/no grammar (``arxl.text``); a blank cell is ``default``."""
     if isinstance(values, pa.Array):
         values = cells_of(values)  # a flag per customer: few rows, many spellings
     text, problems = parse_text(values, ctx)
-    lowered = pd.Series(text, dtype=object).str.strip().str.lower()
-    mapping = {word: True for word in _TRUE} | {word: False for word in _FALSE} | {"": default}
-    flags = lowered.map(mapping)
-    for index in np.flatnonzero(flags.isna().to_numpy()):
+    flags = read_flags(text)
+    for index in np.flatnonzero(flags.outcome == Outcome.INVALID):
         problems.append(ctx.problem(index, "error", values[index], "is not yes or no", "yes or no"))
-    return flags.astype(object).where(flags.notna(), default).to_numpy(dtype=bool), problems
+    return np.where(flags.outcome == Outcome.BLANK, default, flags.values), problems
 
 
 def parse_choice(values: np.ndarray | pa.Array, ctx: ColumnContext, choices: tuple[str, ...]
@@ -490,7 +465,8 @@ def parse_choice(values: np.ndarray | pa.Array, ctx: ColumnContext, choices: tup
     return lowered, problems
 
 
-def parse_currency(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.ndarray | pd.Series, list[Problem]]:
+def parse_currency(values: np.ndarray | pa.Array, ctx: ColumnContext
+                   ) -> tuple[np.ndarray | pd.Series, list[Problem]]:
     if isinstance(values, pa.Array):
         typed = _typed_text(values, [*ISO_CURRENCIES, ""])
         if typed is not None:

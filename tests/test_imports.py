@@ -72,6 +72,20 @@ def plan(book: Path, incoming: IncomingRows, **options: bool) -> ImportPlan:
     return plan_import(incoming, raw, date1904=date1904, **options)
 
 
+# --- the package -----------------------------------------------------------------------------------------------
+
+def test_the_package_exports_its_public_names_and_only_those() -> None:
+    import arxl.imports as package
+
+    submodules = {"mapping", "rows", "plan"}
+    public = {name for name in vars(package) if not name.startswith("_")} - submodules - {"annotations"}
+    assert set(package.__all__) == public
+    for name in package.__all__:
+        value = getattr(package, name)
+        if callable(value):  # classes and functions live in the package's modules, not elsewhere
+            assert value.__module__.rsplit(".", 1) in [["arxl.imports", module] for module in submodules], name
+
+
 # --- reading files ----------------------------------------------------------------------------------------------
 
 def test_encodings_are_detected_from_marks_and_content() -> None:
@@ -280,9 +294,21 @@ def test_ambiguous_dates_are_refused_without_an_order(tmp_path: Path) -> None:
     assert {column for _index, column in incoming.failed} == {"invoice_date"}
 
 
+def test_dates_proving_both_orders_are_refused_once_for_the_file(tmp_path: Path) -> None:
+    # 13/04 is day first, 04/13 month first: no order reads the file; 31/02 is left with them, unread.
+    path = write_generic(tmp_path, ["I1,C1,13/04/2026,1,", "I2,C1,04/13/2026,1,", "I3,C1,31/02/2026,1,",
+                                    "I4,C1,2026-01-01,1,"])
+    incoming = read(path, profile_mapping("generic", contract.INVOICES))
+    assert [str(problem) for problem in incoming.problems] == [
+        "invoices.csv: the dates mix day-first and month-first forms (expected --date-order dmy or mdy (or "
+        "date_order in the mapping))"]
+    assert sorted(incoming.failed) == [(0, "invoice_date"), (1, "invoice_date"), (2, "invoice_date")]
+    assert str(incoming.values["invoice_date"][3].astype("datetime64[D]")) == "2026-01-01"
+
+
 @pytest.mark.parametrize(("typed", "read_as"), [
     ("1,234.50", 1234.5), ("$1,234.50", 1234.5), ("(250.00)", -250.0), ("250.00-", -250.0), ("USD 12", 12.0),
-    ("-0.5", -0.5), (".25", 0.25), ("1e3", 1000.0),
+    ("-0.5", -0.5), (".25", 0.25), ("1e3", 1000.0), ("usd 12", 12.0), ("1'234.50", 1234.5), ("$(5.00)", -5.0),
 ])
 def test_amounts_as_exports_write_them(tmp_path: Path, typed: str, read_as: float) -> None:
     path = write_generic(tmp_path, [f'I1,C1,2026-01-05,"{typed}",'])
@@ -290,11 +316,45 @@ def test_amounts_as_exports_write_them(tmp_path: Path, typed: str, read_as: floa
     assert not incoming.problems and incoming.values["amount"].tolist() == [read_as]
 
 
+@pytest.mark.parametrize(("typed", "message"), [
+    ("(-250.00)", "is not an amount"),  # two signs: refused, not guessed (was read as +250)
+    ("1'2'3", "is not an amount"),  # apostrophes only group thousands in threes (was read as 123)
+    ("xyz12", "is not an amount"),  # no ISO 4217 code (was read as 12)
+    ("12,50", "is not an amount; for amounts written 1.234,56 use --decimal-comma (or decimal_comma = true)"),
+])
+def test_amounts_the_grammar_refuses_name_the_line(tmp_path: Path, typed: str, message: str) -> None:
+    path = write_generic(tmp_path, [f'I1,C1,2026-01-05,"{typed}",'])
+    incoming = read(path, profile_mapping("generic", contract.INVOICES))
+    assert [(problem.row, problem.column, problem.value, problem.message) for problem in incoming.problems] == [
+        (2, "amount", typed, message)]
+
+
+def test_with_a_decimal_comma_a_decimal_point_is_named(tmp_path: Path) -> None:
+    path = write_generic(tmp_path, ['I1,C1,2026-01-05,"1,234.56",'])
+    from dataclasses import replace
+
+    mapping = replace(profile_mapping("generic", contract.INVOICES), decimal_comma=True)
+    assert [problem.message for problem in read(path, mapping).problems] == [
+        "is not an amount; this import reads decimal commas (1.234,56): leave out --decimal-comma?"]
+
+
+def test_dates_the_file_cannot_hold_in_any_order_are_each_refused(tmp_path: Path) -> None:
+    # 13/13 is no date either way round, so it proves no order (it used to fail the whole file as a mix of
+    # orders); 04/04 is the same date either way round.
+    path = write_generic(tmp_path, ["I1,C1,13/13/2026,1,", "I2,C1,04/04/2026,1,", "I3,C1,2026-02-30,1,"])
+    incoming = read(path, profile_mapping("generic", contract.INVOICES))
+    assert [str(problem) for problem in incoming.problems] == [
+        'invoices.csv line 2, invoice_date: "13/13/2026" is not a date (expected a date such as 2026-02-28)',
+        'invoices.csv line 4, invoice_date: "2026-02-30" is not a date (expected a date such as 2026-02-28)']
+    assert str(incoming.values["invoice_date"][1].astype("datetime64[D]")) == "2026-04-04"  # the same either way
+
+
 # --- planning against a book ------------------------------------------------------------------------------------
 
 def test_new_rows_land_after_the_table_and_problems_name_source_lines(tmp_path: Path) -> None:
     book = write_book(tmp_path / "book.xlsx", base())
-    path = write_generic(tmp_path, ["I7,C1,2026-03-01,10,", "I8,C9,2026-03-02,20,", "I9,C1,2026-03-05,5,2026-03-01"])
+    path = write_generic(tmp_path, ["I7,C1,2026-03-01,10,", "I8,C9,2026-03-02,20,",
+                                    "I9,C1,2026-03-05,5,2026-03-01"])
     result = plan(book, read(path, profile_mapping("generic", contract.INVOICES)))
     assert result.first_row == 5  # base() has Invoices rows 2-4
     assert [str(problem) for problem in result.errors] == [

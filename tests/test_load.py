@@ -195,7 +195,11 @@ def test_iso_date_typed_as_text(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("order", "text", "expected"), [("dmy", "03/04/2026", "2026-04-03"),
                                                          ("mdy", "03/04/2026", "2026-03-04"),
-                                                         ("", "25/12/2025", "2025-12-25")])
+                                                         ("", "25/12/2025", "2025-12-25"),
+                                                         ("", "04/04/2026", "2026-04-04"),
+                                                         ("", "3 Apr 2026", "2026-04-03"),
+                                                         ("mdy", "Feb 1st, 2026", "2026-02-01"),
+                                                         ("dmy", "01.02.2026 09:30", "2026-02-01")])
 def test_text_dates_follow_date_order(tmp_path: Path, order: str, text: str, expected: str) -> None:
     tables = base()
     if order:
@@ -238,7 +242,8 @@ def test_datetime_keeps_the_date(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("typed", "cents"), [("$1,234.56", 123456), ("(250.00)", -25000), ("USD 99.5", 9950),
-                                              ("€ 12", 1200), ("1,000,000", 100000000)])
+                                              ("€ 12", 1200), ("1,000,000", 100000000), ("usd 99.5", 9950),
+                                              ("1'234.56", 123456), ("250.00-", -25000)])
 def test_money_as_text(tmp_path: Path, typed: str, cents: int) -> None:
     tables = base()
     _set("Payments", 2, "amount", typed)(tables)
@@ -246,6 +251,32 @@ def test_money_as_text(tmp_path: Path, typed: str, cents: int) -> None:
     result = _load(tmp_path, tables)
     _warned(result, "Payments", 3, "amount", "typed as text")
     assert result.ledger.payments.loc[1, "amount"] == cents
+
+
+@pytest.mark.parametrize(("typed", "decimal_comma", "message"), [
+    ("(-250.00)", "no", "is not a number"),  # two signs: refused, not guessed
+    ("12 34", "no", "is not a number"),  # a thousands group of two digits
+    ("ABC 12", "no", "is not a number"),  # no ISO 4217 code
+    ("12,50", "no", "is not a number (decimal comma: set decimal_comma to yes in Settings)"),
+    ("1,234.56", "yes", "is not a number (decimal point: set decimal_comma to no in Settings)"),
+])
+def test_text_amounts_refused_name_the_setting_that_would_read_them(tmp_path: Path, typed: str,
+                                                                    decimal_comma: str, message: str) -> None:
+    tables = base()
+    _add("Settings", {"key": "decimal_comma", "value": decimal_comma})(tables)
+    _set("Payments", 2, "amount", typed)(tables)
+    result = _load(tmp_path, tables)
+    assert [(p.row, p.column, p.value, p.message) for p in result.errors] == [(3, "amount", typed, message)]
+
+
+def test_a_text_date_not_in_the_configured_order_says_which_order(tmp_path: Path) -> None:
+    tables = base()
+    _add("Settings", {"key": "date_order", "value": "mdy"})(tables)
+    _set("Payments", 1, "payment_date", "25/01/2026")(tables)  # month 25
+    result = _load(tmp_path, tables)
+    assert [str(p) for p in result.errors] == [
+        'Payments row 2, payment_date: "25/01/2026" is not a date (expected a month/day/year date such as '
+        "02/28/2026, as Settings date_order says)"]
 
 
 def test_decimal_comma_when_configured(tmp_path: Path) -> None:
