@@ -2,10 +2,10 @@
 
 Every button of the AR tab calls one VBA dispatcher, ``RibbonArxl.ArxlRibbon``, which runs
 ``import arxl_macros; arxl_macros.on_ribbon('<button id>')``; all logic is here and in the library. Each entry
-point runs the same orchestration as the CLI (``arxl.verbs.refresh.run_refresh``) through ``arxl.workbook.xlbook.XlwingsBook``
-over the workbook the user is looking at, shows progress in Excel's status bar, and reports the outcome (or
-every problem, when validation fails) in a message box. Nothing here raises into Excel: RunPython would show a
-traceback window.
+point runs the same orchestration as the CLI (``arxl.verbs.refresh.run_refresh``) on the live book
+(``arxl.verbs.books.live_book``) the user is looking at, shows progress in Excel's status bar, and reports the
+outcome (or every problem, when validation fails) in a message box. Nothing here raises into Excel: RunPython
+would show a traceback window.
 
 The workbook acted on: the add-in's RunPython (xlwings' add-in flavour of its VBA module) makes the *active*
 workbook the caller, so ``xw.Book.caller()`` is the book the user is looking at; should the caller ever be an
@@ -24,8 +24,8 @@ from typing import Any
 
 from arxl.errors import ArxlError, ValidationFailed
 from arxl.problems import Problem
+from arxl.verbs.books import live_book
 from arxl.verbs.refresh import SHEETS, RefreshResult, load_validated, run_refresh
-from arxl.workbook.xlbook import XlwingsBook
 
 TITLE = "arxl"
 MAX_LISTED = 25
@@ -82,7 +82,7 @@ def _summary(result: RefreshResult, notes: Sequence[str]) -> str:
     return text + "."
 
 
-def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str | None:
+def _run(book: Any | None, action: Callable[[Any], str | None]) -> str | None:
     """Run ``action`` on the target book: status bar while it works, a message box for the outcome."""
     target = _target_book(book)
     app = target.app
@@ -90,7 +90,7 @@ def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str |
     def say(message: str) -> None:
         app.status_bar = f"arxl: {message}..."
 
-    adapter = XlwingsBook(target, say=say)
+    adapter = live_book(target, say=say)
     try:
         message = action(adapter)
     except ValidationFailed as exc:
@@ -110,8 +110,8 @@ def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str |
     return message
 
 
-def _refresh(only: Sequence[str], today: dt.date | None, extra: str = "") -> Callable[[XlwingsBook], str]:
-    def action(adapter: XlwingsBook) -> str:
+def _refresh(only: Sequence[str], today: dt.date | None, extra: str = "") -> Callable[[Any], str]:
+    def action(adapter: Any) -> str:
         result = run_refresh(adapter, as_of=None, today=today or _today(), only=only, progress=adapter.say)
         return (extra + "\n\n" if extra else "") + _summary(result, adapter.notes)
 
@@ -137,7 +137,7 @@ def apply_cash(book: Any | None = None, *, today: dt.date | None = None) -> str 
 
 def check(book: Any | None = None) -> str | None:
     """Validate the input tables and report every problem; nothing is written."""
-    def action(adapter: XlwingsBook) -> str:
+    def action(adapter: Any) -> str:
         adapter.say("checking the input tables")
         result = load_validated(adapter)
         if not result.problems:

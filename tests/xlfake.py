@@ -18,7 +18,9 @@ adapter calls (listed in ``arxl/xlbook.py``'s docstring), with the behaviour of 
   ``=...`` becomes a formula, and text that looks like a number becomes a number. That is what makes the
   adapter's quote prefix testable.
 - ``Tables``: iteration, ``[name]``, ``add(source, name)``; a Table has ``name``, ``range``,
-  ``header_row_range`` and ``data_body_range`` (None when it has no data rows); names are unique per book.
+  ``header_row_range``, ``data_body_range`` (None when it has no data rows), ``show_totals`` and
+  ``resize(range)`` (as in Excel, the header must stay on its row and the new range must overlap the old one);
+  names are unique per book. As in Excel driven by a program, writing below a Table does not grow it.
 - ``Charts``: iteration, ``add(...)`` (arguments kept), ``chart.set_x_axis_values()``, ``chart.delete()``.
 """
 
@@ -233,6 +235,14 @@ class Table:
     def __init__(self, sheet: Sheet, name: str, rng: Range):
         self.sheet, self.name, self._range = sheet, name, rng
         self.api = self
+        self.show_totals = False
+
+    def resize(self, rng: Range) -> None:
+        old = self._range
+        if rng.sheet is not self.sheet or rng.top_row != old.top_row or rng.left_column > old.right_column \
+                or rng.right_column < old.left_column:
+            raise ValueError("The header row must stay where it is and the table must overlap its old range")
+        self._range = rng
 
     def Delete(self) -> None:
         self.sheet.tables.remove(self)

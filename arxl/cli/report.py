@@ -10,18 +10,23 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.table import Table as RichTable
 
-from ..ledger import Ledger
 from .common import DATE, as_of_or_default, handle_errors, load_or_exit, out_console
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..ledger import Ledger
 
 FORMATS = click.Choice(["table", "csv", "json"])
 
 
 def _json_default(value: object) -> object:
+    import pandas as pd
+
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.date | pd.Timestamp):
@@ -31,6 +36,9 @@ def _json_default(value: object) -> object:
 
 def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> None:
     """A display frame (money as Decimal, dates as date) as csv, json records or a rich table."""
+    import pandas as pd
+    from rich.table import Table as RichTable
+
     from ..render.plain import safe_text
 
     if output_format == "json":
@@ -41,7 +49,8 @@ def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> No
         shown = frame.copy()
         for column in shown.columns:
             if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
-                shown[column] = shown[column].map(lambda value: safe_text(value) if isinstance(value, str) else value)
+                shown[column] = shown[column].map(
+                    lambda value: safe_text(value) if isinstance(value, str) else value)
         click.echo(shown.to_csv(index=False, lineterminator="\n"), nl=False)
         return
     table = RichTable(title=title or None, header_style="bold")
@@ -62,7 +71,8 @@ def report() -> None:
 @report.command("aging")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
-@click.option("--basis", type=click.Choice(["due", "invoice"]), default=None, help="Default: Settings aging_basis.")
+@click.option("--basis", type=click.Choice(["due", "invoice"]), default=None,
+              help="Default: Settings aging_basis.")
 @click.option("--buckets", default=None, metavar="30,60,90", help="Bucket edges in days. Default: Settings.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
 @handle_errors
@@ -73,6 +83,8 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     \b
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
     """
+    import pandas as pd
+
     from ..aging import TOTAL, UNAPPLIED, aging, validate_edges
     from ..fx import convertible
     from ..render.plain import aging_csv, open_items_frame
@@ -83,7 +95,7 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
             edges = validate_edges([int(part) for part in buckets.split(",") if part.strip()])
         except ValueError as exc:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     date = as_of_or_default(ledger, as_of)
     result = aging(ledger, date, basis=basis, edges=edges, convert=convertible(ledger))
     if output_format == "csv":
@@ -116,7 +128,8 @@ def _digits(currency: str) -> int:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
 @click.option("--period-days", type=click.IntRange(1), default=None, help="Default: Settings dso_period_days.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
 @handle_errors
 def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, output_format: str) -> None:
     """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures.
@@ -124,10 +137,12 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     \b
     Example:  arxl report metrics ar.xlsx --period-days 90 --format json
     """
+    from rich.table import Table as RichTable
+
     from ..metrics import compute_metrics
     from ..render.plain import metrics_dict
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     figures = metrics_dict(compute_metrics(ledger, as_of_or_default(ledger, as_of), period_days=period_days))
     if output_format == "json":
         click.echo(json.dumps(figures, indent=1))
@@ -155,7 +170,7 @@ def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, 
     from ..aging import aging
     from ..render.plain import open_items_frame
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     _require_customer(ledger, customer)
     date = as_of_or_default(ledger, as_of)
     detail = aging(ledger, date).detail
@@ -189,7 +204,7 @@ def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.
     from ..render.plain import statement_frames
     from ..statements import activity_statement, open_item_statement
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     _require_customer(ledger, customer)
     date = as_of_or_default(ledger, end)
     if start is not None:
