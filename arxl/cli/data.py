@@ -48,6 +48,7 @@ def _export_kinds() -> tuple[str, ...]:
 
     return export_kinds()
 
+
 # --- import ---------------------------------------------------------------------------------------------------
 
 def _delimiter(value: str | None) -> str | None:
