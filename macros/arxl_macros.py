@@ -2,43 +2,81 @@
 
 Every button of the AR tab calls one VBA dispatcher, ``RibbonArxl.ArxlRibbon``, which runs
 ``import arxl_macros; arxl_macros.on_ribbon('<button id>')``; all logic is here and in the library. Each entry
-point runs the same orchestration as the CLI (``arxl.verbs.refresh.run_refresh``) through ``arxl.workbook.xlbook.XlwingsBook``
-over the workbook the user is looking at, shows progress in Excel's status bar, and reports the outcome (or
-every problem, when validation fails) in a message box. Nothing here raises into Excel: RunPython would show a
-traceback window.
+point calls the same verb as the command line (``arxl.verbs``) on the live book (``arxl.verbs.books.live_book``)
+the user is looking at, shows progress in Excel's status bar, and reports the outcome (or every problem, when
+validation fails) in a message box. Nothing here raises into Excel: RunPython would show a traceback window.
 
 The workbook acted on: the add-in's RunPython (xlwings' add-in flavour of its VBA module) makes the *active*
 workbook the caller, so ``xw.Book.caller()`` is the book the user is looking at; should the caller ever be an
 add-in (``.xlam``), the active workbook of the same Excel instance is used instead. Each entry point also takes
 ``book=`` so that tests (and scripts) can hand it a book directly.
 
-``apply_cash`` refreshes and says that cash-application proposals are not in this version: the Collections
-issue wires that button to the cash-application engine.
+The buttons:
+
+- **Refresh**, **Statements** (the ``ST`` sheets only), **Check**: as ``arxl refresh``, ``arxl refresh --only
+  statements`` and ``arxl check``.
+- **Apply cash** proposes where unreferenced payments go on the ``Cash application`` sheet, as ``arxl apply``:
+  one row per proposed application, its Accept column ``yes`` where the confidence is at least 80%. The user
+  reviews the column: ``yes`` (or ``y``, ``x``, TRUE) accepts a row, a blank cell refuses it.
+- **Accept cash** appends the rows marked on that sheet to the Applications table (``arxl.verbs.apply.accept``
+  with ``marked=True``) and rewrites the sheet with the proposals of the payments not accepted.
+- **Import** appends the rows of a CSV, Excel or Parquet file to an input table, as ``arxl import``. What the user
+  sees: (1) the file: on Windows Excel's Open dialog (CSV, Excel and Parquet files); where Excel's object model
+  has no such dialog (macOS), Excel's input box asking for the file's full path (in Finder, Option-Command-C
+  copies it); Cancel stops there. (2) The table: arxl reads the file's header and picks the table and built-in
+  profile it fits (the contract's own column names, or a QuickBooks, Xero, ERPNext or arxl ledger export); when
+  several fit, a Yes/No box asks about each in turn; when none fits, a message says so and points to
+  ``arxl import --map``. (3) Every row is checked as the command line checks it: problems are listed and nothing
+  changes when there is an error. (4) An OK/Cancel box says how many rows will be appended where, how many were
+  already imported and how many warnings; OK appends them. Customers the book lacks are errors here (the
+  command line's ``--create-customers`` adds them).
+- **Help**: what the buttons do.
+
+A live book is changed in place: the user saves it (Ctrl+S); the command line's backups do not apply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from arxl.errors import ArxlError, ValidationFailed
+from arxl.imports import MappingError
 from arxl.problems import Problem
-from arxl.verbs.refresh import SHEETS, RefreshResult, load_validated, run_refresh
-from arxl.workbook.xlbook import XlwingsBook
+from arxl.verbs import apply as cash
+from arxl.verbs import importing
+from arxl.verbs.books import live_book
+from arxl.verbs.check import check_book
+from arxl.verbs.refresh import SHEETS, RefreshResult, run_refresh
+from arxl.verbs.statements import statement_sheets
 
 TITLE = "arxl"
 MAX_LISTED = 25
+IMPORT_PATTERNS = "*.csv;*.txt;*.tsv;*.xlsx;*.xlsm;*.parquet;*.pq"
+IMPORT_FILTER = f"Data files ({IMPORT_PATTERNS}),{IMPORT_PATTERNS}"
+"""Excel's Open dialog filter: description, then the patterns it shows."""
 HELP_TEXT = (
     "arxl keeps your receivables in this workbook.\n\n"
-    "Refresh: validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements and Checks.\n"
+    "Refresh: validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, "
+    "Collections and Forecast.\n"
     "Statements: rebuild the ST statement sheets only.\n"
-    "Apply cash: refresh (cash-application proposals come in a later version).\n"
-    "Check: validate the input tables and list every problem, changing nothing.\n\n"
+    "Check: validate the input tables and list every problem, changing nothing.\n"
+    "Apply cash: propose where payments that name no invoice go, on the Cash application sheet; rows at or "
+    f"above {cash.DEFAULT_MIN_CONFIDENCE:.0%} confidence are marked yes in its Accept column. Type yes to accept "
+    "a row, clear the cell to refuse it.\n"
+    "Accept cash: append the rows marked yes to the Applications table.\n"
+    "Import: append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
+    "checked first.\n\n"
+    "Save the workbook to keep what the buttons changed.\n\n"
     "Worksheet functions: =AR_AGING(), =AR_DSO(), =AR_BALANCE(\"C0001\") ... (Windows, with the xlwings add-in "
     "and UDF_MODULES = arxl_udfs). The README's \"Using arxl in Excel\" section has the details; "
     "the same commands run headless with the arxl command (arxl --help)."
 )
+
+Action = Callable[[Any, Callable[[str], None]], str | None]
+"""What a button does, given the live book's adapter and the status-bar callback: the message to show."""
 
 
 def _target_book(book: Any | None) -> Any:
@@ -57,11 +95,10 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def problems_text(problems: Sequence[Problem], limit: int = MAX_LISTED) -> str:
-    """Errors first, one per line, at most ``limit`` of them."""
+def problems_text(problems: Sequence[Problem], limit: int = MAX_LISTED, *, subject: str = "The workbook") -> str:
+    """Errors first, one per line, at most ``limit`` of them, under a line saying what ``subject`` has."""
     errors = sum(problem.is_error for problem in problems)
-    lines = [f"The workbook has {errors} error(s) and {len(problems) - errors} warning(s); nothing was changed.",
-             ""]
+    lines = [f"{subject} has {errors} error(s) and {len(problems) - errors} warning(s); nothing was changed.", ""]
     lines += [f"{problem.severity}: {problem}" for problem in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"... and {len(problems) - limit} more: run  arxl check <file>  for the full list.")
@@ -77,12 +114,14 @@ def _summary(result: RefreshResult, notes: Sequence[str]) -> str:
     warnings = sum(not problem.is_error for problem in result.problems)
     if warnings:
         text += f"; {warnings} warning(s) (the Check button lists them)"
-    if notes:
-        text += "\n\nNot carried over to this book:\n" + "\n".join(notes)
-    return text + "."
+    return text + "." + _not_carried(notes)
 
 
-def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str | None:
+def _not_carried(notes: Sequence[str]) -> str:
+    return "\n\nNot carried over to this book:\n" + "\n".join(notes) if notes else ""
+
+
+def _run(book: Any | None, action: Action) -> str | None:
     """Run ``action`` on the target book: status bar while it works, a message box for the outcome."""
     target = _target_book(book)
     app = target.app
@@ -90,9 +129,9 @@ def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str |
     def say(message: str) -> None:
         app.status_bar = f"arxl: {message}..."
 
-    adapter = XlwingsBook(target, say=say)
+    adapter = live_book(target, say=say)
     try:
-        message = action(adapter)
+        message = action(adapter, say)
     except ValidationFailed as exc:
         app.alert(problems_text(exc.problems), title=f"{TITLE}: the workbook has errors", mode="critical")
         return None
@@ -110,39 +149,135 @@ def _run(book: Any | None, action: Callable[[XlwingsBook], str | None]) -> str |
     return message
 
 
-def _refresh(only: Sequence[str], today: dt.date | None, extra: str = "") -> Callable[[XlwingsBook], str]:
-    def action(adapter: XlwingsBook) -> str:
-        result = run_refresh(adapter, as_of=None, today=today or _today(), only=only, progress=adapter.say)
-        return (extra + "\n\n" if extra else "") + _summary(result, adapter.notes)
-
-    return action
-
-
 def refresh(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Refresh every generated sheet (what ``arxl refresh`` does)."""
-    return _run(book, _refresh(SHEETS, today))
+    def action(adapter: Any, say: Callable[[str], None]) -> str:
+        result = run_refresh(adapter, as_of=None, today=today or _today(), only=SHEETS, progress=say)
+        return _summary(result, adapter.notes)
+
+    return _run(book, action)
 
 
 def statements(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Rebuild the statement sheets only (``arxl refresh --only statements``)."""
-    return _run(book, _refresh(("statements",), today))
+    def action(adapter: Any, say: Callable[[str], None]) -> str:
+        result = statement_sheets(adapter, as_of=None, today=today or _today(), progress=say)
+        return _summary(result, adapter.notes)
+
+    return _run(book, action)
 
 
 def apply_cash(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
-    """Refresh; cash-application proposals are wired by the Collections issue."""
-    note = ("Cash-application proposals are not available in this version of arxl; the workbook was refreshed "
-            "with the payments and applications it holds.")
-    return _run(book, _refresh(SHEETS, today, note))
+    """Propose applications for unreferenced payments on the Cash application sheet (``arxl apply``)."""
+    def action(adapter: Any, say: Callable[[str], None]) -> str:
+        proposed = cash.propose(adapter, as_of=None, today=today or _today(), progress=say)
+        if not proposed.payments:
+            return (f"No payment without an invoice to propose for as of {proposed.as_of.isoformat()}; the "
+                    f"'{proposed.sheet}' sheet says so." + _not_carried(adapter.notes))
+        return (f"Proposed applications for {proposed.payments} payment(s) as of {proposed.as_of.isoformat()}; "
+                f"{proposed.marked} at or above {proposed.min_confidence:.0%} confidence are marked yes.\n\n"
+                f"Review the Accept column of the '{proposed.sheet}' sheet (yes to accept a row, blank to leave "
+                "it), then press Accept cash." + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
+def accept_cash(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Append the rows marked yes on the Cash application sheet to Applications (``arxl.verbs.apply.accept``)."""
+    def action(adapter: Any, say: Callable[[str], None]) -> str:
+        accepted = cash.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say)
+        if accepted.review_missing:
+            return "There is no Cash application sheet to accept from: press Apply cash first."
+        stale = ""
+        if accepted.stale:
+            stale = ("\n\nMarked rows no longer proposed (paid or applied since), left out: "
+                     + ", ".join(accepted.stale) + ". Press Apply cash for fresh proposals.")
+        if not accepted.rows:
+            return f"Nothing to append as of {accepted.as_of.isoformat()}: no new row is marked yes." + stale
+        return (f"Appended {accepted.rows} row(s) for {accepted.payments} payment(s) to Applications (from "
+                f"Excel row {accepted.first_row}). Press Refresh to update the reports, and save the workbook."
+                + stale + _not_carried(adapter.notes))
+
+    return _run(book, action)
 
 
 def check(book: Any | None = None) -> str | None:
     """Validate the input tables and report every problem; nothing is written."""
-    def action(adapter: XlwingsBook) -> str:
-        adapter.say("checking the input tables")
-        result = load_validated(adapter)
+    def action(adapter: Any, say: Callable[[str], None]) -> str:
+        result = check_book(adapter, progress=say)
         if not result.problems:
             return "No problems found: every input table is valid."
         return problems_text(result.problems)
+
+    return _run(book, action)
+
+
+def ask_for_file(app: Any) -> Path | None:
+    """The file to import, asked through Excel: its Open dialog where the object model has one (Windows),
+    else its input box (macOS); None when the user cancels."""
+    title = f"{TITLE}: import which file?"
+    api = app.api
+    if hasattr(api, "GetOpenFilename"):
+        picked = api.GetOpenFilename(FileFilter=IMPORT_FILTER, Title=title)
+    else:
+        picked = api.input_box(prompt="The full path of the CSV, Excel or Parquet file to import "
+                                      "(in Finder, Option-Command-C copies it):", title=title)
+    if not picked or not isinstance(picked, str) or not picked.strip():
+        return None
+    return Path(picked.strip().strip('"'))
+
+
+def _choose(app: Any, source: Path, candidates: list[importing.Candidate]) -> importing.Candidate | None:
+    """The one candidate, or the first the user says yes to (None when the user says no to every one)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    for candidate in candidates:
+        answer = app.alert(f"{source.name} fits more than one table. Import it into {candidate.table.title()} "
+                           f"(profile {candidate.profile})?", title=f"{TITLE}: import", buttons="yes_no")
+        if answer == "yes":
+            return candidate
+    return None
+
+
+def import_file(book: Any | None = None) -> str | None:
+    """Append the rows of a file the user picks to the table its header fits (``arxl import``)."""
+    def action(adapter: Any, say: Callable[[str], None]) -> str | None:
+        app = adapter.book.app
+        source = ask_for_file(app)
+        if source is None:
+            return None
+        say(f"reading {source.name}")
+        candidates = importing.detect(source)
+        if not candidates:
+            return (f"arxl cannot tell which table {source.name} is for: its header is none of the layouts arxl "
+                    "knows (the contract's own column names, or a QuickBooks, Xero, ERPNext or arxl ledger "
+                    "export). For other layouts use arxl import with --map.")
+        candidate = _choose(app, source, candidates)
+        if candidate is None:
+            return None
+        try:
+            mapping = importing.mapping_for(candidate.table, profile=candidate.profile)
+            incoming = importing.read_rows(source, mapping)
+        except MappingError as exc:
+            return f"{source.name} cannot be imported: {exc}"
+        table = incoming.rows.table.name
+        planned = importing.import_rows(adapter, incoming, dry_run=True, progress=say)
+        plan = planned.plan
+        if planned.book_failed:
+            return problems_text(planned.problems)
+        if plan.errors:
+            return problems_text(plan.problems, subject=f"Importing {source.name}")
+        if plan.rows.empty:
+            return f"Nothing to append to {table}: {plan.already:,} row(s) of {source.name} are already there."
+        count = len(plan.rows)
+        question = (f"Append {count:,} row(s) of {source.name} to {table} (Excel rows {plan.first_row:,}-"
+                    f"{plan.first_row + count - 1:,})?\n\n{plan.already:,} already imported, "
+                    f"{len(plan.problems):,} warning(s).")
+        if app.alert(question, title=f"{TITLE}: import", buttons="ok_cancel") != "ok":
+            return None
+        result = importing.import_rows(adapter, incoming, progress=say)
+        return (f"Appended {count:,} row(s) to {table} (Excel rows {result.first_row:,}-"
+                f"{result.first_row + count - 1:,}). Press Refresh to update the reports, and save the workbook.")
 
     return _run(book, action)
 
@@ -157,8 +292,10 @@ def open_help(book: Any | None = None) -> str | None:
 ACTIONS: dict[str, Callable[..., str | None]] = {
     "arxlRefresh": refresh,
     "arxlStatements": statements,
-    "arxlApplyCash": apply_cash,
     "arxlCheck": check,
+    "arxlApplyCash": apply_cash,
+    "arxlAcceptCash": accept_cash,
+    "arxlImport": import_file,
     "arxlHelp": open_help,
 }
 """Ribbon button id (``customUI.xml``) -> entry point."""

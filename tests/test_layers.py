@@ -16,8 +16,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "arxl"
 READER_LIBRARIES = ("openpyxl", "python_calamine", "fastexcel", "xlwings")
@@ -104,7 +102,6 @@ def test_the_layers_cover_every_face_and_core_module() -> None:
     assert not any(_within(module, "arxl.workbook") or _within(module, "arxl.verbs") for module in core)
 
 
-@pytest.mark.xfail(strict=True, reason="faces move to verbs in the verbs branch")
 def test_faces_never_import_the_workbook_adapters() -> None:
     offenders = {_module_name(path): sorted(module for module in imported_modules(path)
                                             if _within(module, WORKBOOK))

@@ -1,5 +1,5 @@
-"""The ribbon's entry points (macros/arxl_macros.py) against the stand-in of xlwings: the same orchestration and
-figures as the file refresh, status-bar progress, and a message box for every outcome."""
+"""The ribbon's entry points (macros/arxl_macros.py) against the stand-in of xlwings: the same verbs and figures as
+the command line on the same file, status-bar progress, and a message box for every outcome."""
 
 from __future__ import annotations
 
@@ -9,14 +9,23 @@ from pathlib import Path
 
 import arxl_macros
 import pytest
+import python_calamine as calamine
 import xlwings as xw
-from xlfake import Book, book_from_file
+from books import D, base, write_book
+from click.testing import CliRunner
+from xlfake import App, Book, book_from_file
 
+from arxl.cli import main
+from arxl.load import load_tables
 from arxl.verbs.refresh import run_refresh
 from arxl.workbook import write_demo
 from arxl.workbook.book import FileBook
+from arxl.workbook.read import read_raw_tables
+from arxl.workbook.xlbook import XlwingsBook
 
 AS_OF = dt.date(2026, 6, 30)
+CASH_AS_OF = dt.date(2026, 3, 31)
+REVIEW_HEADER_ROW = 4  # below the title block: title, subtitle, blank
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +33,56 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_demo(tmp_path_factory.mktemp("macros") / "demo.xlsx", customers=10, invoices=300, as_of=AS_OF)
 
 
+def cash_book(path: Path) -> Path:
+    """The base book (as of 2026-03-31: I1 owes 30.00, I2 owes 145.50) with two payments that name no invoice.
+
+    P3, 30.00 from C1: exactly what I1 owes, I1 being C1's only open invoice -> P3 to I1 30.00 at 0.90.
+    P4, 200.00 from C2: a whole hundred, and I2 (145.50) is the only invoice owing between 100 and 200 -> P4 to
+    I2 145.50 at 0.55, 54.50 left unapplied. At the 0.80 threshold P3 is marked yes and P4 is not.
+    """
+    tables = base()
+    tables["Payments"].append(["P3", "C1", D(2026, 3, 20), 30.0, "", "thanks"])
+    tables["Payments"].append(["P4", "C2", D(2026, 3, 25), 200.0, "", ""])
+    return write_book(path, tables)
+
+
+def cli(*arguments: str) -> str:
+    result = CliRunner().invoke(main, list(arguments))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def review_rows(values: list[list[object]]) -> list[tuple[object, ...]]:
+    """(payment, invoice, apply, confidence, accept) of each row of a Cash application sheet given as rows."""
+    header = [str(cell) for cell in values[REVIEW_HEADER_ROW - 1]]
+    columns = [header.index(name) for name in ("Payment", "Invoice", "Apply", "Confidence", "Accept")]
+    return [tuple(None if row[column] == "" else row[column] for column in columns)
+            for row in values[REVIEW_HEADER_ROW:] if row[columns[0]] not in ("", None)]
+
+
+def file_sheet(path: Path, name: str) -> list[list[object]]:
+    workbook = calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        workbook.close()
+
+
+def live_sheet(book: Book, name: str) -> list[list[object]]:
+    sheet = book.sheets[name]
+    used = sheet.used_range
+    return sheet.values((1, 1), (used.row + used.shape[0] - 1, used.column + used.shape[1] - 1))
+
+
+def applications(tables: dict) -> list[tuple[object, ...]]:
+    """(payment, invoice, amount in cents) of each Applications row, as the loader reads them."""
+    frame = load_tables(tables).ledger.applications
+    return list(frame[["payment_id", "invoice_id", "amount"]].itertuples(index=False, name=None))
+
+
 def test_every_ribbon_button_has_an_entry_point() -> None:
-    assert set(arxl_macros.ACTIONS) == {"arxlRefresh", "arxlStatements", "arxlApplyCash", "arxlCheck", "arxlHelp"}
+    assert set(arxl_macros.ACTIONS) == {"arxlRefresh", "arxlStatements", "arxlCheck", "arxlApplyCash",
+                                        "arxlAcceptCash", "arxlImport", "arxlHelp"}
 
 
 def test_refresh_button_matches_the_file_refresh(demo_file: Path, tmp_path: Path) -> None:
@@ -36,11 +93,7 @@ def test_refresh_button_matches_the_file_refresh(demo_file: Path, tmp_path: Path
     message = arxl_macros.on_ribbon("arxlRefresh", book=book)
     assert message is not None and message.startswith("Refreshed as of 2026-06-30")
     assert [name for name in book.sheets.names() if name in file_result.sheets] == file_result.sheets
-    import python_calamine as calamine
-
-    workbook = calamine.CalamineWorkbook.from_path(str(path))
-    expected = workbook.get_sheet_by_name("Aging").to_python(skip_empty_area=False)
-    workbook.close()
+    expected = file_sheet(path, "Aging")
     aging = book.sheets["Aging"]
     data_rows = [row for row in expected[4:] if row[0] and row[0] != "Total"]
     for offset, row in enumerate(data_rows):
@@ -71,7 +124,7 @@ def test_check_reports_and_changes_nothing(demo_file: Path) -> None:
     book = book_from_file(demo_file)
     names = book.sheets.names()
     message = arxl_macros.on_ribbon("arxlCheck", book=book)
-    assert message is not None and ("No problems found" in message or "0 error(s)" in message)
+    assert message == "No problems found: every input table is valid."
     assert book.sheets.names() == names
 
 
@@ -83,17 +136,174 @@ def test_statements_button_writes_statement_sheets_only(demo_file: Path) -> None
     assert "Aging" not in book.sheets and "Dashboard" not in book.sheets
 
 
-def test_apply_cash_refreshes_and_says_proposals_are_not_available(demo_file: Path) -> None:
-    book = book_from_file(demo_file)
-    message = arxl_macros.on_ribbon("arxlApplyCash", book=book)
-    assert message is not None and "not available in this version" in message
-    assert "Aging" in book.sheets
+# --- Apply cash / Accept cash ---------------------------------------------------------------------------------
 
+def test_apply_cash_proposes_what_arxl_apply_proposes(tmp_path: Path) -> None:
+    path = cash_book(tmp_path / "book.xlsx")
+    book = book_from_file(path)
+    cli("apply", str(path))
+    message = arxl_macros.on_ribbon("arxlApplyCash", book=book)
+    assert message is not None
+    assert message.startswith("Proposed applications for 2 payment(s) as of 2026-03-31; 1 at or above 80%")
+    expected = [("P3", "I1", 30.0, 0.9, "yes"), ("P4", "I2", 145.5, 0.55, None)]
+    assert review_rows(file_sheet(path, "Cash application")) == expected
+    assert review_rows(live_sheet(book, "Cash application")) == expected
+    assert applications(XlwingsBook(book).read_tables()[0]) == [("P2", "I2", 10000)]  # nothing appended yet
+
+
+def test_accept_cash_appends_what_arxl_apply_accept_appends(tmp_path: Path) -> None:
+    path = cash_book(tmp_path / "book.xlsx")
+    book = book_from_file(path)
+    cli("apply", str(path))
+    cli("apply", str(path), "--accept")
+    arxl_macros.on_ribbon("arxlApplyCash", book=book)
+    message = arxl_macros.on_ribbon("arxlAcceptCash", book=book)
+    assert message is not None
+    assert message.startswith("Appended 1 row(s) for 1 payment(s) to Applications (from Excel row 3)")
+    # P3 -> I1 30.00 is the only proposal at or above 0.80; the user's P2 row stays first
+    expected = [("P2", "I2", 10000), ("P3", "I1", 3000)]
+    assert applications(read_raw_tables(path)[0]) == expected
+    assert applications(XlwingsBook(book).read_tables()[0]) == expected
+    assert review_rows(live_sheet(book, "Cash application")) == [("P4", "I2", 145.5, 0.55, None)]
+    assert review_rows(file_sheet(path, "Cash application")) == [("P4", "I2", 145.5, 0.55, None)]
+    assert arxl_macros.on_ribbon("arxlAcceptCash", book=book) == (
+        "Nothing to append as of 2026-03-31: no new row is marked yes.")
+    assert arxl_macros.on_ribbon("arxlCheck", book=book) == "No problems found: every input table is valid."
+
+
+def _mark(book: Book, payment: str, mark: str | None) -> None:
+    sheet = book.sheets["Cash application"]
+    header = sheet.values((REVIEW_HEADER_ROW, 1), (REVIEW_HEADER_ROW, 15))[0]
+    for row in range(REVIEW_HEADER_ROW + 1, REVIEW_HEADER_ROW + 10):
+        if sheet.peek(row, header.index("Payment") + 1).value == payment:
+            sheet.cell(row, header.index("Accept") + 1).value = mark
+            return
+    raise AssertionError(f"{payment} is not on the review sheet")
+
+
+def test_accept_cash_takes_the_rows_the_user_marked(tmp_path: Path) -> None:
+    book = book_from_file(cash_book(tmp_path / "book.xlsx"))
+    arxl_macros.on_ribbon("arxlApplyCash", book=book)
+    _mark(book, "P3", None)  # refused, although 0.90
+    _mark(book, "P4", "Yes")  # accepted, although 0.55
+    message = arxl_macros.on_ribbon("arxlAcceptCash", book=book)
+    assert message is not None and message.startswith("Appended 1 row(s) for 1 payment(s)")
+    assert applications(XlwingsBook(book).read_tables()[0]) == [("P2", "I2", 10000), ("P4", "I2", 14550)]
+    # P3's proposal is still to review, marked afresh by its confidence
+    assert review_rows(live_sheet(book, "Cash application")) == [("P3", "I1", 30.0, 0.9, "yes")]
+
+
+def test_a_marked_row_no_longer_proposed_is_left_out_and_named(tmp_path: Path) -> None:
+    book = book_from_file(cash_book(tmp_path / "book.xlsx"))
+    arxl_macros.on_ribbon("arxlApplyCash", book=book)
+    table = book.sheets["Applications"].tables["Applications"]
+    table.range.sheet.range((3, 1)).value = [["P3", "I1", 30.0]]  # typed by the user meanwhile
+    table.resize(table.range.sheet.range((1, 1), (3, 4)))
+    message = arxl_macros.on_ribbon("arxlAcceptCash", book=book)
+    assert message is not None and message.startswith("Nothing to append as of 2026-03-31")
+    assert "left out: P3 -> I1" in message
+    assert applications(XlwingsBook(book).read_tables()[0]) == [("P2", "I2", 10000), ("P3", "I1", 3000)]
+
+
+def test_accept_cash_before_apply_cash_says_what_to_do(tmp_path: Path) -> None:
+    book = book_from_file(cash_book(tmp_path / "book.xlsx"))
+    assert arxl_macros.on_ribbon("arxlAcceptCash", book=book) == (
+        "There is no Cash application sheet to accept from: press Apply cash first.")
+
+
+# --- Import ---------------------------------------------------------------------------------------------------
+
+NEW_INVOICES = ("invoice_id,customer_id,invoice_date,amount\n"
+                "I3,C1,2026-03-10,80.00\n"
+                "I4,C2,2026-03-12,\"1,234.50\"\n")
+
+
+def invoices(tables: dict) -> list[tuple[object, ...]]:
+    """(invoice, customer, invoice date, amount in cents) of each invoice, as the loader reads them."""
+    frame = load_tables(tables).ledger.invoices
+    return [(invoice, customer, date.date(), amount) for invoice, customer, date, amount
+            in frame[["invoice_id", "customer_id", "invoice_date", "amount"]].itertuples(index=False, name=None)]
+
+
+def test_import_appends_what_arxl_import_appends(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "book.xlsx", base())
+    source = tmp_path / "new invoices.csv"
+    source.write_text(NEW_INVOICES, encoding="utf-8")
+    book = book_from_file(path)
+    book.app.answers = [str(source)]  # the Open dialog's answer; the confirmation is left at OK
+    message = arxl_macros.on_ribbon("arxlImport", book=book)
+    assert message is not None
+    # the base book's Invoices table holds rows 2-4: the two new rows land on 5 and 6
+    assert message.startswith("Appended 2 row(s) to Invoices (Excel rows 5-6)")
+    assert book.app.dialogs[0]["dialog"] == "GetOpenFilename"
+    question = book.app.alerts[0]
+    assert question["buttons"] == "ok_cancel"
+    assert "Append 2 row(s) of new invoices.csv to Invoices (Excel rows 5-6)?" in question["prompt"]
+    cli("import", str(path), "--table", "invoices", str(source))
+    live = invoices(XlwingsBook(book).read_tables()[0])
+    assert live[-2:] == [("I3", "C1", dt.date(2026, 3, 10), 8000), ("I4", "C2", dt.date(2026, 3, 12), 123450)]
+    assert invoices(read_raw_tables(path)[0]) == live
+    assert arxl_macros.on_ribbon("arxlImport", book=book) is None  # the dialog cancelled: nothing happens
+    assert arxl_macros.on_ribbon("arxlCheck", book=book) == "No problems found: every input table is valid."
+
+
+def test_import_on_macos_asks_for_the_path_in_an_input_box(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "book.xlsx", base())
+    source = tmp_path / "new.csv"
+    source.write_text(NEW_INVOICES, encoding="utf-8")
+    book = book_from_file(path, app=App(platform="mac"))
+    book.app.answers = [f'"{source}"', "cancel"]  # a pasted path may come quoted; then Cancel at the question
+    assert arxl_macros.on_ribbon("arxlImport", book=book) is None
+    assert book.app.dialogs[0]["dialog"] == "input_box"
+    assert len(invoices(XlwingsBook(book).read_tables()[0])) == 3  # cancelled: nothing appended
+
+
+def test_import_lists_the_files_problems_and_changes_nothing(tmp_path: Path) -> None:
+    book = book_from_file(write_book(tmp_path / "book.xlsx", base()))
+    source = tmp_path / "bad.csv"
+    source.write_text("invoice_id,customer_id,invoice_date,amount\nI3,C1,2026-03-10,lots\n", encoding="utf-8")
+    book.app.answers = [str(source)]
+    message = arxl_macros.on_ribbon("arxlImport", book=book)
+    assert message is not None and message.startswith("Importing bad.csv has 1 error(s) and 0 warning(s)")
+    assert 'bad.csv line 2, amount: "lots"' in message
+    assert len(invoices(XlwingsBook(book).read_tables()[0])) == 3
+    assert all(alert["buttons"] != "ok_cancel" for alert in book.app.alerts)
+
+
+def test_import_of_a_file_no_table_fits_says_so(tmp_path: Path) -> None:
+    book = book_from_file(write_book(tmp_path / "book.xlsx", base()))
+    source = tmp_path / "other.csv"
+    source.write_text("colour,size\nred,3\n", encoding="utf-8")
+    book.app.answers = [str(source)]
+    message = arxl_macros.on_ribbon("arxlImport", book=book)
+    assert message is not None and message.startswith("arxl cannot tell which table other.csv is for")
+
+
+def test_import_asks_which_table_when_several_fit(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "book.xlsx", base())
+    ledger = tmp_path / "ledger.csv"
+    cli("export", str(path), "--what", "ledger", "--to", str(ledger))
+    book = book_from_file(path)
+    book.app.answers = [str(ledger), "no", "yes"]  # not as invoices; as payments
+    message = arxl_macros.on_ribbon("arxlImport", book=book)
+    questions = [alert["prompt"] for alert in book.app.alerts if alert["buttons"] == "yes_no"]
+    assert questions == ["ledger.csv fits more than one table. Import it into Invoices (profile arxl-ledger)?",
+                         "ledger.csv fits more than one table. Import it into Payments (profile arxl-ledger)?"]
+    # the book's own two payments, P1 and P2: both already there
+    assert message == "Nothing to append to Payments: 2 row(s) of ledger.csv are already there."
+    book.app.answers = [str(ledger), "no", "no", "no"]  # none of the three: nothing happens, no message
+    assert arxl_macros.on_ribbon("arxlImport", book=book) is None
+    assert book.app.alerts[-1]["buttons"] == "yes_no"
+
+
+# --- Help and failures ----------------------------------------------------------------------------------------
 
 def test_help_and_unknown_buttons_answer_with_a_message_box() -> None:
     book = Book()
     arxl_macros.on_ribbon("arxlHelp", book=book)
-    assert "Refresh" in book.app.alerts[-1]["prompt"]
+    prompt = book.app.alerts[-1]["prompt"]
+    assert all(label in prompt for label in ("Refresh:", "Statements:", "Check:", "Apply cash:", "Accept cash:",
+                                             "Import:"))
     assert arxl_macros.on_ribbon("arxlNoSuchButton", book=book) is None
     assert "arxlNoSuchButton" in book.app.alerts[-1]["prompt"]
 

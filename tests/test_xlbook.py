@@ -1,5 +1,5 @@
 """The xlwings adapter against the in-memory stand-in of xlwings (tests/xlfake.py): reading the tables, writing
-the generated sheets, the record of owned sheets, and the same figures as a refresh of the file."""
+the generated sheets, the record of owned sheets, appending rows to a table, and the same figures as the file."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import python_calamine as calamine
-from books import base
+from books import base, write_book
 from xlfake import Book, ExcelError, add_table, book_from_file
 
-from arxl.errors import SaveRefused
+from arxl import contract
+from arxl.errors import SaveRefused, WorkbookError
 from arxl.load import load_tables
-from arxl.render.spec import ACCOUNTING, NAVY
-from arxl.verbs.refresh import run_refresh
+from arxl.render.spec import ACCOUNTING, NAVY, Cell, SheetSpec
+from arxl.verbs.refresh import Append, run_refresh
 from arxl.workbook import write_demo
 from arxl.workbook.book import FileBook
 from arxl.workbook.read import read_raw_tables
@@ -209,3 +211,81 @@ def test_an_error_cell_in_a_live_book_is_reported_not_read_as_empty() -> None:
     problems = load_tables(raw).problems
     assert [(p.sheet, p.row, p.column, p.value, p.message) for p in problems if p.is_error] == [
         ("Invoices", 3, "amount", "#N/A", "is an Excel error value")]
+
+
+# --- appending rows to a live table ---------------------------------------------------------------------------
+
+def _applications_book() -> tuple[Book, object]:
+    """An Applications table in rows 1-4: two filled rows, then an empty row inside the table (as the template
+    leaves one); the first data row carries number formats, as a user's typed rows do."""
+    book = Book()
+    table = add_table(book, "Applications", "Applications", [
+        ["payment_id", "invoice_id", "amount", "date"],
+        ["P1", "I1", 10.0, dt.date(2026, 1, 5)],
+        ["P2", "I2", 20.0, None],
+        [None, None, None, None],
+    ])
+    sheet = book.sheets["Applications"]
+    sheet.cell(2, 3).number_format = "#,##0.00"
+    sheet.cell(2, 4).number_format = "yyyy-mm-dd"
+    return book, table
+
+
+def _rows(**columns: list[object]) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def test_appended_rows_fill_the_table_then_grow_it() -> None:
+    book, table = _applications_book()
+    frame = _rows(payment_id=["00123", '=HYPERLINK("http://evil.example","x")'], invoice_id=["I3", "I4"],
+                  amount=[30.5, 40.0], date=pd.to_datetime(["2026-03-01", None]))
+    committed = XlwingsBook(book).commit([Append(contract.APPLICATIONS, frame)], keep_backups=0)
+    # rows 2-3 are filled, row 4 is the table's empty row: the new rows land on 4 and 5
+    assert committed.first_rows == (4,) and committed.backup is None
+    sheet = book.sheets["Applications"]
+    assert (table.range.row, table.range.shape) == (1, (5, 4))
+    assert sheet.values((4, 1), (5, 4)) == [["00123", "I3", 30.5, dt.datetime(2026, 3, 1)],
+                                             ['=HYPERLINK("http://evil.example","x")', "I4", 40.0, None]]
+    assert not sheet.peek(5, 1).formula  # text from the data stays text
+    assert sheet.peek(5, 3).number_format == "#,##0.00" and sheet.peek(4, 4).number_format == "yyyy-mm-dd"
+    assert sheet.peek(4, 1).number_format == "General"
+
+
+def test_cells_in_the_way_below_a_table_refuse_the_commit_before_anything_changes() -> None:
+    book, table = _applications_book()
+    book.sheets["Applications"].range((6, 2)).value = "my note"
+    frame = _rows(payment_id=["P3", "P4", "P5"], invoice_id=["I3", "I4", "I5"], amount=[1.0, 2.0, 3.0])
+    spec = SheetSpec("Aging", cells={(1, 1): Cell("x")})
+    with pytest.raises(SaveRefused, match=r"Applications: the cells below the table \(row 6\) are not empty"):
+        XlwingsBook(book).commit([Append(contract.APPLICATIONS, frame)], [spec], keep_backups=0)
+    assert table.range.shape == (4, 4) and book.sheets["Applications"].peek(4, 1).value is None
+    assert book.sheets.names() == ["Applications"]
+
+
+def test_a_table_showing_its_total_row_or_no_table_at_all_is_refused() -> None:
+    book, table = _applications_book()
+    table.show_totals = True
+    frame = _rows(payment_id=["P3"], invoice_id=["I3"], amount=[1.0])
+    with pytest.raises(SaveRefused, match="Total Row"):
+        XlwingsBook(book).commit([Append(contract.APPLICATIONS, frame)], keep_backups=0)
+    with pytest.raises(WorkbookError, match="no Excel Table named Payments"):
+        XlwingsBook(book).commit([Append(contract.PAYMENTS, frame)], keep_backups=0)
+    assert book.sheets["Applications"].peek(4, 1).value is None
+
+
+def test_the_same_appends_read_back_the_same_from_the_file_and_the_live_book(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "book.xlsx", base())
+    book = book_from_file(path)
+    customers = _rows(customer_id=["C3"], name=["Gamma SA"])
+    invoices = _rows(invoice_id=["I3", "I4"], customer_id=["C3", "C1"],
+                     invoice_date=pd.to_datetime(["2026-03-10", "2026-03-12"]), amount=[80.0, 1234.5])
+    appends = [Append(contract.CUSTOMERS, customers), Append(contract.INVOICES, invoices)]
+    # Customers rows 2-3 and Invoices rows 2-4 are the base book's: the new rows start on 4 and 5
+    assert FileBook(path).commit(appends, keep_backups=0).first_rows == (4, 5)
+    assert XlwingsBook(book).commit(appends, keep_backups=0).first_rows == (4, 5)
+    from_file = load_tables(read_raw_tables(path)[0]).ledger
+    live = load_tables(XlwingsBook(book).read_tables()[0]).ledger
+    columns = ["invoice_id", "customer_id", "invoice_date", "amount"]
+    assert live.invoices[columns].values.tolist() == from_file.invoices[columns].values.tolist()
+    assert live.invoices["amount"].tolist()[-2:] == [8000, 123450]
+    assert live.customers["customer_id"].tolist() == from_file.customers["customer_id"].tolist() == ["C1", "C2", "C3"]

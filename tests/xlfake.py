@@ -1,10 +1,16 @@
 """An in-memory stand-in for the part of xlwings' object model that ``arxl.workbook.xlbook`` and ``macros/`` use.
 
 Excel cannot run on the test machines, so the adapter is driven against this. It models only what the
-adapter calls (listed in ``arxl/xlbook.py``'s docstring), with the behaviour of Excel that matters to it:
+adapter calls (listed in ``arxl/workbook/xlbook.py``'s docstring) and the ribbon's dialogs, with the behaviour
+of Excel that matters to them:
 
 - ``App``: ``status_bar`` (every message kept in ``status_log``), ``screen_updating``, ``alert()`` (kept in
-  ``alerts``, answers "ok"), ``books.active``.
+  ``alerts``), ``books.active``, and ``api``: on Windows (the default) COM's ``GetOpenFilename(FileFilter=,
+  Title=)``, on macOS (``App(platform="mac")``) appscript's ``input_box(prompt=, title=)`` and no
+  ``GetOpenFilename``. What the user answers is queued in ``answers``: a dialog returns the next answer, or
+  False (Cancel, as Excel returns it) when there is none; a message box with a choice (``ok_cancel``,
+  ``yes_no``) returns the next answer, or its first button ("ok", "yes") when there is none. Every dialog is
+  kept in ``dialogs``.
 - ``Book``: ``name``, ``sheets``, ``app``, ``api`` (``Date1904`` and, when ``custom_properties`` is given, a
   COM-like ``CustomDocumentProperties(name).Value`` / ``.Add(Name=, LinkToContent=, Type=, Value=)``).
 - ``Sheets``: iteration, ``[name]``/``[index]``, ``add(name, before=, after=)`` (a clash raises like Excel).
@@ -18,7 +24,9 @@ adapter calls (listed in ``arxl/xlbook.py``'s docstring), with the behaviour of 
   ``=...`` becomes a formula, and text that looks like a number becomes a number. That is what makes the
   adapter's quote prefix testable.
 - ``Tables``: iteration, ``[name]``, ``add(source, name)``; a Table has ``name``, ``range``,
-  ``header_row_range`` and ``data_body_range`` (None when it has no data rows); names are unique per book.
+  ``header_row_range``, ``data_body_range`` (None when it has no data rows), ``show_totals`` and
+  ``resize(range)`` (as in Excel, the header must stay on its row and the new range must overlap the old one);
+  names are unique per book. As in Excel driven by a program, writing below a Table does not grow it.
 - ``Charts``: iteration, ``add(...)`` (arguments kept), ``chart.set_x_axis_values()``, ``chart.delete()``.
 """
 
@@ -233,6 +241,14 @@ class Table:
     def __init__(self, sheet: Sheet, name: str, rng: Range):
         self.sheet, self.name, self._range = sheet, name, rng
         self.api = self
+        self.show_totals = False
+
+    def resize(self, rng: Range) -> None:
+        old = self._range
+        if rng.sheet is not self.sheet or rng.top_row != old.top_row or rng.left_column > old.right_column \
+                or rng.right_column < old.left_column:
+            raise ValueError("The header row must stay where it is and the table must overlap its old range")
+        self._range = rng
 
     def Delete(self) -> None:
         self.sheet.tables.remove(self)
@@ -472,13 +488,41 @@ class Books:
         self.active: Book | None = None
 
 
+class _WindowsAppApi:
+    """COM's Application object: Excel's Open dialog."""
+
+    def __init__(self, app: App):
+        self._app = app
+
+    def GetOpenFilename(self, FileFilter: str = "", FilterIndex: int = 1,  # noqa: N803
+                        Title: str = "") -> str | bool:  # noqa: N803
+        return self._app.ask({"dialog": "GetOpenFilename", "filter": FileFilter, "title": Title})
+
+
+class _MacAppApi:
+    """appscript's reference to Excel on macOS: its input box, no Open dialog."""
+
+    def __init__(self, app: App):
+        self._app = app
+
+    def input_box(self, prompt: str = "", title: str = "", default: str = "") -> str | bool:
+        return self._app.ask({"dialog": "input_box", "prompt": prompt, "title": title})
+
+
 class App:
-    def __init__(self) -> None:
+    def __init__(self, *, platform: str = "windows") -> None:
         self._status: str | bool = False
         self.status_log: list[str | bool] = []
         self.screen_updating = True
         self.alerts: list[dict[str, Any]] = []
+        self.dialogs: list[dict[str, Any]] = []
+        self.answers: list[Any] = []
         self.books = Books()
+        self.api = _WindowsAppApi(self) if platform == "windows" else _MacAppApi(self)
+
+    def ask(self, dialog: dict[str, Any]) -> Any:
+        self.dialogs.append(dialog)
+        return self.answers.pop(0) if self.answers else False
 
     @property
     def status_bar(self) -> str | bool:
@@ -492,7 +536,9 @@ class App:
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:
         self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
-        return "ok"
+        if buttons in ("ok", None):
+            return "ok"
+        return self.answers.pop(0) if self.answers else buttons.split("_", maxsplit=1)[0]
 
 
 class Book:
@@ -535,12 +581,13 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def book_from_file(path: Any, name: str = "demo.xlsx", *, custom_properties: dict[str, str] | None = None) -> Book:
+def book_from_file(path: Any, name: str = "demo.xlsx", *, custom_properties: dict[str, str] | None = None,
+                   app: App | None = None) -> Book:
     """A stand-in book holding the input tables of a workbook file, each an Excel Table where the file has it."""
     from arxl.workbook.read import read_raw_tables
 
     tables, date1904, _problems = read_raw_tables(path)
-    book = Book(name, date1904=date1904, custom_properties=custom_properties)
+    book = Book(name, app=app, date1904=date1904, custom_properties=custom_properties)
     for table in tables.values():
         add_table(book, table.sheet or table.name, table.name, [list(table.header), *table.cell_rows()],
                   top=table.first_row - 1)

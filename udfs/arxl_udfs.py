@@ -47,6 +47,7 @@ from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_lab
 from arxl.errors import ArxlError
 from arxl.load import RawTable
 from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
+from arxl.verbs.books import live_book
 from arxl.verbs.functions import (
     TYPED_AMOUNT_CURRENCY,
     CachedBook,
@@ -57,7 +58,6 @@ from arxl.verbs.functions import (
     payment_plan,
     problem_text,
 )
-from arxl.workbook.xlbook import XlwingsBook
 
 CATEGORY = "arxl"
 CACHE = LedgerCache(maxsize=4)
@@ -147,7 +147,7 @@ def _caller_tables() -> tuple[dict[str, RawTable], bool]:
     except Exception as exc:
         raise UdfError("no table arguments were given, and outside Excel there is no calling workbook to read: "
                        "pass the tables, e.g. =AR_DSO(Invoices[#All], Payments[#All], Customers[#All])") from exc
-    tables, date1904, problems = XlwingsBook(book).read_tables()
+    tables, date1904, problems = live_book(book).read_tables()
     if any(problem.is_error for problem in problems):
         raise UdfError(problem_text(problems))
     return tables, date1904

@@ -38,15 +38,31 @@ DISPATCHER = "ArxlRibbon"
 PROJECT_ID = "{6D1E2F0A-5B7C-4C1D-9E3A-2A7F0C4B8E51}"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-BUTTONS: tuple[tuple[str, str, str, str], ...] = (
-    ("arxlRefresh", "Refresh", "Refresh",
-     "Validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements and Checks."),
-    ("arxlStatements", "Statements", "FilePrint", "Rebuild the customer statement sheets (ST ...)."),
-    ("arxlApplyCash", "Apply cash", "AutoSum", "Refresh with the payments and applications entered so far."),
-    ("arxlCheck", "Check", "DataValidation", "Validate the input tables and list every problem; changes nothing."),
-    ("arxlHelp", "Help", "Help", "What the buttons do and where the documentation is."),
+GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    ("arxlReceivables", "Receivables", (
+        ("arxlRefresh", "Refresh", "Refresh",
+         "Validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, Collections "
+         "and Forecast."),
+        ("arxlStatements", "Statements", "FilePrint", "Rebuild the customer statement sheets (ST ...)."),
+        ("arxlCheck", "Check", "DataValidation",
+         "Validate the input tables and list every problem; changes nothing."),
+    )),
+    ("arxlCash", "Cash and data", (
+        ("arxlApplyCash", "Apply cash", "AutoSum",
+         "Propose where payments that name no invoice go, on the Cash application sheet; rows at or above 80% "
+         "confidence are marked yes in its Accept column for you to review."),
+        ("arxlAcceptCash", "Accept cash", "ReviewAcceptChange",
+         "Append the rows marked yes on the Cash application sheet to the Applications table."),
+        ("arxlImport", "Import", "ImportTextFile",
+         "Append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
+         "checked first."),
+    )),
+    ("arxlHelpGroup", "arxl", (
+        ("arxlHelp", "Help", "Help", "What the buttons do and where the documentation is."),
+    )),
 )
-"""(control id, label, imageMso, supertip) of each button; the ids are the keys of ``arxl_macros.ACTIONS``."""
+"""The AR tab's groups: (group id, label, buttons), each button (control id, label, imageMso, supertip); the
+control ids are the keys of ``arxl_macros.ACTIONS``."""
 
 DISPATCHER_SOURCE = f'''Attribute VB_Name = "{DISPATCHER_MODULE}"
 Option Explicit
@@ -132,19 +148,15 @@ def custom_ui() -> str:
         return (f"          <button id={quoteattr(control_id)} label={quoteattr(label)} size=\"large\" "
                 f"imageMso={quoteattr(image)} supertip={quoteattr(tip)} onAction={quoteattr(action)} />")
 
-    main = "\n".join(button(*spec) for spec in BUTTONS if spec[0] != "arxlHelp")
-    help_button = "\n".join(button(*spec) for spec in BUTTONS if spec[0] == "arxlHelp")
+    groups = "\n".join(f"        <group id={quoteattr(group_id)} label={quoteattr(label)}>\n"
+                       + "\n".join(button(*spec) for spec in buttons) + "\n        </group>"
+                       for group_id, label, buttons in GROUPS)
     return f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">
   <ribbon>
     <tabs>
       <tab id="arxlTab" label="AR">
-        <group id="arxlReceivables" label="Receivables">
-{main}
-        </group>
-        <group id="arxlHelpGroup" label="arxl">
-{help_button}
-        </group>
+{groups}
       </tab>
     </tabs>
   </ribbon>

@@ -13,14 +13,13 @@ from .common import (
     DATE,
     EXIT_INVALID,
     EXIT_OK,
-    as_of_or_default,
     err_console,
+    exit_invalid,
     handle_errors,
-    load_or_exit,
     out_console,
     print_github_annotations,
     print_problems,
-    refuse_overwrite,
+    status,
     summary_line,
     today,
 )
@@ -36,10 +35,9 @@ def new(path: Path, force: bool) -> None:
     \b
     Example:  arxl new receivables.xlsx
     """
-    from ..workbook.template import build_template
+    from ..verbs.create import new_book
 
-    refuse_overwrite(path, force)
-    build_template(path)
+    new_book(path, force=force)
     out_console.print(f"Created {path}: fill in Customers, Invoices and Payments, then run arxl check {path}",
                       markup=False)
 
@@ -59,19 +57,19 @@ def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.
     \b
     Example:  arxl demo demo.xlsx --invoices 100000 --seed 1 --as-of 2026-06-30
     """
-    from ..workbook import write_demo
+    from ..verbs.create import demo_book
 
-    refuse_overwrite(path, force)
     as_of = as_of or today()
-    with err_console.status(f"Generating {invoices:,} invoices..."):
-        write_demo(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of)
+    with status(f"Generating {invoices:,} invoices"):
+        demo_book(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of, force=force)
     out_console.print(f"Created {path}: {invoices:,} invoices up to {as_of.isoformat()}", markup=False)
 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "github"]), default="table",
-              show_default=True, help="table for people, json for programs, github for GitHub Actions annotations.")
+              show_default=True,
+              help="table for people, json for programs, github for GitHub Actions annotations.")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True,
               help="Most problems to list in table or github format.")
 @handle_errors
@@ -83,9 +81,10 @@ def check(path: Path, output_format: str, limit: int) -> None:
     \b
     Example:  arxl check ar.xlsx --format json
     """
-    from ..workbook import load_book
+    from ..verbs.books import file_book
+    from ..verbs.check import check_book
 
-    result = load_book(path)
+    result = check_book(file_book(path))
     if output_format == "json":
         keys = ("severity", "sheet", "row", "column", "value", "message", "expected")
         payload = [{key: getattr(problem, key) for key in keys} | {"text": str(problem)}
@@ -126,34 +125,27 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
               arxl refresh ar.xlsx --only aging,checks --output aging-only.xlsx
     """
     from ..errors import ValidationFailed
+    from ..verbs.books import file_book
     from ..verbs.refresh import parse_only, run_refresh
-    from ..workbook.book import FileBook
-    from ..workbook.save import book_lock
 
     try:
         kinds = parse_only(only)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--only") from exc
-    book = FileBook(path, output=output, force=force)
     say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
     try:
-        with book_lock(path):
-            result = run_refresh(book, as_of=as_of, today=today(), only=kinds, progress=say)
+        result = run_refresh(file_book(path, output=output, force=force), as_of=as_of, today=today(), only=kinds,
+                             progress=say)
     except ValidationFailed as failed:
-        if output_format == "github":
-            print_github_annotations(path, failed.problems)
-        else:
-            print_problems(failed.problems, 200)
-        out_console.print(summary_line(path, failed.problems) + "; nothing was written", markup=False)
-        sys.exit(EXIT_INVALID)
+        exit_invalid(path, failed.problems, writes=True, github=output_format == "github")
     timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
     warnings = len(result.problems)
     removed = f", removed {len(result.removed)}" if result.removed else ""
     target = output or path
     if output_format == "github":
         print_github_annotations(path, result.problems)
-    if book.backup is not None and not quiet:
-        err_console.print(f"  previous version kept as {book.backup.name}", markup=False)
+    if result.backup is not None and not quiet:
+        err_console.print(f"  previous version kept as {result.backup.name}", markup=False)
     out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "
                       f"{warnings} warning(s) ({timing})", markup=False)
 
@@ -164,7 +156,8 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
               help="Folder to write one PDF per customer into.")
 @click.option("--customer", "customers", multiple=True, metavar="ID",
               help="Only this customer (repeat for several). Default: every customer with a balance.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Statement date (default: Settings as_of, else today).")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Statement date (default: Settings as_of, else today).")
 @handle_errors
 def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.date | None) -> None:
     """Write print-ready open-item statements as PDF files (needs LibreOffice).
@@ -172,24 +165,17 @@ def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.
     \b
     Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
     """
-    from ..aging import aging
-    from ..render import sheets as render
-    from ..workbook.pdf import find_soffice, write_pdfs
+    from ..errors import ValidationFailed
+    from ..verbs.books import file_book
+    from ..verbs.statements import UnknownCustomers, statement_pdfs
 
-    soffice = find_soffice()
-    _book, ledger = load_or_exit(path, writes=True)
-    date = as_of_or_default(ledger, as_of)
-    report = aging(ledger, date)
-    specs = render.statement_sheets(ledger, report)
-    if customers:
-        known = set(ledger.customers["customer_id"])
-        unknown = [customer for customer in customers if customer not in known]
-        if unknown:
-            raise click.BadParameter(f"{', '.join(unknown)}: not in the Customers table", param_hint="--customer")
-        wanted = {render.statement_sheet_name(customer, set()) for customer in customers}
-        specs = [spec for spec in specs if spec.name in wanted]
-    with err_console.status(f"Converting {len(specs)} statement(s) with LibreOffice..."):
-        files = write_pdfs(specs, pdf_dir, soffice=soffice)
-    out_console.print(f"OK: {len(files)} statement PDF(s) as of {date.isoformat()} in {pdf_dir}", markup=False)
-
-
+    try:
+        with status("Reading the workbook") as say:
+            written = statement_pdfs(file_book(path), pdf_dir, as_of=as_of, today=today(), customers=customers,
+                                     progress=say)
+    except ValidationFailed as failed:
+        exit_invalid(path, failed.problems, writes=True)
+    except UnknownCustomers as unknown:
+        raise click.BadParameter(str(unknown), param_hint="--customer") from unknown
+    out_console.print(f"OK: {len(written.files)} statement PDF(s) as of {written.as_of.isoformat()} in {pdf_dir}",
+                      markup=False)

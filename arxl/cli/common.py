@@ -1,5 +1,9 @@
 """What every ``arxl`` command shares: exit codes, the two consoles, error handling, dates, problem listings.
 
+The commands only parse arguments, call a verb (``arxl.verbs``) and present its result; they get their books
+from ``arxl.verbs.books`` and never import ``arxl.workbook``. Their modules import only click and this module
+at the top (``arxl --help`` stays quick); everything else is imported inside the command that needs it.
+
 Exit codes (stable, for scripts and CI):
     0  done; no errors in the workbook (warnings allowed)
     1  the workbook has errors (they are printed); nothing was written
@@ -11,21 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from ..errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
 from ..problems import Problem
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
-    from ..workbook.book import FileBook
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_BUG = 0, 1, 2, 3
 
@@ -84,12 +87,33 @@ class DateParam(click.ParamType):
 DATE = DateParam()
 
 
-def refuse_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise WorkbookError(f"{path}: already exists; use --force to replace it")
+class LazyChoice(click.Choice):
+    """A ``click.Choice`` whose choices are asked for when first needed (a command's help or its arguments),
+    so that building the command line does not import the module that knows them."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]):
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        self.case_sensitive = True
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+
+@contextmanager
+def status(first: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr showing ``first``, then each progress message given to the callback it yields
+    (shown on a terminal only: nothing is printed into pipes and logs)."""
+    with err_console.status(f"{first}...") as shown:
+        yield lambda message: shown.update(f"{message}...")
 
 
 def print_problems(problems: list[Problem], limit: int) -> None:
+    from rich.table import Table as RichTable
+
     table = RichTable(show_lines=False, header_style="bold")
     for title in ("severity", "where", "value", "problem"):
         table.add_column(title, overflow="fold")
@@ -103,23 +127,31 @@ def print_problems(problems: list[Problem], limit: int) -> None:
         out_console.print(f"... and {len(problems) - limit:,} more (use --limit or --format json)", markup=False)
 
 
-def load_or_exit(path: Path, *, writes: bool = False) -> tuple[FileBook, Ledger]:
-    """The book and its validated ledger; on errors print every problem and exit 1 (nothing to work from).
+def exit_invalid(path: Path, problems: list[Problem], *, writes: bool = False, github: bool = False) -> NoReturn:
+    """Print every problem of a book that has errors and its summary line, then exit 1.
 
-    ``writes``: the command would have changed files, so the summary says that nothing was written.
+    ``writes``: the command would have changed files, so the summary says that nothing was written;
+    ``github``: the problems as GitHub Actions annotations instead of a table.
     """
-    from ..errors import ValidationFailed
-    from ..verbs.refresh import load_validated
-    from ..workbook.book import FileBook
+    if github:
+        print_github_annotations(path, problems)
+    else:
+        print_problems(problems, 200)
+    suffix = "; nothing was written" if writes else ""
+    out_console.print(summary_line(path, problems) + suffix, markup=False)
+    sys.exit(EXIT_INVALID)
 
-    book = FileBook(path)
+
+def load_or_exit(path: Path, *, writes: bool = False) -> Ledger:
+    """The book's validated ledger; on errors print every problem and exit 1 (nothing to work from)."""
+    from ..errors import ValidationFailed
+    from ..verbs.books import file_book
+    from ..verbs.refresh import load_validated
+
     try:
-        return book, load_validated(book).ledger
+        return load_validated(file_book(path)).ledger
     except ValidationFailed as failed:
-        print_problems(failed.problems, 200)
-        suffix = "; nothing was written" if writes else ""
-        out_console.print(summary_line(path, failed.problems) + suffix, markup=False)
-        sys.exit(EXIT_INVALID)
+        exit_invalid(path, failed.problems, writes=writes)
 
 
 def as_of_or_default(ledger: Ledger, given: dt.date | None) -> dt.date:

@@ -7,7 +7,6 @@ line is wrong. Every command ends with one summary line starting ``OK:`` or ``FA
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
@@ -19,18 +18,36 @@ from .common import (
     DATE,
     EXIT_INVALID,
     EXIT_UNUSABLE,
-    as_of_or_default,
+    LazyChoice,
     err_console,
+    exit_invalid,
     handle_errors,
-    load_or_exit,
     out_console,
     print_problems,
+    today,
 )
-from .lazy import LazyChoice
 
 if TYPE_CHECKING:
     from ..imports import ImportPlan
-    from ..workbook.save import Fingerprint
+
+
+def _import_tables() -> tuple[str, ...]:
+    from ..verbs.importing import table_names
+
+    return table_names()
+
+
+def _import_profiles() -> tuple[str, ...]:
+    from ..verbs.importing import profile_names
+
+    return profile_names()
+
+
+def _export_kinds() -> tuple[str, ...]:
+    from ..verbs.export import export_kinds
+
+    return export_kinds()
+
 
 # --- import ---------------------------------------------------------------------------------------------------
 
@@ -86,14 +103,15 @@ def _describe_plan(plan: ImportPlan) -> str:
 @click.command("import")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--table", "table_name", type=LazyChoice("arxl.imports:IMPORT_TABLES"), required=True,
+@click.option("--table", "table_name", type=LazyChoice(_import_tables), required=True,
               help="The table the rows go to.")
 @click.option("--map", "mapping_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A TOML mapping file (which column is which, date order, decimal comma, signs...).")
-@click.option("--profile", type=LazyChoice("arxl.imports:PROFILES"), default=None,
+@click.option("--profile", type=LazyChoice(_import_profiles), default=None,
               help="A built-in mapping for a common export (default: generic, the contract's own headers).")
 @click.option("--dry-run", is_flag=True, help="Show what would be appended and every problem; write nothing.")
-@click.option("--encoding", default=None, help="CSV encoding (default: detected: UTF-8/UTF-16 marks, UTF-8, cp1252).")
+@click.option("--encoding", default=None,
+              help="CSV encoding (default: detected: UTF-8/UTF-16 marks, UTF-8, cp1252).")
 @click.option("--delimiter", default=None, help="CSV delimiter: , ; tab | (default: detected).")
 @click.option("--sheet", default=None, help="The .xlsx sheet (default: the first one with the headers).")
 @click.option("--date-order", type=click.Choice(["dmy", "mdy", "ymd"]), default=None,
@@ -119,125 +137,73 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
     Example:  arxl import ar.xlsx --table invoices open-invoices.csv --profile quickbooks-open-invoices --dry-run
               arxl import ar.xlsx --table payments bank.csv --map bank.toml --decimal-comma --date-order dmy
     """
-    from dataclasses import replace
+    from ..imports import MappingError
+    from ..verbs import importing
+    from ..verbs.books import file_book
 
-    from ..imports import (
-        IMPORT_TABLES,
-        MappingError,
-        SourceInfo,
-        header_probe,
-        mapping_from_toml,
-        plan_import,
-        prepare_rows,
-    )
-    from ..workbook.read import read_raw_tables
-    from ..workbook.save import Fingerprint, book_lock, check_writable
-    from ..workbook.source import read_source
-
-    table = IMPORT_TABLES[table_name]
     if mapping_path is not None and profile is not None:
         raise click.UsageError("give --map or --profile, not both")
     try:
-        if mapping_path is not None:
-            mapping = mapping_from_toml(mapping_path.read_text(encoding="utf-8"), table, mapping_path.name)
-        else:
-            from ..imports import profile_mapping
-
-            mapping = profile_mapping(profile or "generic", table)
+        mapping = importing.mapping_for(table_name, mapping_file=mapping_path, profile=profile,
+                                        date_order=date_order, decimal_comma=decimal_comma)
     except MappingError as exc:
         _fail_unusable(str(exc))
-    if date_order is not None:
-        mapping = replace(mapping, date_order=date_order)
-    if decimal_comma:
-        mapping = replace(mapping, decimal_comma=True)
     if not book.exists():
         _fail_unusable(f"{book}: no such file")
-    rows = read_source(source, encoding=encoding, delimiter=_delimiter(delimiter), sheet=sheet or mapping.sheet
-                       or None, probe=header_probe(mapping))
-    read_as = [f"{rows.encoding}, delimiter {rows.delimiter!r}" if rows.encoding else "",
-               f"sheet {rows.sheet!r}" if rows.sheet else "", mapping.origin]
     try:
-        incoming = prepare_rows(rows.rows, rows.numbers, mapping, SourceInfo(rows.name, rows.unit))
+        incoming = importing.read_rows(source, mapping, encoding=encoding, delimiter=_delimiter(delimiter),
+                                       sheet=sheet)
     except MappingError as exc:
         _fail_unusable(str(exc))
-    err_console.print(f"Reading {rows.name} ({'; '.join(part for part in read_as if part)}): "
-                      f"{len(incoming):,} row(s) for {table.name}", markup=False)
-    for note in incoming.notes:
+    rows = incoming.rows
+    table = rows.table
+    err_console.print(f"Reading {incoming.name} ({incoming.read_as}): {len(rows):,} row(s) for {table.name}",
+                      markup=False)
+    for note in rows.notes:
         err_console.print(f"  {note}", markup=False)
-    for reason, count in incoming.skipped.items():
+    for reason, count in rows.skipped.items():
         err_console.print(f"  {count:,} row(s) left out: {reason}", markup=False)
-    if not dry_run:
-        check_writable(book, force=force)
-    with contextlib.nullcontext() if dry_run else book_lock(book):
-        fingerprint = Fingerprint.of(book)  # before reading: a change after it makes the save refuse
-        raw, date1904, found = read_raw_tables(book)
-        book_errors = [problem for problem in found if problem.is_error]
-        plan = plan_import(incoming, raw, date1904=date1904, create_customers=create_customers,
-                           skip_conflicts=skip_conflicts)
-        if book_errors or plan.book_errors:
-            problems = book_errors + plan.problems
-            print_problems(problems, limit)
-            out_console.print(f"FAILED: {book}: the workbook has {len(problems)} error(s) of its own; fix them "
-                              f"first (arxl check {book}); nothing was written", markup=False)
-            sys.exit(EXIT_INVALID)
-        if plan.problems:
-            print_problems(plan.problems, limit)
-        errors = len(plan.errors)
-        warnings = len(plan.problems) - errors
-        detail = _describe_plan(plan)
-        detail = f", {detail}" if detail else ""
-        if errors:
-            out_console.print(f"FAILED: {book}: {errors} error(s), {warnings} warning(s) importing {rows.name}"
-                              f"{detail}; nothing was written", markup=False)
-            sys.exit(EXIT_INVALID)
-        count = len(plan.rows)
+    result = importing.import_rows(file_book(book, force=force), incoming, dry_run=dry_run,
+                                   create_customers=create_customers, skip_conflicts=skip_conflicts)
+    plan = result.plan
+    if result.book_failed:
+        print_problems(result.problems, limit)
+        out_console.print(f"FAILED: {book}: the workbook has {len(result.problems)} error(s) of its own; fix them "
+                          f"first (arxl check {book}); nothing was written", markup=False)
+        sys.exit(EXIT_INVALID)
+    if plan.problems:
+        print_problems(plan.problems, limit)
+    errors = len(plan.errors)
+    warnings = len(plan.problems) - errors
+    detail = _describe_plan(plan)
+    detail = f", {detail}" if detail else ""
+    if errors:
+        out_console.print(f"FAILED: {book}: {errors} error(s), {warnings} warning(s) importing {incoming.name}"
+                          f"{detail}; nothing was written", markup=False)
+        sys.exit(EXIT_INVALID)
+    count = len(plan.rows)
+    if dry_run:
         landing = f" (Excel rows {plan.first_row:,}-{plan.first_row + count - 1:,})" if count else ""
-        if dry_run:
-            if count:
-                _show_rows(plan, 5)
-            out_console.print(f"OK: dry run: {book}: {count:,} row(s) would be appended to {table.name}{landing}"
-                              f"{detail}, {warnings} warning(s); nothing was written", markup=False)
-            return
-        if not count and not len(plan.customers):
-            out_console.print(f"OK: {book}: nothing to append to {table.name}{detail}", markup=False)
-            return
-        backup, first_row = _append(book, plan, fingerprint, force)
-    if backup is not None:
-        err_console.print(f"  previous version kept as {backup.name}", markup=False)
-    landing = f" (Excel rows {first_row:,}-{first_row + count - 1:,})" if count else ""
+        if count:
+            _show_rows(plan, 5)
+        out_console.print(f"OK: dry run: {book}: {count:,} row(s) would be appended to {table.name}{landing}"
+                          f"{detail}, {warnings} warning(s); nothing was written", markup=False)
+        return
+    if not result.written:
+        out_console.print(f"OK: {book}: nothing to append to {table.name}{detail}", markup=False)
+        return
+    if result.backup is not None:
+        err_console.print(f"  previous version kept as {result.backup.name}", markup=False)
+    landing = f" (Excel rows {result.first_row:,}-{result.first_row + count - 1:,})"
     out_console.print(f"OK: {book}: appended {count:,} row(s) to {table.name}{landing}{detail}, "
                       f"{warnings} warning(s)", markup=False)
-
-
-def _append(book: Path, plan: ImportPlan, fingerprint: Fingerprint, force: bool) -> tuple[Path | None, int]:
-    """Append the plan's rows (and new customers) in one atomic, backed-up save; (backup, first new row)."""
-    from ..contract import CUSTOMERS
-    from ..workbook.append import append_rows
-    from ..workbook.save import atomic_write
-
-    first_row: list[int] = []
-
-    def write(temporary: Path) -> None:
-        if not len(plan.customers):
-            first_row.append(append_rows(book, temporary, plan.table, plan.rows))
-            return
-        scratch = temporary.with_name(temporary.name + ".customers")
-        try:
-            append_rows(book, scratch, CUSTOMERS, plan.customers)
-            first_row.append(append_rows(scratch, temporary, plan.table, plan.rows))
-        finally:
-            scratch.unlink(missing_ok=True)
-
-    backup = atomic_write(book, write, keep_backups=max(plan.backups, 1), force=force, expected=fingerprint)
-    return backup, first_row[0]
 
 
 # --- export ---------------------------------------------------------------------------------------------------
 
 @click.command("export")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--what", type=LazyChoice("arxl.render.exports:EXPORTS"), required=True,
-              help="Which table to export.")
+@click.option("--what", type=LazyChoice(_export_kinds), required=True, help="Which table to export.")
 @click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file to write: .csv, .parquet or .xlsx (a new workbook, never BOOK).")
 @click.option("--as-of", "as_of", type=DATE, default=None,
@@ -252,20 +218,14 @@ def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, f
     Example:  arxl export ar.xlsx --what aging --to aging.parquet --as-of 2026-06-30
               arxl export ar.xlsx --what ledger --to ledger.csv
     """
-    from ..errors import WorkbookError
-    from ..render.exports import export_table
-    from ..workbook.export import FORMATS, write_export
+    from ..errors import ValidationFailed
+    from ..verbs.books import file_book
+    from ..verbs.export import export_file
 
-    if target.suffix.lower() not in FORMATS:
-        raise WorkbookError(f"{target}: cannot export to a {target.suffix or 'suffix-less'} file "
-                            "(expected .csv, .parquet or .xlsx)")
-    if target.exists() and book.exists() and target.resolve() == book.resolve():
-        raise WorkbookError(f"{target}: is the book itself; export to another file")
-    if target.exists() and not force:
-        raise WorkbookError(f"{target}: already exists; use --force to replace it")
-    _book, ledger = load_or_exit(book)
-    date = as_of if what == "ledger" else as_of_or_default(ledger, as_of)
-    table = export_table(ledger, what, date)
-    write_export(table, target)
-    when = f" as of {date.isoformat()}" if date is not None else ""
-    out_console.print(f"OK: {target}: {len(table.frame):,} row(s) of {what}{when}", markup=False)
+    try:
+        exported = export_file(file_book(book), what, target, as_of=as_of, today=today(), force=force,
+                               book_file=book)
+    except ValidationFailed as failed:
+        exit_invalid(book, failed.problems)
+    when = f" as of {exported.as_of.isoformat()}" if exported.as_of is not None else ""
+    out_console.print(f"OK: {target}: {exported.rows:,} row(s) of {what}{when}", markup=False)

@@ -47,7 +47,8 @@ def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> No
         shown = frame.copy()
         for column in shown.columns:
             if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
-                shown[column] = shown[column].map(lambda value: safe_text(value) if isinstance(value, str) else value)
+                shown[column] = shown[column].map(
+                    lambda value: safe_text(value) if isinstance(value, str) else value)
         click.echo(shown.to_csv(index=False, lineterminator="\n"), nl=False)
         return
     table = RichTable(title=title or None, header_style="bold")
@@ -68,7 +69,8 @@ def report() -> None:
 @report.command("aging")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
-@click.option("--basis", type=click.Choice(["due", "invoice"]), default=None, help="Default: Settings aging_basis.")
+@click.option("--basis", type=click.Choice(["due", "invoice"]), default=None,
+              help="Default: Settings aging_basis.")
 @click.option("--buckets", default=None, metavar="30,60,90", help="Bucket edges in days. Default: Settings.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
 @handle_errors
@@ -91,7 +93,7 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
             edges = parse_edges(buckets)
         except ValueError as exc:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     date = as_of_or_default(ledger, as_of)
     result = aging(ledger, date, basis=basis, edges=edges, convert=convertible(ledger))
     if output_format == "csv":
@@ -124,7 +126,8 @@ def _digits(currency: str) -> int:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
 @click.option("--period-days", type=click.IntRange(1), default=None, help="Default: Settings dso_period_days.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
 @handle_errors
 def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, output_format: str) -> None:
     """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures.
@@ -137,7 +140,7 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     from ..metrics import compute_metrics
     from ..render.plain import metrics_dict
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     figures = metrics_dict(compute_metrics(ledger, as_of_or_default(ledger, as_of), period_days=period_days))
     if output_format == "json":
         click.echo(json.dumps(figures, indent=1))
@@ -165,7 +168,7 @@ def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, 
     from ..aging import aging
     from ..render.plain import open_items_frame
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     _require_customer(ledger, customer)
     date = as_of_or_default(ledger, as_of)
     detail = aging(ledger, date).detail
@@ -199,7 +202,7 @@ def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.
     from ..render.plain import statement_frames
     from ..statements import activity_statement, open_item_statement
 
-    _book, ledger = load_or_exit(path)
+    ledger = load_or_exit(path)
     _require_customer(ledger, customer)
     date = as_of_or_default(ledger, end)
     if start is not None:

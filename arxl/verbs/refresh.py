@@ -1,8 +1,9 @@
-"""The refresh: read the input tables, validate, compute every report, and write the generated sheets.
+"""The refresh, and the contract every book adapter keeps (``BookAdapter``).
 
-One code path for every face: the CLI passes a ``FileBook`` (a workbook on disk, written surgically and
-atomically), the ribbon's Refresh button passes an adapter over a live xlwings Book. Both implement
-``BookAdapter``; nothing here knows which one it has.
+The refresh reads the input tables, validates them, computes every report and writes the generated sheets. One
+code path for every face: the CLI passes a file on disk, the ribbon's Refresh button a live Excel book, both got
+from ``arxl.verbs.books``; nothing here knows which one it has. The other verbs (``arxl.verbs.apply``,
+``importing``, ``statements`` ...) use the same adapters through the same contract.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
 from ..aging import aging
 from ..arrays import member
+from ..contract import Table
 from ..dates import resolve_as_of
 from ..errors import ValidationFailed
 from ..fx import convertible
-from ..ledger import Ledger, Settings
+from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
 from ..problems import Problem, sort_problems
@@ -29,7 +33,8 @@ from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
 SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast")
-"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections, Forecast."""
+"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections and
+Forecast."""
 
 SHEET_NAMES = {"dashboard": "Dashboard", "aging": "Aging", "detail": "Aging Detail", "checks": "Checks",
                "collections": "Collections", "forecast": "Forecast"}
@@ -38,8 +43,45 @@ STATEMENT_PREFIX = "ST "
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Append:
+    """Rows to add at the end of one of the user's input tables (an accepted cash application, an import).
+
+    Attributes:
+        table: the contract table (its Excel Table is found by name, case-insensitively, on any sheet).
+        rows: one column per contract column to fill, named as in the contract, values as a user types them:
+            text ``str`` ("" blank), dates ``datetime64`` (NaT blank), amounts in major units and other numbers
+            float (NaN blank). Columns the book's table lacks are left out; at least one row.
+    """
+
+    table: Table
+    rows: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a commit did: the Excel row of the first new row of each ``Append`` (in the order given), and the
+    backup of the previous version of a file (None for a live book, or when Settings ``backups`` is 0)."""
+
+    first_rows: tuple[int, ...]
+    backup: Path | None = None
+
+
 class BookAdapter(Protocol):
-    """Where a refresh reads its tables and writes its sheets (a file, or a live Excel book)."""
+    """A workbook as every verb sees it: a file on disk (``arxl.workbook.book.FileBook``) or a live Excel book
+    (``arxl.workbook.xlbook.XlwingsBook``); the faces get them from ``arxl.verbs.books``.
+
+    A verb that writes holds the book for its whole read-compute-write (``with adapter.hold():``), reads the
+    tables, computes, and ends with one ``commit``: the rows it appends to the user's tables and the generated
+    sheets it rewrites, together. Reading alone (``read_tables``) needs no hold.
+    """
+
+    def hold(self) -> AbstractContextManager[None]:
+        """Keep the book to this run from the first read to the commit. A file: no other arxl run works on it
+        meanwhile (the second waits, then refuses), a book Excel has open is refused before any work (unless
+        forced), and what the file looks like is recorded so that the commit refuses if it changes meanwhile.
+        A live book: Excel runs one macro at a time, so there is nothing to do."""
+        ...
 
     def read_tables(self) -> tuple[dict[str, RawTable], bool, list[Problem]]:
         """The input tables, the 1904 date-system flag, and problems found while locating the tables."""
@@ -49,9 +91,23 @@ class BookAdapter(Protocol):
         """Names of the sheets arxl generated earlier (and may therefore replace or remove)."""
         ...
 
-    def write_sheets(self, specs: Sequence[SheetSpec], replace: Sequence[str], settings: Settings) -> None:
-        """Write ``specs`` (replacing same-named generated sheets) and remove the sheets of ``replace`` that are
-        not among them. Must leave the book untouched if it fails."""
+    def sheet_values(self, name: str) -> list[list[object]] | None:
+        """The cell values of the sheet ``name`` as rows from A1 (blank cells None or ""), or None when the book
+        has no such sheet: how a verb reads back what the user marked on a generated sheet."""
+        ...
+
+    def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
+               keep_backups: int) -> Committed:
+        """Append each of ``appends`` (at most one per table) after the last filled row of its table, then write
+        ``specs`` (replacing same-named generated sheets) and remove the sheets of ``replace`` that are not
+        among them; the generated sheets are written when ``specs`` or ``replace`` name any, or when there is
+        nothing to append (a refresh that writes no sheet still writes its record of them).
+
+        Everything that can be refused (a table missing, cells in the way below a table, a sheet of the same
+        name that arxl did not create) is refused before anything changes. A file is saved once, atomically,
+        keeping ``keep_backups`` backups of it (0: none); if anything fails it is left as it was. A live book is
+        changed in place and saved by its user.
+        """
         ...
 
 
@@ -65,6 +121,7 @@ class RefreshResult:
     problems: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    backup: Path | None = None
 
 
 def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -168,24 +225,26 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
     """Load and validate (any error: ValidationFailed, nothing written), compute, write the generated sheets."""
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    say("reading the input tables")
-    result = load_validated(adapter)
-    ledger = result.ledger
-    timings["read"] = time.perf_counter() - started
-    say(f"read {len(ledger.invoices):,} invoices, {len(ledger.payments):,} payments, "
-        f"{len(ledger.customers):,} customers")
-    date = resolve_as_of(ledger, as_of, today)
-    started = time.perf_counter()
-    say(f"computing the reports as of {date.isoformat()}")
-    specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
-    timings["compute"] = time.perf_counter() - started
-    started = time.perf_counter()
-    owned = adapter.owned_sheets()
-    replace = replaced_sheets(owned, only)
-    say(f"writing {len(specs)} sheet(s)")
-    adapter.write_sheets(specs, replace, ledger.settings)
-    timings["write"] = time.perf_counter() - started
+    with adapter.hold():
+        started = time.perf_counter()
+        say("reading the input tables")
+        result = load_validated(adapter)
+        ledger = result.ledger
+        timings["read"] = time.perf_counter() - started
+        say(f"read {len(ledger.invoices):,} invoices, {len(ledger.payments):,} payments, "
+            f"{len(ledger.customers):,} customers")
+        date = resolve_as_of(ledger, as_of, today)
+        started = time.perf_counter()
+        say(f"computing the reports as of {date.isoformat()}")
+        specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
+        timings["compute"] = time.perf_counter() - started
+        started = time.perf_counter()
+        owned = adapter.owned_sheets()
+        replace = replaced_sheets(owned, only)
+        say(f"writing {len(specs)} sheet(s)")
+        committed = adapter.commit((), specs, replace, keep_backups=ledger.settings.backups)
+        timings["write"] = time.perf_counter() - started
     written = {spec.name.casefold() for spec in specs}
     removed = [name for name in replace if name.casefold() not in written]
-    return RefreshResult(date, [spec.name for spec in specs], removed, result.problems, timings, counts)
+    return RefreshResult(date, [spec.name for spec in specs], removed, result.problems, timings, counts,
+                         committed.backup)

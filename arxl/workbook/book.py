@@ -1,22 +1,35 @@
-"""A workbook file as the refresh sees it: tables read with calamine, generated sheets written surgically."""
+"""A workbook file as every verb sees it (``arxl.verbs.refresh.BookAdapter``): tables read with the fast readers,
+rows appended and generated sheets written surgically, in one atomic save.
+
+The commit is the one place where a file is changed: each append (``arxl.workbook.append.append_rows``) and the
+write of the generated sheets (``arxl.workbook.generated.write_generated``) are steps from one package to the
+next, in scratch files beside the temporary file of ``arxl.workbook.save.atomic_write``, which checks the result
+and replaces the book only when every step has succeeded.
+"""
 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..ledger import Settings
 from ..load import RawTable
 from ..problems import Problem
 from ..render.spec import SheetSpec
+from ..verbs.refresh import Append, Committed
+from .append import append_rows
 from .generated import owned_sheets, write_generated
 from .read import read_raw_tables
-from .save import Fingerprint, atomic_write, check_writable
+from .save import Fingerprint, atomic_write, book_lock, check_writable
 
 
 class FileBook:
-    """``arxl.verbs.refresh.BookAdapter`` over a file. Writes go to ``output`` (default: the file itself)."""
+    """``arxl.verbs.refresh.BookAdapter`` over a file. Writes go to ``output`` (default: the file itself).
+
+    ``force``: write even though Excel's owner file (``~$...``) sits beside the book. ``backup`` is the backup
+    the last commit made, if any.
+    """
 
     def __init__(self, path: str | Path, *, output: str | Path | None = None, force: bool = False):
         self.path = Path(path)
@@ -25,12 +38,20 @@ class FileBook:
         self.fingerprint: Fingerprint | None = None
         self.backup: Path | None = None
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with book_lock(self.path):
+            if self.output == self.path:
+                check_writable(self.path, force=self.force)  # refuse early, before the work, if Excel has it open
+            # Taken before reading: a change made after it, even while the tables are read, refuses the save.
+            self.fingerprint = Fingerprint.of(self.path) if self.path.is_file() else None
+            try:
+                yield
+            finally:
+                self.fingerprint = None
+
     def read_tables(self) -> tuple[dict[str, RawTable], bool, list[Problem]]:
-        if self.output == self.path:
-            check_writable(self.path, force=self.force)  # refuse early, before the work, if Excel has it open
-        tables, date1904, problems = read_raw_tables(self.path)
-        self.fingerprint = Fingerprint.of(self.path)
-        return tables, date1904, problems
+        return read_raw_tables(self.path)
 
     def owned_sheets(self) -> list[str]:
         with zipfile.ZipFile(self.path) as archive:
@@ -40,8 +61,43 @@ class FileBook:
                 return []
         return owned_sheets(custom)
 
-    def write_sheets(self, specs: Sequence[SheetSpec], replace: Sequence[str], settings: Settings) -> None:
+    def sheet_values(self, name: str) -> list[list[object]] | None:
+        import python_calamine as calamine
+
+        workbook = calamine.CalamineWorkbook.from_path(str(self.path))
+        try:
+            if name not in workbook.sheet_names:
+                return None
+            return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+
+    def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
+               keep_backups: int) -> Committed:
+        if any(append.rows.empty for append in appends):
+            raise ValueError("an append holds no rows")
+        writes_sheets = bool(specs or replace or not appends)
+        first_rows: list[int] = []
+
+        def write(temporary: Path) -> None:
+            first_rows.clear()
+            steps = len(appends) + writes_sheets
+            source = self.path
+            scratch: list[Path] = []
+            try:
+                for step, append in enumerate(appends, start=1):
+                    target = temporary if step == steps else temporary.with_name(f"{temporary.name}.{step}")
+                    scratch.append(target)
+                    first_rows.append(append_rows(source, target, append.table, append.rows))
+                    source = target
+                if writes_sheets:
+                    write_generated(source, temporary, specs, replace=replace)
+            finally:
+                for path in scratch:
+                    if path != temporary:
+                        path.unlink(missing_ok=True)
+
         expected = self.fingerprint if self.output == self.path else None
-        self.backup = atomic_write(
-            self.output, lambda temporary: write_generated(self.path, temporary, specs, replace=replace),
-            keep_backups=settings.backups, force=self.force, expected=expected)
+        self.backup = atomic_write(self.output, write, keep_backups=keep_backups, force=self.force,
+                                   expected=expected)
+        return Committed(tuple(first_rows), self.backup)

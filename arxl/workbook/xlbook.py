@@ -1,21 +1,31 @@
-"""``XlwingsBook``: the refresh's ``BookAdapter`` over a live Excel workbook driven by xlwings.
+"""``XlwingsBook``: the ``arxl.verbs.refresh.BookAdapter`` over a live Excel workbook driven by xlwings.
 
 Besides ``arxl.workbook`` this is the only module that talks to a spreadsheet program; it needs no import of
 xlwings itself, only the object model of an ``xw.Book`` it is handed, which is also what lets the tests drive
 it with the stand-in of ``tests/xlfake.py``. The xlwings calls it relies on are exactly these:
 
-- reading: ``book.sheets`` (iterate, ``.name``), ``sheet.tables`` (iterate, ``.name``,
+- reading: ``book.sheets`` (iterate, ``.name``), ``sheet.tables`` (iterate, ``.name``, ``.range``,
   ``.header_row_range``, ``.data_body_range``), ``sheet.used_range``, ``range.options(ndim=2).value``,
-  ``range.row``; the 1904 flag from ``book.api.Date1904`` where the platform exposes it (Windows COM;
-  elsewhere False: xlwings already turns date cells into datetimes, the flag only matters for serial numbers
-  typed into date columns);
-- writing: ``book.sheets.add(name, after=...)``, ``sheet.clear()``, ``sheet.delete()``, ``sheet.visible``, ``sheet.charts`` (``.delete()``),
-  ``sheet.range(...)`` with ``.value``, ``.formula``, ``.number_format``, ``.column_width``, ``.font``
-  (bold, italic, size, color), ``.color`` (fill), ``.wrap_text``, ``.merge()``, ``.left``/``.top``,
+  ``range.row``, ``range.column``, ``range.shape``; the 1904 flag from ``book.api.Date1904`` where the
+  platform exposes it (Windows COM; elsewhere False: xlwings already turns date cells into datetimes, the flag
+  only matters for serial numbers typed into date columns);
+- appending rows to a table: ``table.show_totals``, ``table.resize(range)``, and ``range.value`` and
+  ``range.number_format`` on the rows below the table's data;
+- writing: ``book.sheets.add(name, after=...)``, ``sheet.clear()``, ``sheet.delete()``, ``sheet.visible``,
+  ``sheet.charts`` (``.delete()``), ``sheet.range(...)`` with ``.value``, ``.formula``, ``.number_format``,
+  ``.column_width``, ``.font`` (bold, italic, size, color), ``.color`` (fill), ``.wrap_text``, ``.merge()``,
+  ``.left``/``.top``,
   ``sheet.tables.add(source, name)``, ``sheet.freeze_panes.freeze_at(address)``,
   ``sheet.charts.add(left, top, width, height, chart_type, source, plot_by)`` and
   ``chart.set_x_axis_values(range)``;
 - ``book.app.status_bar``, ``book.app.screen_updating`` and ``book.app.alert(...)`` for the faces.
+
+Appending rows. Excel does not grow a Table when a program writes below it, so the rows are written after the
+table's last filled row (an empty row inside the table, such as the template's, is filled first), one column at
+a time so that the user's calculated columns are left to Excel, each new cell taking the number format of the
+table's first data row, and the table is then resized over them. Text is quote-prefixed like everything arxl
+writes. Refused before any cell changes: a table that is not there, a table showing its Total Row, and cells
+in the way below the table.
 
 Which sheets arxl owns. The file writer records them in the custom document property
 ``arxl.generated_sheets``; xlwings has no API for custom document properties, and a text property holds at
@@ -41,18 +51,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import contract
-from ..errors import SaveRefused
+from ..contract import normalise_header
+from ..errors import SaveRefused, WorkbookError
 from ..excel import column_letter, parse_range
-from ..ledger import Settings
 from ..load import RawTable
 from ..problems import Problem
 from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
+from ..verbs.refresh import Append, Committed
 from .generated import OWNED_PROPERTY
 
 OWNED_SHEET = "arxl_generated"
@@ -128,6 +140,9 @@ class XlwingsBook:
         self.say = say or (lambda _message: None)
         self.notes: list[str] = []
 
+    def hold(self) -> AbstractContextManager[None]:
+        return nullcontext()  # Excel runs one macro at a time: nothing else changes the book meanwhile
+
     # --- reading ------------------------------------------------------------------------------------------
 
     def read_tables(self) -> tuple[dict[str, RawTable], bool, list[Problem]]:
@@ -164,6 +179,15 @@ class XlwingsBook:
                                     f"holds no Excel Table named {spec.name}; its first row is read as the header",
                                     f"an Excel Table named {spec.name} (Insert > Table)"))
         return tables, self._date1904(), problems
+
+    def sheet_values(self, name: str) -> list[list[object]] | None:
+        sheet = self._sheet(name)
+        if sheet is None:
+            return None
+        used = sheet.used_range
+        height, width = used.shape
+        corner = (used.row + height - 1, used.column + width - 1)
+        return sheet.range((1, 1), corner).options(ndim=2, err_to_str=True).value
 
     def _date1904(self) -> bool:
         try:
@@ -226,15 +250,47 @@ class XlwingsBook:
 
     # --- writing --------------------------------------------------------------------------------------------
 
-    def write_sheets(self, specs: Sequence[SheetSpec], replace: Sequence[str], settings: Settings) -> None:
-        owned = self.owned_sheets()
-        owned_folded = {name.casefold() for name in owned}
+    def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
+               keep_backups: int) -> Committed:
+        """See ``BookAdapter.commit``; ``keep_backups`` does not apply: the user saves a live book."""
+        if any(append.rows.empty for append in appends):
+            raise ValueError("an append holds no rows")
+        if len({append.table.name for append in appends}) != len(appends):
+            raise ValueError("one append per table")
+        places = [self._append_place(append) for append in appends]
+        writes_sheets = bool(specs or replace or not appends)
+        if writes_sheets:
+            self._check_sheets(specs)
+        app = self.book.app
+        updating = app.screen_updating
+        app.screen_updating = False
+        try:
+            for append, place in zip(appends, places, strict=True):
+                self.say(f"appending {len(append.rows):,} row(s) to {append.table.name}")
+                place.write(append.rows)
+            if writes_sheets:
+                self._write_sheets(specs, replace)
+        finally:
+            app.screen_updating = updating
+        return Committed(tuple(place.first_new for place in places))
+
+    def _append_place(self, append: Append) -> _TablePlace:
+        for sheet in self.book.sheets:
+            for table in sheet.tables:
+                if str(table.name).casefold() == append.table.name.casefold():
+                    return _TablePlace.find(sheet, table, len(append.rows))
+        raise WorkbookError(f"the workbook has no Excel Table named {append.table.name}")
+
+    def _check_sheets(self, specs: Sequence[SheetSpec]) -> None:
+        """Refuse, before anything changes, a sheet or an Excel Table of the user's that has a name arxl writes."""
+        owned_folded = {name.casefold() for name in self.owned_sheets()}
         existing = {str(sheet.name).casefold(): sheet for sheet in self.book.sheets}
         for spec in specs:
             if spec.name.casefold() in existing and spec.name.casefold() not in owned_folded:
                 raise SaveRefused(f'the workbook has a sheet named "{spec.name}" that arxl did not create; '
                                   "rename it so that arxl can write its own")
-        wanted_tables = {block.table_name.casefold() for spec in specs for block in spec.blocks if block.table_name}
+        wanted_tables = {block.table_name.casefold() for spec in specs for block in spec.blocks
+                         if block.table_name}
         for name, sheet in existing.items():
             if name in owned_folded:
                 continue
@@ -242,31 +298,29 @@ class XlwingsBook:
                 if str(table.name).casefold() in wanted_tables:
                     raise SaveRefused(f'the Excel Table "{table.name}" on sheet "{sheet.name}" has a name arxl '
                                       "uses for its own sheets; rename it")
-        app = self.book.app
-        updating = app.screen_updating
-        app.screen_updating = False
-        try:
-            targets = []
-            for spec in specs:
-                sheet = existing.get(spec.name.casefold())
-                if sheet is None:
-                    sheet = self.book.sheets.add(spec.name, after=self._last_sheet())
-                else:
-                    _clear(sheet)
-                targets.append(sheet)
-            for spec, sheet in zip(specs, targets, strict=True):
-                self.say(f"writing {spec.name}")
-                self._write(sheet, spec)
-            written = {spec.name.casefold() for spec in specs}
-            removed = set()
-            for name in replace:
-                if name.casefold() not in written and name.casefold() in existing:
-                    existing[name.casefold()].delete()
-                    removed.add(name.casefold())
-            kept = [name for name in owned if name.casefold() not in removed and name.casefold() not in written]
-            self._record_owned(kept + [spec.name for spec in specs])
-        finally:
-            app.screen_updating = updating
+
+    def _write_sheets(self, specs: Sequence[SheetSpec], replace: Sequence[str]) -> None:
+        owned = self.owned_sheets()
+        existing = {str(sheet.name).casefold(): sheet for sheet in self.book.sheets}
+        targets = []
+        for spec in specs:
+            sheet = existing.get(spec.name.casefold())
+            if sheet is None:
+                sheet = self.book.sheets.add(spec.name, after=self._last_sheet())
+            else:
+                _clear(sheet)
+            targets.append(sheet)
+        for spec, sheet in zip(specs, targets, strict=True):
+            self.say(f"writing {spec.name}")
+            self._write(sheet, spec)
+        written = {spec.name.casefold() for spec in specs}
+        removed = set()
+        for name in replace:
+            if name.casefold() not in written and name.casefold() in existing:
+                existing[name.casefold()].delete()
+                removed.add(name.casefold())
+        kept = [name for name in owned if name.casefold() not in removed and name.casefold() not in written]
+        self._record_owned(kept + [spec.name for spec in specs])
 
     def _write(self, sheet: Any, spec: SheetSpec) -> None:
         for block in spec.blocks:
@@ -289,6 +343,54 @@ class XlwingsBook:
                 self.notes.append(f'{spec.name}: chart "{chart.title}" skipped ({exc})')
         if spec.freeze:
             sheet.freeze_panes.freeze_at(frozen_address(spec.freeze))
+
+
+class _TablePlace:
+    """Where rows appended to one Excel Table land, worked out (and refused) before anything is written."""
+
+    def __init__(self, sheet: Any, table: Any, columns: dict[str, int], bounds: tuple[int, int, int, int],
+                 first_new: int, first_data: int | None):
+        self.sheet, self.table, self.columns = sheet, table, columns
+        self.top, self.left, self.bottom, self.right = bounds
+        self.first_new = first_new
+        self.first_data = first_data
+
+    @classmethod
+    def find(cls, sheet: Any, table: Any, count: int) -> _TablePlace:
+        if getattr(table, "show_totals", False):
+            raise SaveRefused(f"{table.name}: the table shows a Total Row; turn it off (Table Design > Total Row) "
+                              "so that rows can be added, then turn it on again")
+        whole = table.range
+        height, width = whole.shape
+        top, left = whole.row, whole.column
+        bounds = (top, left, top + height - 1, left + width - 1)
+        header = table.header_row_range.options(ndim=2).value[0]
+        columns = {normalise_header(name): left + offset for offset, name in enumerate(header)}
+        body = table.data_body_range
+        rows = body.options(ndim=2).value if body is not None else []
+        filled = [offset for offset, row in enumerate(rows) if any(cell not in (None, "") for cell in row)]
+        first_new = top + 1 + (filled[-1] + 1 if filled else 0)
+        last_new = first_new + count - 1
+        if last_new > bounds[2]:
+            below = sheet.range((bounds[2] + 1, left), (last_new, bounds[3])).options(ndim=2).value
+            for number, row in enumerate(below, start=bounds[2] + 1):
+                if any(cell not in (None, "") for cell in row):
+                    raise SaveRefused(f"{table.name}: the cells below the table (row {number}) are not empty; "
+                                      "move them so the table can grow")
+        return cls(sheet, table, columns, bounds, first_new, top + 1 if filled else None)
+
+    def write(self, rows: pd.DataFrame) -> None:
+        last_new = self.first_new + len(rows) - 1
+        for name in rows.columns:
+            column = self.columns.get(normalise_header(name))
+            if column is None:
+                continue
+            target = self.sheet.range((self.first_new, column), (last_new, column))
+            target.value = [[value] for value in _column_values(rows[name])]
+            if self.first_data is not None:
+                target.number_format = self.sheet.range((self.first_data, column)).number_format
+        if last_new > self.bottom:
+            self.table.resize(self.sheet.range((self.top, self.left), (last_new, self.right)))
 
 
 def _trim_blank_tail(rows: Sequence[Sequence[object]] | None) -> list[list[object]]:
@@ -339,7 +441,8 @@ def _write_block(sheet: Any, block: Block) -> None:
     for offset, style_name in enumerate(block.styles):
         column = block.left + offset
         if isinstance(style_name, str):
-            _apply_style(sheet.range((block.top + 1, column), (last, column)), STYLES.get(style_name, STYLES["text"]))
+            _apply_style(sheet.range((block.top + 1, column), (last, column)),
+                         STYLES.get(style_name, STYLES["text"]))
         else:  # one style per row (PASS/FAIL): few rows, one call each
             for row, name in enumerate(style_name, start=block.top + 1):
                 _apply_style(sheet.range((row, column)), STYLES.get(name, STYLES["text"]))

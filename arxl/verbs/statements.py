@@ -1,0 +1,98 @@
+"""Customer statements: the ``ST`` sheets of a book, or print-ready PDF files (through LibreOffice).
+
+The sheets are a refresh of the statements only (``arxl.verbs.refresh``). The PDFs are the same sheets, each
+converted alone; writing them changes nothing in the book.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ArxlError
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
+    from .refresh import BookAdapter, Progress, RefreshResult
+
+
+class UnknownCustomers(ArxlError):
+    """Statements were asked for customers the Customers table does not have; nothing was written."""
+
+    def __init__(self, customer_ids: Sequence[str]):
+        self.customer_ids = list(customer_ids)
+        super().__init__(f"{', '.join(self.customer_ids)}: not in the Customers table")
+
+
+@dataclass(frozen=True)
+class StatementFiles:
+    """The statement PDFs written, one per customer, and the date they are as of."""
+
+    as_of: dt.date
+    folder: Path
+    files: list[Path]
+
+
+def statement_sheets(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
+                     progress: Progress | None = None) -> RefreshResult:
+    """Rewrite the ``ST`` statement sheets only (the refresh of ``statements``; the other sheets stay)."""
+    from .refresh import run_refresh
+
+    return run_refresh(adapter, as_of=as_of, today=today, only=("statements",), progress=progress)
+
+
+def statement_pdfs(adapter: BookAdapter, folder: Path, *, as_of: dt.date | None, today: dt.date,
+                   customers: Sequence[str] = (), progress: Progress | None = None) -> StatementFiles:
+    """One open-item statement PDF per customer with a balance (only ``customers`` when given) in ``folder``.
+
+    Raises MissingToolError before any work when LibreOffice is not installed, ValidationFailed when the book
+    has errors, and UnknownCustomers for customer ids the book does not know.
+    """
+    from ..aging import aging
+    from ..dates import resolve_as_of
+    from ..render import sheets as render
+    from ..workbook.pdf import find_soffice, write_pdfs
+    from .refresh import load_validated
+
+    say = progress or (lambda _message: None)
+    soffice = find_soffice()
+    say("reading the input tables")
+    ledger = load_validated(adapter).ledger
+    date = resolve_as_of(ledger, as_of, today)
+    report = aging(ledger, date)
+    specs = render.statement_sheets(ledger, report)
+    if customers:
+        known = set(ledger.customers["customer_id"])
+        unknown = [customer for customer in customers if customer not in known]
+        if unknown:
+            raise UnknownCustomers(unknown)
+        wanted = {render.statement_sheet_name(customer, set()) for customer in customers}
+        specs = [spec for spec in specs if spec.name in wanted]
+    say(f"Converting {len(specs)} statement(s) with LibreOffice")
+    return StatementFiles(date, folder, write_pdfs(specs, folder, soffice=soffice))
+
+
+def customer_statement_pdfs(ledger: Ledger, as_of: dt.date, customer_ids: Sequence[str], folder: Path, *,
+                            soffice: str, progress: Progress | None = None) -> dict[str, bytes]:
+    """Customer id -> the PDF of its open-item statement, for those of ``customer_ids`` with open items (the
+    files are written in ``folder``, a scratch folder)."""
+    from ..aging import aging
+    from ..render import sheets as render
+    from ..workbook.pdf import write_pdfs
+
+    report = aging(ledger, as_of)
+    customers = ledger.customers.drop_duplicates("customer_id").set_index("customer_id")
+    by_customer = dict(tuple(report.detail.groupby("customer_id", sort=True)))
+    taken: set[str] = set()
+    owners = [customer_id for customer_id in customer_ids if customer_id in by_customer]
+    specs = [render.statement_sheet(ledger, report, customer_id,
+                                    customers.loc[customer_id] if customer_id in customers.index else None,
+                                    by_customer[customer_id], render.statement_sheet_name(customer_id, taken))
+             for customer_id in owners]
+    if progress is not None:
+        progress(f"Converting {len(specs)} statement(s) with LibreOffice")
+    files = write_pdfs(specs, folder, soffice=soffice)
+    return {owner: file.read_bytes() for owner, file in zip(owners, files, strict=True)}
