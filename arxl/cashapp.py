@@ -240,7 +240,8 @@ def _by_amount(account: _Account, cash: int, currency: str) -> tuple[list[tuple[
     if len(exact):
         position = int(exact[0])
         if len(exact) == 1:
-            return _take(account, [(position, cash)]), CONFIDENCE["amount_unique"], "the only open invoice of that amount"
+            return (_take(account, [(position, cash)]), CONFIDENCE["amount_unique"],
+                    "the only open invoice of that amount")
         return (_take(account, [(position, cash)]), CONFIDENCE["amount_several"],
                 f"{len(exact)} open invoices of that amount; the oldest due is proposed")
     running = np.cumsum(owed)

@@ -46,8 +46,8 @@ def document_balances(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     parts = [
         invoices[columns],
         payments.assign(amount=-payments["amount"]),
-        pd.DataFrame({"customer_id": adjustments["invoice_id"].map(customer_of), "currency": adjustments["currency"],
-                      "amount": adjustments["effect"]}),
+        pd.DataFrame({"customer_id": adjustments["invoice_id"].map(customer_of),
+                      "currency": adjustments["currency"], "amount": adjustments["effect"]}),
     ]
     frame = pd.concat([part for part in parts if len(part)], ignore_index=True) if any(
         len(part) for part in parts) else pd.DataFrame({"customer_id": [], "currency": [], "amount": []})

@@ -684,7 +684,8 @@ def _cash_and_adjustments(
     blocks.append(
         _unreferenced_payments(rng, people, documents, unreferenced_rows, due_now + extra, pay_day, method)
     )
-    instalments, partial_settled = _instalments(rng, documents, np.flatnonzero(partial), owed, pay_day, method, last)
+    instalments, partial_settled = _instalments(rng, documents, np.flatnonzero(partial), owed, pay_day, method,
+                                                last)
     blocks.append(instalments)
     split_offset = _rows_in(blocks)
     blocks.append(_split_payments(documents, group, owed, method))
@@ -693,7 +694,8 @@ def _cash_and_adjustments(
         (method[single] == _CHEQUE) & (pay_day[single] <= last - 12) & ~churned[single]
         & (rng.random(len(single)) < BOUNCE_SHARE)
     )
-    reversals, replacements = _bounced(rng, documents, single, bounced, single_amount, pay_day, single_offset, last)
+    reversals, replacements = _bounced(rng, documents, single, bounced, single_amount, pay_day, single_offset,
+                                       last)
     blocks += [reversals, replacements]
 
     settled_day = np.full(count, last + 1, dtype=np.int64)
@@ -837,7 +839,8 @@ def _unreferenced_payments(
         ],
         "",
     )
-    method_of = np.select([style < 0.5, style < 0.7, style < 0.85], [method[rows], _TRANSFER, _CHEQUE], method[rows])
+    method_of = np.select([style < 0.5, style < 0.7, style < 0.85], [method[rows], _TRANSFER, _CHEQUE],
+                          method[rows])
     return _payment_block(
         documents.customer[rows], pay_day[rows], amount, np.full(size, -1), method_of, reference
     )
@@ -1008,7 +1011,8 @@ def _adjustments(
         }
 
     adjustments = _concat([
-        block(discounts, pay_day[discounts], _DISCOUNT, discount[discounts], "2% early-payment discount (2/10 net)"),
+        block(discounts, pay_day[discounts], _DISCOUNT, discount[discounts],
+              "2% early-payment discount (2/10 net)"),
         block(shorts, pay_day[shorts], _WRITE_OFF, shortfall[shorts], "Short payment written off", True),
         block(bad, bad_day, _WRITE_OFF, bad_amount, "Uncollectable: written off as bad debt"),
         block(charges, charge_day[charges], _FINANCE_CHARGE, charge[charges], "Finance charge at 1.5% a month"),
@@ -1105,7 +1109,8 @@ def _make_activity(
     block(broken, made, _PROMISE, "Promised payment by " + _iso(promised_day), promised_day,
           books.single_amount[broken])
     unpaid = np.flatnonzero(
-        dunnable & (books.mode == _UNPAID) & (last - documents.due >= 20) & (books.settled_day - documents.due > 20)
+        dunnable & (books.mode == _UNPAID) & (last - documents.due >= 20)
+        & (books.settled_day - documents.due > 20)
         & (rng.random(count) < 0.3)
     )
     latest = np.minimum(last, books.settled_day[unpaid] - 1)

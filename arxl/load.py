@@ -2,9 +2,9 @@
 
 Raw tables come from a workbook file (``arxl.workbook``), from a live Excel book or from UDF arguments; they are
 plain rows of cell values with the Excel row number of the first one, or (a clean Excel Table read from a file)
-typed Arrow columns, which the parsers convert without a Python object per cell. Everything a column holds is read by the
-parsers of ``arxl.cells``; this module maps headers to the contract, resolves defaults and checks the rules that
-span rows and tables (duplicates, references, over-application).
+typed Arrow columns, which the parsers convert without a Python object per cell. Everything a column holds is read
+by the parsers of ``arxl.cells``; this module maps headers to the contract, resolves defaults and checks the rules
+that span rows and tables (duplicates, references, over-application).
 """
 
 from __future__ import annotations
@@ -550,14 +550,15 @@ def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Proble
     too_long = parsed.present["terms_days"] & (terms > MAX_TERMS_DAYS)
     for row, days in zip(frame["row"][too_long], terms[too_long], strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "terms_days", str(days),
-                                f"is more than {MAX_TERMS_DAYS} days", f"payment terms of at most {MAX_TERMS_DAYS} days"))
+                                f"is more than {MAX_TERMS_DAYS} days",
+                                f"payment terms of at most {MAX_TERMS_DAYS} days"))
     frame["terms_days"] = np.where(parsed.present["terms_days"] & ~too_long, terms,
                                    min(settings.default_terms_days, MAX_TERMS_DAYS)).astype(np.int64)
     limits = _to_minor(parsed, "credit_limit", frame["currency"], problems)
     frame["credit_limit"] = pd.array(np.where(parsed.present["credit_limit"], limits, 0), dtype="Int64")
     frame.loc[~parsed.present["credit_limit"], "credit_limit"] = pd.NA
-    for row, value in zip(frame["row"][frame["credit_limit"] < 0], frame["credit_limit"][frame["credit_limit"] < 0],
-                          strict=True):
+    negative = frame["credit_limit"] < 0
+    for row, value in zip(frame["row"][negative], frame["credit_limit"][negative], strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "credit_limit",
                                 str(value), "is negative", "a credit limit of zero or more"))
     _check_unique(frame, "customer_id", parsed.sheet, problems)
@@ -714,7 +715,8 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
     for row, invoice_id in zip(frame["row"][unknown_target], frame["invoice_id"][unknown_target], strict=True):
         problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
                                 "the invoice_id of an invoice or debit note"))
-    both = (~unknown_source & ~unknown_target & (frame["payment_id"] != "") & (frame["invoice_id"] != "")).to_numpy()
+    both = (~unknown_source & ~unknown_target & (frame["payment_id"] != "")
+            & (frame["invoice_id"] != "")).to_numpy()
     joined = _join(_join(frame.loc[both, ["row", "payment_id", "invoice_id"]], "payment_id", sources,
                          ["customer_id", "currency"], "", source_at[both]),
                    "invoice_id", targets, ["customer_id", "currency"], "_invoice", target_at[both])

@@ -70,8 +70,8 @@ def test_every_on_action_names_a_sub_in_the_decoded_vba(modules: dict[str, str])
     for button in _ui().iter(f"{CUSTOM_UI_NS}button"):
         module, _, sub = str(button.get("onAction")).rpartition(".")
         assert module in modules, module
-        assert re.search(rf"^\s*(Public\s+)?Sub\s+{sub}\s*\(\s*control\s+As\s+IRibbonControl\s*\)", modules[module],
-                         re.MULTILINE | re.IGNORECASE), sub
+        signature = rf"^\s*(Public\s+)?Sub\s+{sub}\s*\(\s*control\s+As\s+IRibbonControl\s*\)"
+        assert re.search(signature, modules[module], re.MULTILINE | re.IGNORECASE), sub
 
 
 def test_the_dispatcher_runs_python(modules: dict[str, str]) -> None:
@@ -88,14 +88,18 @@ def test_the_template_modules_are_kept(modules: dict[str, str]) -> None:
     changed = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]
     assert changed == [('Public Const PROJECT_NAME As String = "arxl"',
                         'Public Const PROJECT_NAME As String = "myaddin"')]
-    assert modules["Dictionary"].replace("\r\n", "\n").strip() == template["Dictionary"].replace("\r\n", "\n").strip()
+    def unix(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    assert unix(modules["Dictionary"]) == unix(template["Dictionary"])
 
 
 def test_olevba_command_line_decodes_the_dispatcher() -> None:
     olevba = shutil.which("olevba")
     if olevba is None:
         pytest.skip("the olevba script is not on PATH (the Python API is checked above)")
-    run = subprocess.run([olevba, "--decode", str(ADDIN)], capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run([olevba, "--decode", str(ADDIN)], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert "Sub ArxlRibbon(control As IRibbonControl)" in run.stdout
 
 
@@ -111,7 +115,8 @@ def test_build_is_reproducible(tmp_path: Path, modules: dict[str, str]) -> None:
 
 
 def test_the_compressor_round_trips_through_oletools() -> None:
-    words = [b"Dim ", b"As String", b"\r\n", b"    ", b"End Sub", b"If ", b"Then", b"x", b"RunPython ", b"'", b"\""]
+    words = [b"Dim ", b"As String", b"\r\n", b"    ", b"End Sub", b"If ", b"Then", b"x", b"RunPython ", b"'",
+             b"\""]
     generator = random.Random(5)
     cases = [b"", b"a", b"abc", b"a" * 5000, bytes(range(256)) * 20]
     cases += [b"".join(generator.choice(words) for _ in range(size)) for size in (10, 300, 900, 1500, 4000)]

@@ -24,7 +24,8 @@ def inv(invoice_id: str, customer: str, due: str, amount: str, **extra: str) -> 
                 amount=amount, **extra)
 
 
-def pay(payment_id: str, customer: str, day: str, amount: str, reference: str = "", **extra: str) -> dict[str, str]:
+def pay(payment_id: str, customer: str, day: str, amount: str, reference: str = "", **extra: str
+        ) -> dict[str, str]:
     return dict(payment_id=payment_id, customer_id=customer, payment_date=day, amount=amount, reference=reference,
                 **extra)
 
@@ -98,7 +99,8 @@ def test_accepted_proposals_settle_the_invoices() -> None:
 
 
 def test_payments_compete_for_an_invoice() -> None:
-    ledger = build_ledger(invoices=[inv("A1", "C1", "2026-05-01", "50.00"), inv("A2", "C1", "2026-05-02", "50.00")],
+    ledger = build_ledger(invoices=[inv("A1", "C1", "2026-05-01", "50.00"),
+                                    inv("A2", "C1", "2026-05-02", "50.00")],
                           payments=[pay("P1", "C1", "2026-06-01", "50.00"), pay("P2", "C1", "2026-06-02", "50.00"),
                                     pay("P3", "C1", "2026-06-03", "50.00")])
     found = proposals_by_payment(propose_applications(ledger, AS_OF))
@@ -119,7 +121,8 @@ def test_named_invoices_short_and_over_payments() -> None:
 
 
 def test_round_sum_overpayment() -> None:
-    ledger = build_ledger(invoices=[inv("A1", "C1", "2026-05-01", "1943.20"), inv("A2", "C1", "2026-05-02", "120.00")],
+    ledger = build_ledger(invoices=[inv("A1", "C1", "2026-05-01", "1943.20"),
+                                    inv("A2", "C1", "2026-05-02", "120.00")],
                           payments=[pay("P1", "C1", "2026-06-01", "2000.00")])
     # 2,000.00 is a multiple of 100; only A1 owes between 1,900.00 and 2,000.00: proposed in full, 56.80 left over
     assert proposals_by_payment(propose_applications(ledger, AS_OF)) == {"P1": [("A1", 194320, 0.55)]}

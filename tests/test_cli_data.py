@@ -1,4 +1,5 @@
-"""``arxl import`` / ``arxl export`` end to end, and the CI faces of ``check`` and ``refresh`` (--format github)."""
+"""``arxl import`` / ``arxl export`` end to end, and the CI faces of ``check`` and ``refresh``
+(``--format github``)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def test_quickbooks_import_twice_adds_nothing_the_second_time(blank: Path, tmp_p
                  "--create-customers")
     code, output = run(*arguments)
     assert code == 0, output
-    assert last_line(output) == (f"OK: {blank}: appended 3 row(s) to Invoices (Excel rows 2-4), 2 new customer(s), "
-                                 "0 warning(s)")
+    assert last_line(output) == (f"OK: {blank}: appended 3 row(s) to Invoices (Excel rows 2-4), "
+                                 "2 new customer(s), 0 warning(s)")
     code, output = run(*arguments)
     assert code == 0, output
     assert last_line(output) == f"OK: {blank}: nothing to append to Invoices, 3 already imported"

@@ -69,9 +69,11 @@ def _bomb_sheet() -> bytes:
 HOSTILE = {
     "xml-entity-expansion": lambda book, folder: _rewrite(book, folder / "bomb.xlsx",
                                                           {"xl/workbook.xml": BILLION_LAUGHS}),
-    "external-entity": lambda book, folder: _rewrite(book, folder / "xxe.xlsx", {"xl/workbook.xml": EXTERNAL_ENTITY}),
+    "external-entity": lambda book, folder: _rewrite(book, folder / "xxe.xlsx",
+                                                     {"xl/workbook.xml": EXTERNAL_ENTITY}),
     "decompression-bomb": lambda book, folder: _rewrite(book, folder / "zip.xlsx",
-                                                        {"xl/worksheets/sheet9.xml": _bomb_sheet()}, compress_level=9),
+                                                        {"xl/worksheets/sheet9.xml": _bomb_sheet()},
+                                                        compress_level=9),
     "truncated-zip": lambda book, folder: _truncated(book, folder / "cut.xlsx"),
     "not-a-workbook-zip": lambda book, folder: _docx(folder / "letter.xlsx"),
     "pdf-renamed": lambda book, folder: _write(folder / "scan.xlsx", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
@@ -134,7 +136,8 @@ def test_formula_looking_text_stays_text_everywhere(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["refresh", str(book), "--as-of", AS_OF, "-q"])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(book) as archive:
-        generated = {name: archive.read(name).decode() for name in archive.namelist() if "worksheets/arxl-" in name}
+        generated = {name: archive.read(name).decode() for name in archive.namelist()
+                     if "worksheets/arxl-" in name}
     for name, xml in generated.items():
         for formula in re.findall(r"<f>(.*?)</f>", xml):
             # arxl's own formulas only: functions over cell ranges, nothing taken from the data

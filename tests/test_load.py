@@ -46,6 +46,16 @@ def _rename_header(table: str, old: str, new: str) -> Callable[[Tables], None]:
     return apply
 
 
+def _all(*mutations: Callable[[Tables], None]) -> Callable[[Tables], None]:
+    """Mutation: each of ``mutations``, in order."""
+
+    def apply(tables: Tables) -> None:
+        for mutation in mutations:
+            mutation(tables)
+
+    return apply
+
+
 def _drop(table: str) -> Callable[[Tables], None]:
     def apply(tables: Tables) -> None:
         del tables[table]
@@ -57,7 +67,8 @@ def _drop(table: str) -> Callable[[Tables], None]:
 BAD_INPUTS = [
     ("date-not-a-date", _set("Invoices", 1, "invoice_date", "31/02/2026"),
      ("error", "Invoices", 2, "invoice_date", "is not a date")),
-    ("amount-unparseable", _set("Invoices", 2, "amount", "abc"), ("error", "Invoices", 3, "amount", "not a number")),
+    ("amount-unparseable", _set("Invoices", 2, "amount", "abc"),
+     ("error", "Invoices", 3, "amount", "not a number")),
     ("missing-required-header", _rename_header("Invoices", "customer_id", "client"),
      ("error", "Invoices", 1, "customer_id", "required column is missing")),
     ("duplicate-invoice-id", _set("Invoices", 2, "invoice_id", "I1"),
@@ -80,12 +91,15 @@ BAD_INPUTS = [
      ("error", "Invoices", 3, "due_date", "before the invoice date")),
     ("application-larger-than-payment", _set("Applications", 1, "amount", 150.0),
      ("error", "Applications", 2, "amount", "more than it holds")),
-    ("negative-invoice-typed-invoice", _set("Invoices", 1, "type", "invoice") and _set("Invoices", 2, "amount", -5.0),
+    ("negative-invoice-typed-invoice",
+     _all(_set("Invoices", 2, "type", "invoice"), _set("Invoices", 2, "amount", -5.0)),
      ("error", "Invoices", 3, "amount", "negative on a invoice")),
     ("required-value-empty", _set("Invoices", 1, "invoice_date", None),
      ("error", "Invoices", 2, "invoice_date", "required but empty")),
-    ("type-not-allowed", _set("Invoices", 1, "type", "refund"), ("error", "Invoices", 2, "type", "not an allowed")),
-    ("status-not-allowed", _set("Invoices", 1, "status", "paid"), ("error", "Invoices", 2, "status", "not an allowed")),
+    ("type-not-allowed", _set("Invoices", 1, "type", "refund"),
+     ("error", "Invoices", 2, "type", "not an allowed")),
+    ("status-not-allowed", _set("Invoices", 1, "status", "paid"),
+     ("error", "Invoices", 2, "status", "not an allowed")),
     ("currency-unknown", _set("Customers", 1, "currency", "XYZ"),
      ("error", "Customers", 2, "currency", "not a currency code")),
     ("ambiguous-text-date", _set("Payments", 1, "payment_date", "03/04/2026"),
@@ -98,8 +112,8 @@ BAD_INPUTS = [
      ("error", "Payments", 3, "amount", "decimal comma")),
     ("payment-currency-differs", _set("Payments", 1, "currency", "EUR"),
      ("error", "Payments", 2, "currency", "differs from invoice I1")),
-    ("bucket-edges-descending", _set("Settings", 1, "key", "bucket_edges") and _add("Settings", {
-        "key": "bucket_edges", "value": "90,30"}), ("error", "Settings", 5, "value (bucket_edges)", "bucket edges")),
+    ("bucket-edges-descending", _add("Settings", {"key": "bucket_edges", "value": "90,30"}),
+     ("error", "Settings", 5, "value (bucket_edges)", "bucket edges")),
     ("setting-twice", _add("Settings", {"key": "company_name", "value": "Other"}),
      ("error", "Settings", 5, "key", "set twice")),
     ("duplicate-header", _rename_header("Payments", "reference", "Amount"),
@@ -107,7 +121,8 @@ BAD_INPUTS = [
     ("adjustment-over-reduces", _add("Adjustments", {
         "adjustment_id": "A2", "invoice_id": "I1", "date": D(2026, 3, 1), "type": "write_off", "amount": 150.0}),
      ("error", "Adjustments", 3, "amount", "beyond its amount")),
-    ("action-not-allowed", _set("Activity", 1, "action", "visit"), ("error", "Activity", 2, "action", "not an allowed")),
+    ("action-not-allowed", _set("Activity", 1, "action", "visit"),
+     ("error", "Activity", 2, "action", "not an allowed")),
     ("application-negative", _set("Applications", 1, "amount", -10.0),
      ("error", "Applications", 2, "amount", "not positive")),
     ("credit-note-other-customer", _set("Invoices", 3, "applies_to", "I2"),
@@ -180,8 +195,8 @@ def test_merged_cells_in_data_rows_are_an_error(tmp_path: Path) -> None:
 # --- interpretable quirks: load with a warning and the right value ------------------------------------------
 
 def _warned(result, sheet: str, row: int, column: str, words: str) -> None:
-    assert any(p.severity == "warning" and (p.sheet, p.row, p.column) == (sheet, row, column) and words in p.message
-               for p in result.problems), "\n".join(str(p) for p in result.problems)
+    assert any(p.severity == "warning" and (p.sheet, p.row, p.column) == (sheet, row, column)
+               and words in p.message for p in result.problems), "\n".join(str(p) for p in result.problems)
 
 
 def test_iso_date_typed_as_text(tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ def messy_table(draw: st.DrawFn, table: contract.Table) -> RawTable:
     return RawTable(table.name, header, rows, first_row=draw(st.integers(min_value=2, max_value=50)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.fixed_dictionaries({}, optional={table.name: messy_table(table) for table in contract.TABLES}))
 def test_messy_tables_never_raise_and_every_problem_is_located(raw: dict[str, RawTable]) -> None:
     result = load_tables(raw)

@@ -210,7 +210,8 @@ def test_text_that_looks_empty_as_an_inline_string_is_still_reported(tmp_path: P
     path = write_book(tmp_path / "book.xlsx", base())
     inline = _inline_string(path, "Invoices", "D3", "null")
     assert_same_either_way(inline)
-    assert any((p.sheet, p.row, p.column, p.value, p.message) == ("Invoices", 3, "amount", "null", "is not a number")
+    expected = ("Invoices", 3, "amount", "null", "is not a number")
+    assert any((p.sheet, p.row, p.column, p.value, p.message) == expected
                for p in load_book(inline).problems)
 
 

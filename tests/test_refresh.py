@@ -53,8 +53,8 @@ def _add_zip_parts(path: Path) -> None:
     types = parts["[Content_Types].xml"].decode()
     types = types.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
                           "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-    types = types.replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-                                      "</Types>")
+    types = types.replace("</Types>", '<Default Extension="bin" '
+                                      'ContentType="application/vnd.ms-office.vbaProject"/></Types>')
     parts["[Content_Types].xml"] = types.encode()
     rels = parts["xl/_rels/workbook.xml.rels"].decode().replace(
         "</Relationships>", '<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'

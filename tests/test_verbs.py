@@ -158,7 +158,8 @@ def test_propose_then_accept_on_a_file(tmp_path: Path) -> None:
     tables["Payments"].append(["P3", "C1", D(2026, 3, 20), 30.0, "", ""])
     path = write_book(tmp_path / "book.xlsx", tables)
     proposed = cash.propose(file_book(path), as_of=None, today=AS_OF)
-    assert (proposed.as_of, proposed.payments, proposed.marked, proposed.sheet) == (AS_OF, 1, 1, "Cash application")
+    assert (proposed.as_of, proposed.payments, proposed.marked, proposed.sheet) == (
+        AS_OF, 1, 1, "Cash application")
     accepted = cash.accept(file_book(path), as_of=None, today=AS_OF, marked=True)
     # Applications held P2 on row 2: P3 -> I1 lands on row 3
     assert (accepted.rows, accepted.payments, accepted.first_row, accepted.stale) == (1, 1, 3, [])

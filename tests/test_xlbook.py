@@ -288,4 +288,5 @@ def test_the_same_appends_read_back_the_same_from_the_file_and_the_live_book(tmp
     columns = ["invoice_id", "customer_id", "invoice_date", "amount"]
     assert live.invoices[columns].values.tolist() == from_file.invoices[columns].values.tolist()
     assert live.invoices["amount"].tolist()[-2:] == [8000, 123450]
-    assert live.customers["customer_id"].tolist() == from_file.customers["customer_id"].tolist() == ["C1", "C2", "C3"]
+    expected_ids = ["C1", "C2", "C3"]
+    assert live.customers["customer_id"].tolist() == from_file.customers["customer_id"].tolist() == expected_ids

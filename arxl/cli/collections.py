@@ -116,7 +116,8 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
     if not accept:
         out_console.print(f"OK: {proposed.payments} payment(s) with a proposal as of "
                           f"{proposed.as_of.isoformat()}, {proposed.marked} at or above {min_confidence:.0%}: "
-                          f"review the '{proposed.sheet}' sheet, then run arxl apply {path} --accept", markup=False)
+                          f"review the '{proposed.sheet}' sheet, then run arxl apply {path} --accept",
+                      markup=False)
         backup = proposed.backup
     elif not accepted.rows:
         out_console.print(f"OK: nothing to append as of {accepted.as_of.isoformat()} (no new proposal at or above "
