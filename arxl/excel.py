@@ -19,6 +19,54 @@ _ONE_CELL = re.compile(_CELL)
 _RANGE = re.compile(rf"{_CELL}(?::{_CELL})?")
 
 
+SHEET_NAME_UNITS = 31
+"""Longest sheet name, in UTF-16 code units (an emoji counts two)."""
+FORBIDDEN_IN_SHEET_NAMES = "[]:*?/\\"
+RESERVED_SHEET_NAMES = ("history",)
+_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def utf16_units(text: str) -> int:
+    """How many UTF-16 code units ``text`` takes (Excel measures names in these)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_cut(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 code units, never cutting a character in two."""
+    if utf16_units(text) <= units:
+        return text
+    kept, used = [], 0
+    for character in text:
+        size = 2 if ord(character) > 0xFFFF else 1
+        if used + size > units:
+            break
+        kept.append(character)
+        used += size
+    return "".join(kept)
+
+
+def sheet_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a sheet name in Excel, or None when it can."""
+    if not name or not name.strip():
+        return "is empty"
+    if utf16_units(name) > SHEET_NAME_UNITS:
+        return f"is longer than Excel's {SHEET_NAME_UNITS} characters"
+    if _FORBIDDEN.search(name):
+        return "holds one of the characters [ ] : * ? / \\ that Excel forbids in sheet names"
+    if name.startswith("'") or name.endswith("'"):
+        return "starts or ends with an apostrophe, which Excel forbids in sheet names"
+    if name.casefold() in RESERVED_SHEET_NAMES:
+        return "is a name Excel reserves"
+    return None
+
+
+def legal_sheet_base(name: str) -> str:
+    """``name`` with what Excel forbids in a sheet name replaced (``_``) or trimmed (apostrophes at the ends,
+    spaces); never empty."""
+    cleaned = _FORBIDDEN.sub("_", name).strip().strip("'").strip()
+    return cleaned or "Sheet"
+
+
 def quoted(sheet: str) -> str:
     """A sheet name as a formula reference needs it: ``'Aging Detail'`` (quotes doubled inside)."""
     return "'" + sheet.replace("'", "''") + "'"

@@ -21,13 +21,15 @@ import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 import python_calamine as calamine
+from defusedxml import ElementTree as SafeXml
 
 from .. import contract
 from ..errors import WorkbookError
 from ..excel import cell_reference, column_number, parse_cell, parse_range
 from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, sort_problems
-from .package import inspect_package, read_sheet_entries, rels_path, resolve_target, xml_unescape
+from .bookxml import Relationships
+from .package import inspect_package, read_sheet_entries, rels_path, resolve_target
 
 READ_THREADS = 2
 # fastexcel logs a warning for each all-empty column it types as text; that is no news to an arxl user.
@@ -303,8 +305,10 @@ def table_sources(path: Path) -> list[TableSource]:
             sheet_rels = rels_path(entry.part)
             if sheet_rels not in members:
                 continue
-            for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
-                table_part = resolve_target(entry.part, target)
+            for relationship in Relationships.parse(archive.read(sheet_rels)).items:
+                if not relationship.type.endswith("/table") or relationship.external:
+                    continue
+                table_part = resolve_target(entry.part, relationship.target)
                 if table_part not in members:
                     continue
                 source = _table_source(archive.read(table_part).decode("utf-8"), wanted, entry.name, entry.part,
@@ -316,10 +320,8 @@ def table_sources(path: Path) -> list[TableSource]:
 
 
 def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size: int) -> TableSource | None:
-    opening = re.search(r"<table\b[^>]*>", xml)
-    if opening is None:
-        return None
-    attributes = dict(re.findall(r'\b([A-Za-z]+)="([^"]*)"', opening.group(0)))
+    root = SafeXml.fromstring(xml.encode("utf-8"))
+    attributes = root.attrib
     display = _unescape(attributes.get("displayName") or attributes.get("name", ""))
     if display.casefold() not in wanted:
         return None
@@ -327,16 +329,17 @@ def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size:
         top, left, bottom, right = parse_range(attributes.get("ref", ""))
     except ValueError:
         return None
-    header = tuple(_unescape(name) for name in re.findall(r'<tableColumn\b[^>]*?\bname="([^"]*)"', xml))
+    header = tuple(_unescape(column.get("name", "")) for column in root.iter()
+                   if column.tag.rsplit("}", 1)[-1] == "tableColumn")
     typed = attributes.get("headerRowCount", "1") == "1" and attributes.get("totalsRowCount", "0") == "0"
     return TableSource(wanted[display.casefold()], sheet, part, display, header, top - 1, left - 1, bottom - 1,
                        right - 1, typed, size)
 
 
 def _unescape(text: str) -> str:
-    """A table's name or column name as typed: XML unescaped, then Excel's ``_xHHHH_`` escapes (line breaks in
-    headers) decoded."""
-    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), xml_unescape(text))
+    """A table's name or column name as typed (the XML parser has undone XML's escapes): Excel's ``_xHHHH_``
+    escapes (line breaks in headers) decoded."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
 
 
 def scan_sheet(path: Path, part: str) -> SheetScan:
