@@ -29,6 +29,7 @@ from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
 from ..problems import Problem, sort_problems
 from ..render import sheets as render
+from ..render.limits import fit_to_excel
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
@@ -237,6 +238,9 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         started = time.perf_counter()
         say(f"computing the reports as of {date.isoformat()}")
         specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
+        specs, beyond_limits = fit_to_excel(specs)  # what Excel cannot hold is cut, with a warning
+        for problem in beyond_limits:
+            say(str(problem))
         timings["compute"] = time.perf_counter() - started
         started = time.perf_counter()
         owned = adapter.owned_sheets()
@@ -246,5 +250,5 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         timings["write"] = time.perf_counter() - started
     written = {spec.name.casefold() for spec in specs}
     removed = [name for name in replace if name.casefold() not in written]
-    return RefreshResult(date, [spec.name for spec in specs], removed, result.problems, timings, counts,
-                         committed.backup)
+    return RefreshResult(date, [spec.name for spec in specs], removed, result.problems + beyond_limits, timings,
+                         counts, committed.backup)
