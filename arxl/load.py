@@ -295,7 +295,7 @@ def _formulas_by_column(source: RawTable, positions: dict[str, int]) -> dict[str
     return by_column
 
 
-def matters(column: contract.Column) -> bool:
+def _matters(column: contract.Column) -> bool:
     """Whether a column's values change the figures: all but optional free text (a note, a description)."""
     return column.required or column.kind is not Kind.TEXT
 
@@ -312,7 +312,7 @@ def _judge_formulas(column: contract.Column, cells: dict[int, FormulaCell], ctx:
         index = int(np.searchsorted(rows, row))
         if index >= len(rows) or rows[index] != row:
             continue
-        problem, unread = formula_problem(cell, ctx, index, matters=matters(column),
+        problem, unread = formula_problem(cell, ctx, index, matters=_matters(column),
                                           date=column.kind is Kind.DATE)
         if problem is not None:
             judged.append(problem)

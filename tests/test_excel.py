@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arxl.excel import (
     MAX_CELL_TEXT,
@@ -158,3 +160,12 @@ def test_cells_beyond_the_last_row_or_column_are_named() -> None:
 ])
 def test_volatile_functions_are_found_in_formulas(formula: str, found: tuple[str, ...]) -> None:
     assert volatile_functions(formula) == found
+
+
+@given(st.text(), st.integers(min_value=0, max_value=40))
+def test_cut_text_keeps_the_longest_prefix_within_the_limit(text: str, limit: int) -> None:
+    cut = cut_text(text, limit)
+    assert utf16_length(cut) == len(cut.encode("utf-16-le")) // 2  # Excel's count, as UTF-16 itself gives it
+    assert text.startswith(cut) and utf16_length(cut) <= limit
+    if cut != text:  # the next character would not have fitted
+        assert utf16_length(text[:len(cut) + 1]) > limit

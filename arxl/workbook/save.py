@@ -229,7 +229,11 @@ def _keep_as(path: Path, backup: Path) -> None:
     try:
         os.link(path, backup)
     except OSError:
-        shutil.copy2(path, backup)
+        try:
+            shutil.copy2(path, backup)
+        except BaseException:
+            backup.unlink(missing_ok=True)  # never leave half a backup (a full disk) to pass for one
+            raise
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], *, keep_backups: int = 5, force: bool = False,
