@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .excel import cell_reference, legal_sheet_base, quoted, utf16_cut
+from .excel import MAX_SHEET_NAME, cell_reference, cut_text, legal_sheet_base, quoted
 from .render.spec import Block, Cell, SheetSpec
 
 MARKER_NAME = "_arxl_sheet"
@@ -477,11 +477,11 @@ def legal_sheet_name(preferred: str, taken: Iterable[str]) -> str:
     ``~3``... within the same 31 units."""
     base = legal_sheet_base(preferred)
     folded = {name.casefold() for name in taken}
-    name = utf16_cut(base, 31)
+    name = cut_text(base, MAX_SHEET_NAME)
     counter = 2
     while name.casefold() in folded or name.casefold() == "history":
         suffix = f"~{counter}"
-        name = utf16_cut(base, 31 - len(suffix)) + suffix
+        name = cut_text(base, MAX_SHEET_NAME - len(suffix)) + suffix
         counter += 1
     return name
 

@@ -30,6 +30,7 @@ from ..metrics import compute_metrics, monthly_series
 from ..ownership import GeneratedBook, SheetDigest, SheetRecord, key_matches, spec_key, statement_key
 from ..problems import Problem, sort_problems
 from ..render import sheets as render
+from ..render.limits import fit_to_excel
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
@@ -282,6 +283,9 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         started = time.perf_counter()
         say(f"computing the reports as of {date.isoformat()}")
         specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
+        specs, beyond_limits = fit_to_excel(specs)  # what Excel cannot hold is cut, with a warning
+        for problem in beyond_limits:
+            say(str(problem))
         timings["compute"] = time.perf_counter() - started
         started = time.perf_counter()
         appends = [Append(ACTIVITY, harvested_frame(ledger, origin))] if origin else []
@@ -296,8 +300,8 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         notes.append(f"{len(origin)} note(s) from the Collections sheet added to Activity (Excel rows "
                      f"{min(origin):,}-{max(origin):,})")
     return RefreshResult(date, [committed.names.get(spec_key(spec), spec.name) for spec in specs],
-                         list(committed.removed), result.problems, timings, counts, committed.backup, notes,
-                         len(origin))
+                         list(committed.removed), result.problems + beyond_limits, timings, counts,
+                         committed.backup, notes, len(origin))
 
 
 def harvested_frame(ledger: Ledger, origin: dict[int, int]) -> pd.DataFrame:

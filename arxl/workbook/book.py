@@ -23,7 +23,7 @@ from ..verbs.refresh import Append, Committed
 from .append import append_rows
 from .generated import WriteReport, formula_cells, read_generated, sheet_part, write_generated
 from .read import read_raw_tables
-from .save import Fingerprint, atomic_write, book_lock, check_writable
+from .save import Fingerprint, atomic_write, book_lock, check_package_kind, check_writable, real_path
 
 
 class FileBook:
@@ -42,11 +42,19 @@ class FileBook:
         self._reader: Any = None  # a cell reader kept open while the book is held (it reads the whole package)
         self._held = False
 
+    @property
+    def in_place(self) -> bool:
+        """Whether commits replace the book itself (``output`` names it, or a link to it)."""
+        return self.output == self.path or real_path(self.output) == real_path(self.path)
+
     @contextmanager
     def hold(self) -> Iterator[None]:
         with book_lock(self.path):
-            if self.output == self.path:
-                check_writable(self.path, force=self.force)  # refuse early, before the work, if Excel has it open
+            # Refused early, before the work: an output Excel has open or that is read-only, and an output
+            # whose extension does not match the package (an .xlsm saved as .xlsx).
+            if not self.in_place:
+                check_package_kind(self.path, self.output)
+            check_writable(self.output, force=self.force)
             # Taken before reading: a change made after it, even while the tables are read, refuses the save.
             self.fingerprint = Fingerprint.of(self.path) if self.path.is_file() else None
             self._held = True
@@ -119,7 +127,7 @@ class FileBook:
                     if path != temporary:
                         path.unlink(missing_ok=True)
 
-        expected = self.fingerprint if self.output == self.path else None
+        expected = self.fingerprint if self.in_place else None
         self.backup = atomic_write(self.output, write, keep_backups=keep_backups, force=self.force,
                                    expected=expected)
         report = reports[0] if reports else WriteReport()

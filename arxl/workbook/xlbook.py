@@ -8,7 +8,10 @@ it with the stand-in of ``tests/xlfake.py``. The xlwings calls it relies on are 
   ``.header_row_range``, ``.data_body_range``), ``sheet.used_range``, ``range.options(ndim=2).value``,
   ``range.row``, ``range.column``, ``range.shape``; the 1904 flag from ``book.api.Date1904`` where the
   platform exposes it (Windows COM; elsewhere False: xlwings already turns date cells into datetimes, the flag
-  only matters for serial numbers typed into date columns);
+  only matters for serial numbers typed into date columns); ``sheet.range((row, column), (row, column))``
+  under each table, for rows typed below it that Excel did not take in (a warning, as the file reader gives).
+  Formulas need nothing: Excel hands over the values it has just calculated (a file's saved values are what
+  ``arxl.cells.formula_problem`` doubts);
 - appending rows to a table: ``table.show_totals``, ``table.resize(range)``, and ``range.value`` and
   ``range.number_format`` on the rows below the table's data;
 - writing: ``book.sheets.add(name, after=...)``, ``sheet.clear()``, ``sheet.delete()``, ``sheet.visible``,
@@ -86,7 +89,7 @@ from ..ownership import (
     spec_key,
     state_spec,
 )
-from ..problems import Problem
+from ..problems import Problem, rows_below_problem
 from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
 from ..verbs.refresh import Append, Committed
 from .generated import LEGACY_SHEET, OWNED_PROPERTY
@@ -188,6 +191,7 @@ class XlwingsBook:
                 first_row = (header_range.row if header_range is not None else table.range.row) + 1
                 tables[spec.name] = RawTable(spec.name, list(header), _trim_blank_tail(rows), first_row,
                                              str(sheet.name))
+                problems.extend(_rows_below(sheet, table))
                 continue
             sheet = by_sheet.get(spec.name.casefold())
             if sheet is None:
@@ -449,6 +453,25 @@ class _TablePlace:
                 target.number_format = self.sheet.range((self.first_data, column)).number_format
         if last_new > self.bottom:
             self.table.resize(self.sheet.range((self.top, self.left), (last_new, self.right)))
+
+
+def _rows_below(sheet: Any, table: Any) -> list[Problem]:
+    """The warning for rows right below the Excel Table holding a value in its columns (up to the first row
+    without any), as the file reader gives it: Excel did not take them into the table."""
+    area = table.range
+    height, width = area.shape
+    bottom = area.row + height - 1
+    used = sheet.used_range
+    last_used = used.row + used.shape[0] - 1
+    if last_used <= bottom:
+        return []
+    values = sheet.range((bottom + 1, area.column), (last_used, area.column + width - 1)).options(ndim=2).value
+    count = 0
+    for row in values or []:
+        if all(value is None or value == "" for value in row):
+            break
+        count += 1
+    return [rows_below_problem(str(sheet.name), str(table.name), bottom + 1, bottom + count)] if count else []
 
 
 def _trim_blank_tail(rows: Sequence[Sequence[object]] | None) -> list[list[object]]:
