@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from .aging import TOTAL, UNAPPLIED, AgingReport
 from .arrays import arrow_text, member
+from .fx import to_reporting_currency
 from .ledger import Ledger
 from .money import to_major_float
 from .settle import Settlement
@@ -58,30 +59,55 @@ def document_balances(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
 
 def _row(check: str, scope: str, expected: float, actual: float, explanation: str, *, passed: bool | None = None
          ) -> dict[str, object]:
+    """A check on counts (the figures are whole numbers, compared as they are)."""
     ok = passed if passed is not None else expected == actual
     return {"check": check, "scope": scope, "expected": expected, "actual": actual,
             "difference": actual - expected, "result": "PASS" if ok else "FAIL", "explanation": explanation}
 
 
+def _money_row(check: str, scope: str, currency: str, expected: int, actual: int, explanation: str
+               ) -> dict[str, object]:
+    """A check on money: compared in minor units, shown in major units, the difference exact (no float
+    residue such as -6871.629999999999)."""
+    return {"check": check, "scope": scope, "expected": to_major_float(expected, currency),
+            "actual": to_major_float(actual, currency), "difference": to_major_float(actual - expected, currency),
+            "result": "PASS" if expected == actual else "FAIL", "explanation": explanation}
+
+
 def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: AgingReport) -> pd.DataFrame:
-    """Every invariant as a row (``CHECK_COLUMNS``): expected and actual figures in major units, PASS or FAIL."""
+    """Every invariant as a row (``CHECK_COLUMNS``): expected and actual figures in major units, PASS or FAIL.
+
+    When ``report`` converted the aging into the reporting currency (every currency has a rate), the ledger is
+    reconciled per currency through the open items, and the aging's total against the open items converted
+    item by item, as the aging converts them (converting a currency's balance at once would round differently).
+    """
     rows: list[dict[str, object]] = []
     balances = document_balances(ledger, as_of)
     open_items = settlement.open_items
     per_currency_items = open_items.groupby("currency")["open_amount"].sum()
     summary = report.summary
-    converted = len(summary) and summary["currency"].nunique() == 1 and len(per_currency_items) > 1
+    reporting = ledger.settings.reporting_currency
+    converted = bool(len(summary)) and bool((summary["currency"] == reporting).all()) and bool(
+        (open_items["currency"] != reporting).any())
     for currency, expected in balances.groupby("currency")["balance"].sum().items():
         actual_items = int(per_currency_items.get(currency, 0))
-        rows.append(_row("Open items total = ledger balance", currency, to_major_float(expected, currency),
-                         to_major_float(actual_items, currency),
-                         "Sum of every open item (unapplied cash netted) against invoices - credit notes - "
-                         "payments + reversals +/- adjustments dated on or before the as-of date."))
+        rows.append(_money_row("Open items total = ledger balance", currency, currency, int(expected),
+                               actual_items, "Sum of every open item (unapplied cash netted) against invoices - "
+                               "credit notes - payments + reversals +/- adjustments dated on or before the as-of "
+                               "date."))
         if not converted:
             aging_total = int(summary.loc[summary["currency"] == currency, TOTAL].sum())
-            rows.append(_row("Aging total = ledger balance", currency, to_major_float(expected, currency),
-                             to_major_float(aging_total, currency),
-                             "The Aging sheet's Total column against the balance computed from the documents."))
+            rows.append(_money_row("Aging total = ledger balance", currency, currency, int(expected), aging_total,
+                                   "The Aging sheet's Total column against the balance computed from the "
+                                   "documents."))
+    if converted:
+        items_converted = int(to_reporting_currency(ledger, open_items["open_amount"].to_numpy(dtype=np.int64),
+                                                     open_items["currency"]).sum())
+        rows.append(_money_row(f"Aging total = open items in {reporting}", reporting, reporting, items_converted,
+                               int(summary[TOTAL].sum()),
+                               f"The Aging sheet's Total, converted into {reporting} with the FXRates table, "
+                               "against every open item converted the same way (each currency's ledger balance "
+                               "is reconciled above)."))
 
     labels = [column for column in report.labels]
     if len(summary):
@@ -137,15 +163,69 @@ def _applied_beyond_held(ledger: Ledger, applications: pd.DataFrame) -> int:
 
 
 def _assertion_rows(ledger: Ledger) -> list[dict[str, object]]:
+    """Each Assertions row checked. A row with a customer asserts that customer's balance in the row's currency;
+    a row with no customer asserts the whole ledger (the AR control account of the general ledger) in its
+    currency (the reporting currency when blank): every currency's balance converted with FXRates when it is the
+    reporting currency, else that currency's balances alone. A failed control assertion points at the documents
+    dated after the last one that passed (or from the start), where the difference came in."""
     rows = []
-    for assertion in ledger.assertions.itertuples():
+    passed_control: dict[str, dt.date] = {}
+    ordered = ledger.assertions.assign(control=ledger.assertions["customer_id"] == "").sort_values(
+        ["control", "date", "row"], kind="stable")
+    for assertion in ordered.itertuples():
         date = pd.Timestamp(assertion.date).date()
         balances = document_balances(ledger, date)
-        match = balances[(balances["customer_id"] == assertion.customer_id)
-                         & (balances["currency"] == assertion.currency)]
-        actual = int(match["balance"].sum())
-        rows.append(_row(f"Balance of {assertion.customer_id} on {date.isoformat()}",
-                         f"Assertions row {assertion.row}", to_major_float(assertion.balance, assertion.currency),
-                         to_major_float(actual, assertion.currency),
-                         assertion.note or "The balance you entered in the Assertions table."))
+        if not assertion.control:
+            match = balances[(balances["customer_id"] == assertion.customer_id)
+                             & (balances["currency"] == assertion.currency)]
+            rows.append(_money_row(f"Balance of {assertion.customer_id} on {date.isoformat()}",
+                                   f"Assertions row {assertion.row}", assertion.currency, int(assertion.balance),
+                                   int(match["balance"].sum()),
+                                   assertion.note or "The balance you entered in the Assertions table."))
+            continue
+        actual, missing = _ledger_total(ledger, balances, assertion.currency)
+        explanation = assertion.note or "The AR control account (the general ledger's receivables balance)."
+        if missing:
+            explanation += f" {', '.join(missing)} cannot be converted: add a rate to the FXRates table."
+        row = _money_row(f"Control account on {date.isoformat()}", f"Assertions row {assertion.row}",
+                         assertion.currency, int(assertion.balance), actual, explanation)
+        if row["result"] == "PASS" and not missing:
+            passed_control[assertion.currency] = date
+        else:
+            row["result"] = "FAIL"
+            since = passed_control.get(assertion.currency)
+            row["explanation"] = f"{explanation} {_where_to_look(ledger, since, date)}"
+        rows.append(row)
     return rows
+
+
+def _ledger_total(ledger: Ledger, balances: pd.DataFrame, currency: str) -> tuple[int, list[str]]:
+    """The whole ledger's balance in ``currency``, and the currencies that could not be converted into it."""
+    by_currency = balances.groupby("currency")["balance"].sum()
+    if currency != ledger.settings.reporting_currency:
+        return int(by_currency.get(currency, 0)), []
+    rates = set(ledger.fx_rates["currency"]) | {currency}
+    missing = sorted(code for code in by_currency.index if code not in rates and by_currency[code] != 0)
+    convertible = by_currency[[code for code in by_currency.index if code in rates]]
+    total = to_reporting_currency(ledger, convertible.to_numpy(dtype=np.int64), convertible.index.to_numpy())
+    return int(total.sum()), missing
+
+
+def _where_to_look(ledger: Ledger, since: dt.date | None, until: dt.date) -> str:
+    """The documents dated after the last passing control assertion, up to this one: where to look."""
+    low = _day(since) if since is not None else None
+    high = _day(until)
+    found: list[str] = []
+    count = 0
+    for frame, id_column, date_column in ((ledger.invoices, "invoice_id", "invoice_date"),
+                                          (ledger.payments, "payment_id", "payment_date"),
+                                          (ledger.adjustments, "adjustment_id", "date")):
+        dates = frame[date_column]
+        inside = (dates <= high) if low is None else (dates > low) & (dates <= high)
+        ids = frame.loc[inside.to_numpy(), id_column]
+        count += len(ids)
+        found += ids.astype(str).head(5 - len(found)).tolist() if len(found) < 5 else []
+    start = f"after {since.isoformat()} (the last control assertion that passed)" if since else "so far"
+    listed = ", ".join(found) + (f" and {count - len(found):,} more" if count > len(found) else "")
+    return (f"Look at the {count:,} document(s) dated {start} up to {until.isoformat()}: {listed}." if count
+            else f"No document is dated {start} up to {until.isoformat()}: compare the general ledger's entries.")

@@ -209,13 +209,16 @@ FX_RATES = Table(
 ASSERTIONS = Table(
     "Assertions",
     key=None,
-    doc="Optional: balances you expect (from a confirmation or the general ledger); the Checks sheet tests them.",
+    doc="Optional: balances you expect (from a confirmation or the general ledger); the Checks sheet tests them. "
+        "A row with no customer_id asserts the whole ledger: the AR control account of the general ledger.",
     optional=True,
     columns=(
-        Column("customer_id", Kind.ID, required=True, doc="A customer_id of the Customers table."),
+        Column("customer_id", Kind.ID, doc="A customer_id of the Customers table; blank for the whole ledger.",
+               default="the whole ledger (the AR control account)"),
         Column("date", Kind.DATE, required=True, doc="The date the balance is asserted at (end of that day)."),
         Column("balance", Kind.MONEY, required=True, doc="The expected balance; negative for a credit balance."),
-        Column("currency", Kind.CURRENCY, doc="ISO 4217 code.", default="the customer's currency", width=10),
+        Column("currency", Kind.CURRENCY, doc="ISO 4217 code.",
+               default="the customer's currency (the reporting currency for the whole ledger)", width=10),
         Column("note", Kind.TEXT, doc="Where the figure comes from.", width=30),
     ),
 )
@@ -266,6 +269,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
     Setting("company_address", Kind.TEXT, "", "Printed on statements (use line breaks)."),
     Setting("reporting_currency", Kind.CURRENCY, "USD", "Currency of totals; the default for customers."),
     Setting("as_of", Kind.DATE, "", "Report date; blank means today."),
+    Setting("closed_through", Kind.DATE, "",
+            "Last day of the closed period: nothing dated on or before it may be added or changed (arxl close)."),
     Setting("aging_basis", Kind.CHOICE, "due", "Age by due date (due) or by invoice date (invoice).",
             choices=("due", "invoice")),
     Setting("bucket_edges", Kind.TEXT, "30,60,90", "Aging bucket edges in days, ascending."),

@@ -49,6 +49,7 @@ class Settings:
     company_address: str = ""
     reporting_currency: str = "USD"
     as_of: dt.date | None = None
+    closed_through: dt.date | None = None
     aging_basis: str = "due"
     bucket_edges: tuple[int, ...] = (30, 60, 90)
     dso_period_days: int = 90

@@ -626,7 +626,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), problems)
     activity = _activity(parsed["Activity"], known_customers, _by_id(invoices_all, "invoice_id", unique), problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
-    assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, problems)
+    assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, reporting, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
     _check_balances(by_invoice, applications, adjustments, invoice_at, problems)
 
@@ -909,13 +909,14 @@ def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
     return frame
 
 
-def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
+def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series, reporting: str,
                 problems: list[Problem]) -> pd.DataFrame:
+    """Balance assertions; a blank customer_id asserts the whole ledger, in the reporting currency by default."""
     frame = _frame(parsed, ASSERTION_COLUMNS)
     if parsed is None:
         return frame
     _unknown(frame, "customer_id", known_customers, parsed.sheet, "customer", problems)
-    default_currency = _lookup(frame["customer_id"], currency_of, "USD")
+    default_currency = _lookup(frame["customer_id"], currency_of, reporting)
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency).astype("str")
     frame["balance"] = _to_minor(parsed, "balance", frame["currency"], problems).astype(np.int64)
     return frame

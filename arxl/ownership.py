@@ -406,7 +406,7 @@ class SheetRecord:
 @dataclass
 class BookState:
     """Everything on the state sheet: the records of the generated sheets, by key, and other records of arxl's
-    (``extra``: name -> text) that later verbs keep there."""
+    (``extra``: name -> text of characters any cell holds, such as base64; long texts span several cells)."""
 
     sheets: dict[str, SheetRecord] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
@@ -422,7 +422,8 @@ def state_rows(state: BookState) -> list[list[str]]:
         payload = record.digest.to_bytes() if record.digest is not None else b""
         rows.append(["sheet", key, json.dumps(about, ensure_ascii=False), *_chunks(payload)])
     for name in sorted(state.extra):
-        rows.append(["extra", name, "", *_chunks(zlib.compress(state.extra[name].encode("utf-8"), 6))])
+        text = state.extra[name]
+        rows.append(["extra", name, "", *(text[start:start + CHUNK] for start in range(0, len(text), CHUNK))])
     return rows
 
 
@@ -440,10 +441,10 @@ def read_state(rows: Sequence[Sequence[object]] | None) -> tuple[BookState, list
         if number == 1 or len(cells) < 2 or cells[0] not in ("sheet", "extra"):
             continue
         try:
-            payload = base64.b64decode("".join(cells[3:]), validate=True) if len(cells) > 3 else b""
             if cells[0] == "extra":
-                state.extra[cells[1]] = zlib.decompress(payload).decode("utf-8") if payload else ""
+                state.extra[cells[1]] = "".join(cells[3:])
                 continue
+            payload = base64.b64decode("".join(cells[3:]), validate=True) if len(cells) > 3 else b""
             about = json.loads(cells[2])
             state.sheets[cells[1]] = SheetRecord(
                 cells[1], str(about["name"]), SheetDigest.from_bytes(payload) if payload else None,

@@ -91,6 +91,11 @@ def _target_book(book: Any | None) -> Any:
     return caller
 
 
+def _now() -> dt.datetime:
+    """This moment, for the audit trail (the face reads the clock)."""
+    return dt.datetime.now().astimezone()
+
+
 def _today() -> dt.date:
     """The face decides what today is (the as-of date when Settings gives none)."""
     return dt.date.today()
@@ -166,7 +171,7 @@ def refresh(book: Any | None = None, *, today: dt.date | None = None) -> str | N
     """Refresh every generated sheet (what ``arxl refresh`` does)."""
     def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
         result = run_refresh(adapter, as_of=None, today=today or _today(), only=SHEETS, progress=say,
-                             discard_edits=discard)
+                             discard_edits=discard, now=_now())
         return _summary(result, adapter.notes)
 
     return _run(book, action)
@@ -201,7 +206,7 @@ def accept_cash(book: Any | None = None, *, today: dt.date | None = None) -> str
     """Append the rows marked yes on the Cash application sheet to Applications (``arxl.verbs.apply.accept``)."""
     def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
         accepted = cash.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
-                               discard_edits=discard)
+                               discard_edits=discard, now=_now())
         if accepted.review_missing:
             return "There is no Cash application sheet to accept from: press Apply cash first."
         stale = ""
@@ -291,7 +296,7 @@ def import_file(book: Any | None = None) -> str | None:
                     f"{len(plan.problems):,} warning(s).")
         if app.alert(question, title=f"{TITLE}: import", buttons="ok_cancel") != "ok":
             return None
-        result = importing.import_rows(adapter, incoming, progress=say)
+        result = importing.import_rows(adapter, incoming, progress=say, now=_now())
         return (f"Appended {count:,} row(s) to {table} (Excel rows {result.first_row:,}-"
                 f"{result.first_row + count - 1:,}). Press Refresh to update the reports, and save the workbook.")
 

@@ -3,7 +3,8 @@
     python3 tests/lo_uno.py BOOK OUT rename OLD NEW [add NAME] ...
 
 Opens BOOK, applies the actions in order (``rename OLD NEW``: rename a sheet; ``add NAME``: insert an empty
-sheet at the end; ``type SHEET CELL TEXT``: type into a cell), and saves as .xlsx to OUT. Used by the tests to
+sheet at the end; ``type SHEET CELL TEXT``: type text into a cell; ``number SHEET CELL NUMBER``: a number), and
+saves as .xlsx to OUT. Used by the tests to
 show that what arxl records survives a user's edits and a save by LibreOffice.
 """
 
@@ -57,6 +58,9 @@ def main(source, target, actions):
             elif verb == "type":
                 sheet, cell, text = words.pop(0), words.pop(0), words.pop(0)
                 sheets.getByName(sheet).getCellRangeByName(cell).setString(text)
+            elif verb == "number":
+                sheet, cell, number = words.pop(0), words.pop(0), float(words.pop(0))
+                sheets.getByName(sheet).getCellRangeByName(cell).setValue(number)
             else:
                 raise SystemExit(f"unknown action {verb}")
         document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)),

@@ -385,3 +385,11 @@ def test_a_sheet_renamed_in_libreoffice_is_followed(tmp_path: Path) -> None:
     code, output = refresh(saved, "--discard-edits")
     assert code == 0, output
     assert values(saved, "Forecast") == [["mine"]] and values(saved, "arxl Forecast")[0][0] == "Test Co"
+
+
+def test_a_partial_refresh_keeps_every_other_sheets_marker(tmp_path: Path) -> None:
+    book = refreshed(tmp_path)
+    before = {key: sheet.name for key, sheet in read_generated(book).sheets.items()}
+    code, output = refresh(book, "--only", "aging")
+    assert code == 0, output
+    assert {key: sheet.name for key, sheet in read_generated(book).sheets.items()} == before

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from . import book, collections, data, report
+from . import book, collections, controls, data, report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -25,9 +25,8 @@ def main() -> None:
 
 
 
-
 for command in (book.new, book.demo, book.check, book.refresh, book.statements, data.import_command,
-                data.export_command, collections.letters, collections.apply):
+                data.export_command, collections.letters, collections.apply, controls.audit, controls.close):
     main.add_command(command)
 main.add_command(report.report)
 collections.register(report.report)

@@ -16,7 +16,9 @@ from .common import (
     err_console,
     exit_invalid,
     handle_errors,
+    now,
     out_console,
+    print_failed_checks,
     print_github_annotations,
     print_problems,
     status,
@@ -72,11 +74,15 @@ def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.
               help="table for people, json for programs, github for GitHub Actions annotations.")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True,
               help="Most problems to list in table or github format.")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Date the checks are run at (default: Settings as_of, else today).")
 @handle_errors
-def check(path: Path, output_format: str, limit: int) -> None:
-    """Validate the workbook at PATH and list every problem.
+def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> None:
+    """Validate the workbook at PATH and list every problem; on a valid book, run its checks (reconciliations
+    and the Assertions table) as of --as-of, else Settings as_of, else today.
 
-    Exit 0 when there are no errors (warnings allowed), 1 when there are errors, 2 when the file cannot be used.
+    Exit 0 when there are no errors (warnings allowed), 1 when there are errors or a check failed, 2 when the
+    file cannot be used.
 
     \b
     Example:  arxl check ar.xlsx --format json
@@ -84,7 +90,7 @@ def check(path: Path, output_format: str, limit: int) -> None:
     from ..verbs.books import file_book
     from ..verbs.check import check_book
 
-    result = check_book(file_book(path))
+    result = check_book(file_book(path), as_of=as_of, today=today())
     if output_format == "json":
         keys = ("severity", "sheet", "row", "column", "value", "message", "expected")
         payload = [{key: getattr(problem, key) for key in keys} | {"text": str(problem)}
@@ -139,7 +145,7 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
     try:
         result = run_refresh(file_book(path, output=output, force=force), as_of=as_of, today=today(), only=kinds,
-                             progress=say, discard_edits=discard_edits)
+                             progress=say, discard_edits=discard_edits, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True, github=output_format == "github")
     timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
@@ -152,8 +158,12 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
         err_console.print(f"  note: {note}", markup=False)
     if result.backup is not None and not quiet:
         err_console.print(f"  previous version kept as {result.backup.name}", markup=False)
-    out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "
-                      f"{warnings} warning(s) ({timing})", markup=False)
+    print_failed_checks(path, result.failed_checks, github=output_format == "github")
+    verdict = f"FAILED: {len(result.failed_checks)} check(s) failed; " if result.failed_checks else "OK: "
+    out_console.print(f"{verdict}{target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}"
+                      f"{removed}, {warnings} warning(s) ({timing})", markup=False)
+    if result.failed_checks:
+        sys.exit(EXIT_INVALID)
 
 
 @click.command()

@@ -32,6 +32,7 @@ from .common import (
     exit_invalid,
     handle_errors,
     load_or_exit,
+    now,
     out_console,
     status,
     today,
@@ -115,20 +116,23 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
                                     discard_edits=discard_edits)
         else:
             accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence,
-                                   discard_edits=discard_edits)
+                                   discard_edits=discard_edits, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     if not accept:
         out_console.print(f"OK: {proposed.payments} payment(s) with a proposal as of "
                           f"{proposed.as_of.isoformat()}, {proposed.marked} at or above {min_confidence:.0%}: "
                           f"review the '{proposed.sheet}' sheet, then run arxl apply {path} --accept",
-                      markup=False)
+                          markup=False)
         backup = proposed.backup
-    elif not accepted.rows:
-        out_console.print(f"OK: nothing to append as of {accepted.as_of.isoformat()} (no new proposal at or above "
-                          f"{min_confidence:.0%})", markup=False)
-        return
     else:
+        if accepted.closed:
+            err_console.print("  left out, dated in the closed period (Settings closed_through): "
+                              f"{', '.join(accepted.closed)}", markup=False)
+        if not accepted.rows:
+            out_console.print(f"OK: nothing to append as of {accepted.as_of.isoformat()} (no new proposal at or "
+                              f"above {min_confidence:.0%})", markup=False)
+            return
         out_console.print(f"OK: appended {accepted.rows} row(s) for {accepted.payments} payment(s) to "
                           f"Applications (from Excel row {accepted.first_row})", markup=False)
         backup = accepted.backup

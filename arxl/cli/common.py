@@ -45,6 +45,20 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def now() -> dt.datetime:
+    """This moment, in the machine's time zone (the audit trail records it in UTC and local time)."""
+    return dt.datetime.now().astimezone()
+
+
+def print_failed_checks(path: Path, failed: list[str], *, github: bool = False) -> None:
+    """The checks that failed, one line each (GitHub annotations with ``github``)."""
+    for line in failed:
+        if github:
+            click.echo(f"::error file={_escape_property(str(path))},title=Check failed::{_escape_data(line)}")
+        else:
+            out_console.print(f"  check failed: {line}", markup=False)
+
+
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command turning arxl's exceptions into one-line messages and documented exit codes."""
 

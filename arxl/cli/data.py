@@ -22,6 +22,7 @@ from .common import (
     err_console,
     exit_invalid,
     handle_errors,
+    now,
     out_console,
     print_problems,
     today,
@@ -164,7 +165,7 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
     for reason, count in rows.skipped.items():
         err_console.print(f"  {count:,} row(s) left out: {reason}", markup=False)
     result = importing.import_rows(file_book(book, force=force), incoming, dry_run=dry_run,
-                                   create_customers=create_customers, skip_conflicts=skip_conflicts)
+                                   create_customers=create_customers, skip_conflicts=skip_conflicts, now=now())
     plan = result.plan
     if result.book_failed:
         print_problems(result.problems, limit)

@@ -73,6 +73,7 @@ class Accepted:
         backup: the backup of the book file, if one was made.
         stale: marked rows no longer proposed, as ``payment -> invoice``, skipped.
         review_missing: ``marked`` was asked but the book has no review sheet (propose first).
+        closed: proposals dated in the closed period (Settings ``closed_through``), left out.
     """
 
     as_of: dt.date
@@ -83,6 +84,7 @@ class Accepted:
     backup: Path | None = None
     stale: list[str] = field(default_factory=list)
     review_missing: bool = False
+    closed: list[str] = field(default_factory=list)
 
 
 def _unedited(adapter: BookAdapter, discard_edits: bool) -> GeneratedBook:
@@ -125,19 +127,28 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
 
 def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
            min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False,
-           progress: Progress | None = None, discard_edits: bool = False) -> Accepted:
-    """Append the accepted proposals to Applications (see the module docstring for which ones)."""
+           progress: Progress | None = None, discard_edits: bool = False,
+           now: dt.datetime | None = None) -> Accepted:
+    """Append the accepted proposals to Applications (see the module docstring for which ones). Proposals dated
+    on or before Settings ``closed_through`` are left out and listed in ``closed``; what is appended is recorded on
+    the Audit sheet (``now`` dates it), with any edit made in the book since arxl last wrote it."""
     from ..cashapp import propose_applications
     from ..contract import APPLICATIONS
     from ..dates import resolve_as_of
+    from ..errors import ValidationFailed
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
-    from .refresh import Append, load_validated
+    from . import audit
+    from .refresh import Append, read_validated
 
     say = progress or (lambda _message: None)
     with adapter.hold():
         say("reading the input tables")
-        ledger = load_validated(adapter).ledger
+        loaded, raw = read_validated(adapter)
+        ledger = loaded.ledger
         book = _unedited(adapter, discard_edits)
+        step = audit.compare(book, raw, adapter.inputs_fingerprint())
+        if step.problems:
+            raise ValidationFailed(step.problems)
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
         proposals = propose_applications(ledger, date)
@@ -152,8 +163,12 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
             marks = marked_rows(adapter.sheet_values(review_sheet) or [])
             selected, stale = _selected_by_marks(proposals, marks)
         rows = proposals[selected & ~_already_applied(ledger, proposals)]
+        closed = _in_closed_period(ledger, rows)
+        refused = [f"{payment} -> {invoice} ({day:%Y-%m-%d})" for payment, invoice, day
+                   in rows.loc[closed, ["payment_id", "invoice_id", "date"]].itertuples(index=False)]
+        rows = rows[~closed]
         if rows.empty:
-            return Accepted(date, 0, 0, 0, min_confidence, stale=stale)
+            return Accepted(date, 0, 0, 0, min_confidence, stale=stale, closed=refused)
         say(f"appending {len(rows)} row(s) to Applications")
         specs: list[SheetSpec] = []
         replace: list[str] = []
@@ -161,10 +176,16 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
             specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
             replace = [CASH_APPLICATION_KEY]
-        committed = adapter.commit([Append(APPLICATIONS, applications_frame(rows))], specs, replace,
-                                   keep_backups=_backups(ledger), book=book)
+        appended = applications_frame(rows)
+        applications = raw.get(APPLICATIONS.name)
+        first = applications.first_row + len(applications) if applications is not None else 2
+        audit.add_own(step, APPLICATIONS.name, appended, "arxl apply (cash application accepted)", first)
+        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+        specs += [audit_spec] if audit_spec else []
+        committed = adapter.commit([Append(APPLICATIONS, appended)], specs, replace, keep_backups=_backups(ledger),
+                                   book=book, state_extra=extra)
     return Accepted(date, len(rows), int(rows["payment_id"].nunique()), committed.first_rows[0], min_confidence,
-                    committed.backup, stale)
+                    committed.backup, stale, closed=refused)
 
 
 def marked_rows(values: list[list[object]]) -> set[tuple[str, str]]:
@@ -241,3 +262,13 @@ def _already_applied(ledger: Ledger, proposals: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(proposals), dtype=bool)
     existing = pd.MultiIndex.from_frame(ledger.applications[columns].astype(object))
     return pd.MultiIndex.from_frame(proposals[columns].astype(object)).isin(existing)
+
+
+def _in_closed_period(ledger: Ledger, proposals: pd.DataFrame) -> np.ndarray:
+    """Which proposals are dated on or before Settings ``closed_through`` (they would change a closed period)."""
+    import numpy as np
+
+    closed = ledger.settings.closed_through
+    if closed is None or proposals.empty:
+        return np.zeros(len(proposals), dtype=bool)
+    return (proposals["date"] <= np.datetime64(closed.isoformat(), "s")).to_numpy()

@@ -15,12 +15,14 @@ and ``WorkbookError`` (a file that cannot be read) are raised before the book is
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..imports import ColumnMapping, ImportPlan, IncomingRows
+    from ..load import RawTable
     from ..problems import Problem
     from .refresh import BookAdapter, Progress
 
@@ -143,13 +145,18 @@ def detect(source: Path) -> list[Candidate]:
 
 def import_rows(adapter: BookAdapter, incoming: SourceRead, *, dry_run: bool = False,
                 create_customers: bool = False, skip_conflicts: bool = False,
-                progress: Progress | None = None) -> Imported:
+                progress: Progress | None = None, now: dt.datetime | None = None) -> Imported:
     """Plan the rows against the book and, unless ``dry_run`` or anything is wrong, append them (with the new
-    customers ``create_customers`` adds; ``skip_conflicts`` leaves conflicting rows out instead of failing)."""
+    customers ``create_customers`` adds; ``skip_conflicts`` leaves conflicting rows out instead of failing).
+
+    The appended rows are recorded on the Audit sheet with the file they came from, with any edit made in the
+    book since arxl last wrote it (``arxl.verbs.audit``); an edit in the closed period stops the import.
+    """
     from contextlib import nullcontext
 
     from ..contract import CUSTOMERS
     from ..imports import plan_import
+    from . import audit
     from .refresh import Append
 
     say = progress or (lambda _message: None)
@@ -165,5 +172,31 @@ def import_rows(adapter: BookAdapter, incoming: SourceRead, *, dry_run: bool = F
             return unwritten
         appends = [Append(CUSTOMERS, plan.customers)] if len(plan.customers) else []
         appends.append(Append(plan.table, plan.rows))
-        committed = adapter.commit(appends, keep_backups=max(plan.backups, 1))
+        book = adapter.generated()
+        step = audit.compare(book, raw, adapter.inputs_fingerprint())
+        if step.problems:
+            return Imported(plan, step.problems, False, plan.first_row)
+        source = f"arxl import {incoming.name}"
+        for append in appends:
+            table = raw.get(append.table.name)
+            first = plan.first_row if append.table is plan.table else (
+                table.first_row + len(table) if table is not None else 2)
+            audit.add_own(step, append.table.name, append.rows, source, first)
+        spec, extra = audit.finish(adapter, book, step, company=_company(raw), now=now)
+        committed = adapter.commit(appends, [spec] if spec else [], keep_backups=max(plan.backups, 1),
+                                   book=book, state_extra=extra)
     return Imported(plan, book_errors, True, committed.first_rows[-1], committed.backup)
+
+
+def _company(raw: dict[str, RawTable]) -> str:
+    """Settings company_name as the raw Settings table gives it (for the Audit sheet's title)."""
+    from ..contract import normalise_header
+
+    settings = raw.get("Settings")
+    if settings is not None:
+        header = [normalise_header(str(name)) for name in settings.header]
+        if "key" in header and "value" in header:
+            for row in settings.cell_rows():
+                if str(row[header.index("key")] or "").strip().casefold() == "company_name":
+                    return str(row[header.index("value")] or "")
+    return ""

@@ -61,6 +61,17 @@ class Append:
 
 
 @dataclass(frozen=True)
+class SetCell:
+    """A new value for one cell of a row already in an input table (how ``arxl close`` sets Settings
+    ``closed_through``): the table, the cell's Excel row, the contract column, the value as a user types it."""
+
+    table: Table
+    row: int
+    column: str
+    value: object
+
+
+@dataclass(frozen=True)
 class Committed:
     """What a commit did: the Excel row of the first new row of each ``Append`` (in the order given), the
     backup of the previous version of a file (None for a live book, or when Settings ``backups`` is 0), the
@@ -104,6 +115,16 @@ class BookAdapter(Protocol):
         when the book has no such sheet."""
         ...
 
+    def inputs_fingerprint(self) -> str | None:
+        """A digest of what holds the input tables, equal between two runs only when they cannot differ (None
+        when the adapter cannot tell: the tables are then compared)."""
+        ...
+
+    def who(self) -> tuple[str, str]:
+        """Who is behind this run, for the audit trail: (the name the book was last saved under, as its
+        document properties or Excel tell it, "" when unknown; the operating-system user running arxl)."""
+        ...
+
     def sheet_values(self, name: str) -> list[list[object]] | None:
         """The cell values of the sheet ``name`` as rows from A1 (blank cells None or ""), or None when the book
         has no such sheet: how a verb reads back what the user marked on a generated sheet."""
@@ -111,12 +132,13 @@ class BookAdapter(Protocol):
 
     def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
                keep_backups: int, book: GeneratedBook | None = None,
-               state_extra: dict[str, str] | None = None) -> Committed:
-        """Append each of ``appends`` (at most one per table) after the last filled row of its table, then write
-        ``specs``, each to the generated sheet of its key or a new one (``arxl.ownership.plan_write``), and
-        remove the generated sheets whose keys match ``replace`` (a pattern ending in ``:`` matches every key it
-        starts) that no spec takes; then arxl's state sheet, with ``state_extra`` among its records. The sheets
-        are written when ``specs``, ``replace`` or ``state_extra`` name any, or when there is nothing to append.
+               state_extra: dict[str, str | None] | None = None, cells: Sequence[SetCell] = ()) -> Committed:
+        """Set ``cells``, append each of ``appends`` (at most one per table) after the last filled row of its
+        table, then write ``specs``, each to the generated sheet of its key or a new one
+        (``arxl.ownership.plan_write``), and remove the generated sheets whose keys match ``replace`` (a pattern
+        ending in ``:`` matches every key it starts) that no spec takes; then arxl's state sheet, with
+        ``state_extra`` among its records. The sheets are written when ``specs``, ``replace`` or ``state_extra``
+        name any, or when there is nothing to append or set.
         ``book`` is what ``generated()`` found (read again when not given).
 
         Everything that can be refused (a table missing, cells in the way below a table, a table name of the
@@ -140,6 +162,7 @@ class RefreshResult:
     backup: Path | None = None
     notes: list[str] = field(default_factory=list)
     harvested: int = 0
+    failed_checks: list[str] = field(default_factory=list)
 
 
 def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -158,13 +181,18 @@ def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def load_validated(adapter: BookAdapter) -> LoadResult:
     """Read and validate; raise ValidationFailed (with every problem) when there is any error."""
+    return read_validated(adapter)[0]
+
+
+def read_validated(adapter: BookAdapter) -> tuple[LoadResult, dict[str, RawTable]]:
+    """Read and validate, and the raw tables read; ValidationFailed (every problem) when there is any error."""
     raw, date1904, found = adapter.read_tables()
     result = load_tables(raw, date1904=date1904)
     problems = sort_problems(found + result.problems)
     result = LoadResult(result.ledger, problems)
     if not result.ok:
         raise ValidationFailed(problems)
-    return result
+    return result, raw
 
 
 def last_payment_dates(settlement: Settlement, document_ids: pd.Series | None = None) -> pd.Series:
@@ -180,8 +208,9 @@ def last_payment_dates(settlement: Settlement, document_ids: pd.Series | None = 
 
 def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *,
                  progress: Progress | None = None, explicit: bool = False
-                 ) -> tuple[list[SheetSpec], dict[str, int]]:
-    """Compute the reports and lay out the generated sheets named by ``only``.
+                 ) -> tuple[list[SheetSpec], dict[str, int], pd.DataFrame]:
+    """Compute the reports and lay out the generated sheets named by ``only``; the checks
+    (``arxl.checks.run_checks``) are computed whichever sheets are asked for, since a failed one fails the run.
 
     Statement sheets are skipped (with a progress note) when more customers have a balance than Settings
     ``statement_sheets_limit``, unless ``explicit`` (the user named statements in ``--only``): a workbook of
@@ -214,10 +243,12 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
             say(f"{with_balance:,} customers have a balance, more than statement_sheets_limit "
                 f"({ledger.settings.statement_sheets_limit}): statement sheets not written; use arxl statements "
                 "--pdf, or arxl refresh --only statements")
-    if "checks" in only:
-        from ..checks import run_checks
+    from ..checks import run_checks
 
-        specs.append(render.checks_sheet(ledger, as_of, run_checks(ledger, as_of, settlement, report)))
+    checks = run_checks(ledger, as_of, settlement, report)
+    counts["failed_checks"] = int((checks["result"] == "FAIL").sum())
+    if "checks" in only:
+        specs.append(render.checks_sheet(ledger, as_of, checks))
     if "collections" in only:
         from ..collections import worklist
         from ..render.collections import collections_sheet
@@ -228,7 +259,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..render.collections import forecast_sheet
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
-    return specs, counts
+    return specs, counts, checks
 
 
 def replaced_keys(only: Sequence[str]) -> list[str]:
@@ -237,16 +268,21 @@ def replaced_keys(only: Sequence[str]) -> list[str]:
 
 
 def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, only: Sequence[str] = SHEETS,
-                progress: Progress | None = None, discard_edits: bool = False) -> RefreshResult:
+                progress: Progress | None = None, discard_edits: bool = False,
+                now: dt.datetime | None = None) -> RefreshResult:
     """Load and validate, compute, write the generated sheets.
 
     Before anything is computed: what a collector typed on the Collections sheet is taken into Activity
     (``arxl.verbs.sheets.harvest``), and any other change to a generated sheet this refresh rewrites stops it
     (ValidationFailed naming the sheet and cell; nothing written) unless ``discard_edits``. Any error in the
-    tables: ValidationFailed with every problem, nothing written.
+    tables: ValidationFailed with every problem, nothing written. The differences with the tables arxl saw last
+    go to the Audit sheet (``arxl.verbs.audit``); one touching the closed period is such an error. ``now`` (the
+    face's clock) dates the audit lines. The checks are computed
+    whatever ``only`` says: ``RefreshResult.failed_checks`` lists those that failed.
     """
     from ..contract import ACTIVITY
     from ..render.collections import COLLECTIONS_KEY
+    from . import audit
     from .sheets import find_edits, harvest, relabel, with_harvest
 
     say = progress or (lambda _message: None)
@@ -265,9 +301,11 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         harvested = harvest(adapter.sheet_values(collections) if collections else None, collections or "",
                             today, raw.get(ACTIVITY.name))
         tables, origin = with_harvest(raw, harvested)
+        step = audit.compare(book, raw, adapter.inputs_fingerprint())
         loaded = load_tables(tables, date1904=date1904)
         activity_sheet = tables[ACTIVITY.name].sheet if origin else ""
-        problems = sort_problems(found + relabel(loaded.problems, origin, activity_sheet, collections or ""))
+        problems = sort_problems(found + step.problems
+                                 + relabel(loaded.problems, origin, activity_sheet, collections or ""))
         if harvested.rows and ACTIVITY.name not in raw:
             problems.insert(0, Problem("error", collections or "", harvested.sheet_rows[0], "", "",
                                        "notes typed in the Collections sheet need an Activity table to go to",
@@ -282,26 +320,36 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         date = resolve_as_of(ledger, as_of, today)
         started = time.perf_counter()
         say(f"computing the reports as of {date.isoformat()}")
-        specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
+        specs, counts, checks = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
         specs, beyond_limits = fit_to_excel(specs)  # what Excel cannot hold is cut, with a warning
         for problem in beyond_limits:
             say(str(problem))
         timings["compute"] = time.perf_counter() - started
         started = time.perf_counter()
         appends = [Append(ACTIVITY, harvested_frame(ledger, origin))] if origin else []
+        if origin:
+            audit.add_own(step, ACTIVITY.name, appends[0].rows, "notes typed on the Collections sheet",
+                          min(origin))
+        audit_spec, state_extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
         say(f"writing {len(specs)} sheet(s)")
-        committed = adapter.commit(appends, specs, patterns, keep_backups=ledger.settings.backups, book=book)
+        committed = adapter.commit(appends, [*specs, *([audit_spec] if audit_spec else [])], patterns,
+                                   keep_backups=ledger.settings.backups, book=book, state_extra=state_extra)
         timings["write"] = time.perf_counter() - started
-    notes = [*book.notes, *committed.notes]
+    notes = [*book.notes, *step.notes, *committed.notes]
+    if step.edits:
+        notes.append(f"{step.edits} change(s) to the input tables since arxl last wrote the book, recorded on the "
+                     "Audit sheet")
     if edits:
         notes.insert(0, f"edits discarded on {len(edits)} sheet(s): "
                         + "; ".join(f"{problem.sheet} {problem.column}" for problem in edits))
     if origin:
         notes.append(f"{len(origin)} note(s) from the Collections sheet added to Activity (Excel rows "
                      f"{min(origin):,}-{max(origin):,})")
+    failed = [f"{row.check} ({row.scope}): expected {row.expected}, found {row.actual}"
+              for row in checks[checks["result"] == "FAIL"].itertuples()]
     return RefreshResult(date, [committed.names.get(spec_key(spec), spec.name) for spec in specs],
                          list(committed.removed), result.problems + beyond_limits, timings, counts,
-                         committed.backup, notes, len(origin))
+                         committed.backup, notes, len(origin), failed)
 
 
 def harvested_frame(ledger: Ledger, origin: dict[int, int]) -> pd.DataFrame:

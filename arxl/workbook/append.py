@@ -12,6 +12,7 @@ is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,46 @@ def _column_cells(letter: str, first: int, values: pd.Series, kind: Kind, style:
     for number, value in zip(numbers, values.tolist(), strict=True):
         result.append(_cell(letter, number, value, kind, style))
     return result
+
+
+def set_cells(source: Path, target: Path, table: Table, cells: Sequence[tuple[int, str, object]]) -> None:
+    """Write ``source`` with cells of ``table`` set to new values into ``target``: each (Excel row, contract
+    column, value) of a row already in the table; the cell keeps its style (a date gets the table's date style
+    when it had none). How ``arxl close`` sets Settings ``closed_through``."""
+    package = Package(source)
+    try:
+        table_part, sheet_part = find_table(package, table.name)
+        table_xml = package.text(table_part) or ""
+        sheet_xml = package.text(sheet_part) or ""
+        reference = re.search(r"""<(?:\w+:)?table\b[^>]*\bref\s*=\s*["']([^"']+)["']""", table_xml)
+        if reference is None:
+            raise WorkbookError(f"the Excel Table {table.name} has no range")
+        top, left, bottom, _right = parse_range(reference.group(1))
+        headers = re.findall(r"""<(?:\w+:)?tableColumn\b[^>]*\bname\s*=\s*["']([^"']*)["']""", table_xml)
+        columns = {normalise_header(header): left + offset for offset, header in enumerate(headers)}
+        kinds = {column.name: column.kind for column in table.columns}
+        rows = {number: (start, end, text) for number, start, end, text in _rows(sheet_xml)}
+        for row, name, value in sorted(cells, key=lambda cell: -cell[0]):
+            if not top < row <= bottom or name not in columns or row not in rows:
+                raise WorkbookError(f"{table.name} row {row}, {name}: not a cell of the table")
+            start, end, row_xml = rows[row]
+            letter = column_letter(columns[name])
+            existing = next((match for match in _CELL.finditer(row_xml) if match.group(1) == letter), None)
+            style = ""
+            if existing is not None:
+                found = re.search(r"""\bs\s*=\s*["'](\d+)["']""", existing.group(0).split(">", 1)[0])
+                style = found.group(1) if found else ""
+            cell = _cell(letter, row, value, kinds.get(name, Kind.TEXT), style)
+            if existing is not None:
+                row_xml = row_xml[:existing.start()] + cell + row_xml[existing.end():]
+            else:
+                later = next((match for match in _CELL.finditer(row_xml)
+                              if column_number(match.group(1)) > columns[name]), None)
+                at = later.start() if later is not None else row_xml.rfind("</")
+                row_xml = row_xml[:at] + cell + row_xml[at:]
+            sheet_xml = sheet_xml[:start] + row_xml + sheet_xml[end:]
+            rows = {number: (start, end, text) for number, start, end, text in _rows(sheet_xml)}
+        package.set(sheet_part, sheet_xml)
+        package.write(target)
+    finally:
+        package.close()

@@ -10,17 +10,19 @@ and replaces the book only when every step has succeeded.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..contract import Table
 from ..load import RawTable
 from ..ownership import GeneratedBook, SheetDigest, SheetRecord, digest_values
 from ..problems import Problem
 from ..render.spec import SheetSpec
-from ..verbs.refresh import Append, Committed
-from .append import append_rows
+from ..verbs.refresh import Append, Committed, SetCell
+from .append import append_rows, set_cells
 from .generated import WriteReport, formula_cells, read_generated, sheet_part, write_generated
 from .read import read_raw_tables
 from .save import Fingerprint, atomic_write, book_lock, check_package_kind, check_writable, real_path
@@ -73,6 +75,29 @@ class FileBook:
     def generated(self) -> GeneratedBook:
         return read_generated(self.path)
 
+    def inputs_fingerprint(self) -> str | None:
+        from .package import Package
+
+        package = Package(self.path)
+        try:
+            return package.inputs_fingerprint()
+        finally:
+            package.close()
+
+    def who(self) -> tuple[str, str]:
+        """(the name the file was last saved under, from its document properties; the user running arxl)."""
+        import getpass
+
+        from defusedxml import ElementTree
+
+        author = ""
+        with zipfile.ZipFile(self.path) as archive:
+            if "docProps/core.xml" in archive.namelist():
+                root = ElementTree.fromstring(archive.read("docProps/core.xml"))
+                found = next((element.text for element in root if element.tag.endswith("}lastModifiedBy")), None)
+                author = (found or "").strip()
+        return author, getpass.getuser()
+
     def sheet_digest(self, name: str, record: SheetRecord) -> tuple[SheetDigest, list[list[object]]] | None:
         found = sheet_part(self.path, name)
         if found is None:
@@ -101,27 +126,32 @@ class FileBook:
 
     def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
                keep_backups: int, book: GeneratedBook | None = None,
-               state_extra: dict[str, str] | None = None) -> Committed:
+               state_extra: dict[str, str | None] | None = None, cells: Sequence[SetCell] = ()) -> Committed:
         if any(append.rows.empty for append in appends):
             raise ValueError("an append holds no rows")
-        writes_sheets = bool(specs or replace or state_extra or not appends)
+        writes_sheets = bool(specs or replace or state_extra or not (appends or cells))
         first_rows: list[int] = []
         reports: list[WriteReport] = []
 
         def write(temporary: Path) -> None:
             first_rows.clear()
-            steps = len(appends) + writes_sheets
+            tables = sorted({cell.table.name: cell.table for cell in cells}.items())
+            steps: list[Callable[[Path, Path], None]] = [
+                partial(_set_cells, table=table, cells=[cell for cell in cells if cell.table.name == name])
+                for name, table in tables]
+            steps += [partial(_append, append=append, first_rows=first_rows) for append in appends]
+            if writes_sheets:
+                steps.append(partial(_sheets, specs=specs, replace=replace, book=book, state_extra=state_extra,
+                                     reports=reports))
             source = self.path
             scratch: list[Path] = []
             try:
-                for step, append in enumerate(appends, start=1):
-                    target = temporary if step == steps else temporary.with_name(f"{temporary.name}.{step}")
+                for number, step in enumerate(steps, start=1):
+                    last = number == len(steps)
+                    target = temporary if last else temporary.with_name(f"{temporary.name}.{number}")
                     scratch.append(target)
-                    first_rows.append(append_rows(source, target, append.table, append.rows))
+                    step(source, target)
                     source = target
-                if writes_sheets:
-                    reports[:] = [write_generated(source, temporary, specs, replace_keys=replace,
-                                                  book=book, state_extra=state_extra)]
             finally:
                 for path in scratch:
                     if path != temporary:
@@ -132,3 +162,17 @@ class FileBook:
                                    expected=expected)
         report = reports[0] if reports else WriteReport()
         return Committed(tuple(first_rows), self.backup, report.names, report.removed, report.notes)
+
+
+def _set_cells(source: Path, target: Path, *, table: Table, cells: Sequence[SetCell]) -> None:
+    set_cells(source, target, table, [(cell.row, cell.column, cell.value) for cell in cells])
+
+
+def _append(source: Path, target: Path, *, append: Append, first_rows: list[int]) -> None:
+    first_rows.append(append_rows(source, target, append.table, append.rows))
+
+
+def _sheets(source: Path, target: Path, *, specs: Sequence[SheetSpec], replace: Sequence[str],
+            book: GeneratedBook | None, state_extra: dict[str, str | None] | None,
+            reports: list[WriteReport]) -> None:
+    reports[:] = [write_generated(source, target, specs, replace_keys=replace, book=book, state_extra=state_extra)]

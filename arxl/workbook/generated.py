@@ -52,6 +52,9 @@ from .package import Package, rels_path, resolve_target
 from .sheetxml import NS_REL, build_sheet
 from .styles import StyleTable
 
+INPUTS_FINGERPRINT = "inputs-fingerprint"
+"""The state record of the input parts' fingerprint as the last write left them
+(``Package.inputs_fingerprint``)."""
 OWNED_PROPERTY = "arxl.generated_sheets"
 """The custom document property an older arxl listed its sheets in (read once, then dropped)."""
 LEGACY_SHEET = "arxl_generated"
@@ -178,7 +181,8 @@ def formula_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
 # --- writing --------------------------------------------------------------------------------------------------
 
 def write_generated(source: Path, target: Path, specs: Sequence[SheetSpec], *, replace_keys: Sequence[str] = (),
-                    book: GeneratedBook | None = None, state_extra: dict[str, str] | None = None) -> WriteReport:
+                    book: GeneratedBook | None = None, state_extra: dict[str, str | None] | None = None
+                    ) -> WriteReport:
     """Write ``source`` with the generated ``specs`` to ``target``.
 
     Each spec goes to the generated sheet of its key, or a new sheet (``arxl.ownership.plan_write``); generated
@@ -195,7 +199,7 @@ def write_generated(source: Path, target: Path, specs: Sequence[SheetSpec], *, r
 
 
 def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: list[str], book: GeneratedBook,
-           state_extra: dict[str, str]) -> WriteReport:
+           state_extra: dict[str, str | None]) -> WriteReport:
     workbook = WorkbookXml(package.text(WORKBOOK) or "")
     rels = Relationships.parse(package.read(WORKBOOK_RELS))
     types = ContentTypes.parse(package.read(TYPES))
@@ -250,7 +254,8 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     for key, sheet in book.sheets.items():  # generated sheets kept as they are: their current names
         if key in records and key not in written:
             records[key] = replace(records[key], name=sheet.name)
-    extra = {**book.state.extra, **state_extra}
+    extra = {name: text for name, text in {**book.state.extra, **state_extra}.items() if text is not None}
+    extra[INPUTS_FINGERPRINT] = package.inputs_fingerprint()
     state = state_spec(BookState(records, extra))
     state_placement = (Placement(state, state_name, state_name) if state_name is not None else
                        Placement(state, legal_sheet_name(state.name, [sheet.name for sheet in workbook.sheets]),
@@ -264,8 +269,8 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     positions = {sheet.name: index for index, sheet in enumerate(workbook.sheets)}
     old_positions = {index: positions.get(name) for index, name in enumerate(old_order)}
     ours = {name for name in written.values()} | {sheet.name for sheet in book.sheets.values()}
-    workbook.names = _names(workbook.names, old_positions, positions, ours, set(book.copies), written,
-                            specs_by_name)
+    workbook.names = _names(workbook.names, old_positions, positions, set(written.values()), set(book.copies),
+                            written, specs_by_name, ours)
     package.set(WORKBOOK, workbook.render(old_positions=old_positions))
     package.set("xl/styles.xml", styles.to_bytes())
     calc_chain = next((item for item in rels.items if item.type == REL_CALC_CHAIN), None)
@@ -334,12 +339,14 @@ def _write_sheet(package: Package, types: ContentTypes, spec: SheetSpec, part: s
 
 
 def _names(names: list[DefinedName], old_positions: dict[int, int | None], positions: dict[str, int],
-           ours: set[str], copies: set[str], written: dict[str, str], specs: dict[str, SheetSpec]
-           ) -> list[DefinedName]:
+           rewritten: set[str], copies: set[str], written: dict[str, str], specs: dict[str, SheetSpec],
+           generated: set[str]) -> list[DefinedName]:
     """The defined names after the write: sheet-scoped names follow their sheets (a removed sheet's go with
-    it); arxl's markers, print titles and print areas are rewritten for arxl's sheets; a copy the user made of
-    a generated sheet loses its marker only."""
-    our_positions = {positions[name] for name in ours if name in positions}
+    it); arxl's markers, print titles and print areas are written anew for the sheets this write rewrote (those
+    of the generated sheets it left alone stay as they are); a copy the user made of a generated sheet loses its
+    marker only. The user's names keep their order; arxl's follow, in sheet order, so that a write that
+    leaves a sheet alone spells the names as the write that made it."""
+    our_positions = {positions[name] for name in rewritten if name in positions}
     copy_positions = {positions[name] for name in copies if name in positions}
     kept = []
     for defined in names:
@@ -365,7 +372,17 @@ def _names(names: list[DefinedName], old_positions: dict[int, int | None], posit
             kept.append(DefinedName("_xlnm.Print_Titles", index, f"{quoted(sheet_name)}!${first}:${last}"))
         if spec.page.print_area:
             kept.append(DefinedName("_xlnm.Print_Area", index, f"{quoted(sheet_name)}!{spec.page.print_area}"))
-    return kept
+    generated_positions = {positions[name] for name in generated | set(written.values()) if name in positions}
+    order = (MARKER_NAME.casefold(), "_xlnm.print_titles", "_xlnm.print_area")
+
+    def arxls(defined: DefinedName) -> bool:
+        return defined.name.casefold() in order and (defined.name.casefold() == MARKER_NAME.casefold()
+                                                     or defined.local in generated_positions)
+
+    users = [defined for defined in kept if not arxls(defined)]
+    own = sorted((defined for defined in kept if arxls(defined)),
+                 key=lambda defined: (defined.local or 0, order.index(defined.name.casefold())))
+    return users + own
 
 
 def _exclusive_parts(package: Package, part: str) -> list[str]:

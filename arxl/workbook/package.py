@@ -187,6 +187,29 @@ class Package:
         self.changed.pop(name, None)
         self.removed.add(name)
 
+    def crc(self, name: str) -> tuple[int, int]:
+        """(CRC-32, size) of a part as it will be written: from the zip's directory when untouched."""
+        if name in self.changed:
+            return zlib.crc32(self.changed[name]), len(self.changed[name])
+        info = next(info for info in self.infos if info.filename == name)
+        return info.CRC, info.file_size
+
+    def inputs_fingerprint(self) -> str:
+        """A digest of the parts that hold what users type (sheets, tables and shared strings, but not arxl's own
+        parts nor the workbook-wide ones a write of arxl's changes): equal fingerprints mean the input tables
+        cannot have changed."""
+        import hashlib
+
+        digest = hashlib.blake2b(digest_size=16)
+        for name in sorted(self.names()):
+            stem = PurePosixPath(name).name
+            if stem.startswith("arxl-") or not (name.startswith(("xl/worksheets/", "xl/tables/"))
+                                                or name == "xl/sharedStrings.xml"):
+                continue
+            crc, size = self.crc(name)
+            digest.update(f"{name}:{crc}:{size};".encode())
+        return digest.hexdigest()
+
     def write(self, target: Path) -> None:
         """Write the updated package: changed parts compressed anew, the others copied as stored."""
         original = {info.filename: info for info in self.infos}

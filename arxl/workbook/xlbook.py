@@ -91,7 +91,7 @@ from ..ownership import (
 )
 from ..problems import Problem, rows_below_problem
 from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
-from ..verbs.refresh import Append, Committed
+from ..verbs.refresh import Append, Committed, SetCell
 from .generated import LEGACY_SHEET, OWNED_PROPERTY
 
 _CHART_TYPES = {"bar_stacked": "bar_stacked", "column_stacked": "column_stacked", "column": "column_clustered",
@@ -253,6 +253,22 @@ class XlwingsBook:
                      for across, text in enumerate(row) if isinstance(text, str) and text.startswith("=")]
         return digest_values(values, formulas=positions, skip_columns=record.entry_columns), values
 
+    def inputs_fingerprint(self) -> str | None:
+        return None  # a live book has no parts to compare: its tables are compared every time
+
+    def who(self) -> tuple[str, str]:
+        """(the book's last author where Excel's object model tells it, else Excel's user name; the OS user)."""
+        import getpass
+
+        author = ""
+        for getter in (lambda: self.book.api.BuiltinDocumentProperties("Last Author").Value,
+                       lambda: self.book.app.api.UserName):
+            with contextlib.suppress(Exception):  # macOS and stand-ins expose neither
+                author = str(getter() or "")
+            if author:
+                break
+        return author, getpass.getuser()
+
     def _legacy_names(self) -> list[str]:
         """The sheets an older arxl listed on its hidden ``arxl_generated`` sheet or in the custom property."""
         names: list[str] = []
@@ -287,14 +303,15 @@ class XlwingsBook:
 
     def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
                keep_backups: int, book: GeneratedBook | None = None,
-               state_extra: dict[str, str] | None = None) -> Committed:
+               state_extra: dict[str, str | None] | None = None, cells: Sequence[SetCell] = ()) -> Committed:
         """See ``BookAdapter.commit``; ``keep_backups`` does not apply: the user saves a live book."""
         if any(append.rows.empty for append in appends):
             raise ValueError("an append holds no rows")
         if len({append.table.name for append in appends}) != len(appends):
             raise ValueError("one append per table")
         places = [self._append_place(append) for append in appends]
-        writes_sheets = bool(specs or replace or state_extra or not appends)
+        writes_sheets = bool(specs or replace or state_extra or not (appends or cells))
+        targets = [self._cell_target(cell) for cell in cells]
         found = book if book is not None else self.generated()
         patterns = [*replace, LEGACY_KEY] if any(key.startswith(LEGACY_KEY) for key in found.sheets) else replace
         plan = plan_write(found, specs, patterns)
@@ -304,6 +321,10 @@ class XlwingsBook:
         updating = app.screen_updating
         app.screen_updating = False
         try:
+            for cell, target in zip(cells, targets, strict=True):
+                target.value = excel_value(cell.value)
+                if isinstance(cell.value, dt.date):
+                    target.number_format = "yyyy-mm-dd"
             for append, place in zip(appends, places, strict=True):
                 self.say(f"appending {len(append.rows):,} row(s) to {append.table.name}")
                 place.write(append.rows)
@@ -314,6 +335,21 @@ class XlwingsBook:
         finally:
             app.screen_updating = updating
         return Committed(tuple(place.first_new for place in places), None, names, removed, tuple(plan.notes))
+
+    def _cell_target(self, cell: SetCell) -> Any:
+        """The range of ``cell``: its table's column on its row (refused before anything changes if missing)."""
+        for sheet in self.book.sheets:
+            for table in sheet.tables:
+                if str(table.name).casefold() != cell.table.name.casefold():
+                    continue
+                header = table.header_row_range.options(ndim=2).value[0]
+                columns = [normalise_header(str(name)) for name in header]
+                top = table.header_row_range.row
+                bottom = top + table.range.shape[0] - 1
+                if cell.column not in columns or not top < cell.row <= bottom:
+                    break
+                return sheet.range((cell.row, table.range.column + columns.index(cell.column)))
+        raise WorkbookError(f"{cell.table.name} row {cell.row}, {cell.column}: not a cell of the table")
 
     def _append_place(self, append: Append) -> _TablePlace:
         for sheet in self.book.sheets:
@@ -335,7 +371,7 @@ class XlwingsBook:
                     raise SaveRefused(f'the Excel Table "{table.name}" on sheet "{sheet.name}" has a name arxl '
                                       "uses for its own sheets; rename it")
 
-    def _write_sheets(self, plan: WritePlan, book: GeneratedBook, state_extra: dict[str, str]
+    def _write_sheets(self, plan: WritePlan, book: GeneratedBook, state_extra: dict[str, str | None]
                       ) -> tuple[dict[str, str], tuple[str, ...]]:
         records = {key: record for key, record in book.state.sheets.items() if key in book.sheets}
         written: dict[str, str] = {}
@@ -362,7 +398,8 @@ class XlwingsBook:
         for key, sheet in book.sheets.items():
             if key in records and key not in written:
                 records[key] = replace(records[key], name=sheet.name)
-        state = state_spec(BookState(records, {**book.state.extra, **state_extra}))
+        extra = {name: text for name, text in {**book.state.extra, **state_extra}.items() if text is not None}
+        state = state_spec(BookState(records, extra))
         existing = book.name_of(STATE_KEY)
         self._place(Placement(state, existing or state.name, existing), state)
         return written, tuple(name for name in removed if name.casefold() != LEGACY_SHEET)
