@@ -121,13 +121,21 @@ def _not_carried(notes: Sequence[str]) -> str:
     return "\n\nNot carried over to this book:\n" + "\n".join(notes) if notes else ""
 
 
+def _status_bar(app: Any, value: str | bool) -> None:
+    """Excel's status bar; xlwings Lite has none (its App raises NotImplementedError): then nothing is shown."""
+    try:
+        app.status_bar = value
+    except NotImplementedError:
+        pass
+
+
 def _run(book: Any | None, action: Action) -> str | None:
     """Run ``action`` on the target book: status bar while it works, a message box for the outcome."""
     target = _target_book(book)
     app = target.app
 
     def say(message: str) -> None:
-        app.status_bar = f"arxl: {message}..."
+        _status_bar(app, f"arxl: {message}...")
 
     adapter = live_book(target, say=say)
     try:
@@ -143,7 +151,7 @@ def _run(book: Any | None, action: Action) -> str | None:
                   title=TITLE, mode="critical")
         return None
     finally:
-        app.status_bar = False
+        _status_bar(app, False)
     if message:
         app.alert(message, title=TITLE, mode="info")
     return message

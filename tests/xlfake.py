@@ -30,6 +30,10 @@ of Excel that matters to them:
   ``resize(range)`` (as in Excel, the header must stay on its row and the new range must overlap the old one);
   names are unique per book. As in Excel driven by a program, writing below a Table does not grow it.
 - ``Charts``: iteration, ``add(...)`` (arguments kept), ``chart.set_x_axis_values()``, ``chart.delete()``.
+
+``App(platform="lite")`` models xlwings Lite's ``Book`` (Office.js, through xlwings' remote engine) where it
+differs: no status bar (setting it raises NotImplementedError), ``screen_updating`` can be set but not read,
+a Table's ``api`` is a plain dict with no way to delete the Table, and ``sheet.clear()`` leaves Tables in place.
 """
 
 from __future__ import annotations
@@ -280,7 +284,7 @@ class Range:
 class Table:
     def __init__(self, sheet: Sheet, name: str, rng: Range):
         self.sheet, self.name, self._range = sheet, name, rng
-        self.api = self
+        self.api: Any = {"name": name} if sheet.book.app.lite else self
         self.show_totals = False
 
     def resize(self, rng: Range) -> None:
@@ -441,7 +445,8 @@ class Sheet:
 
     def clear(self) -> None:
         self.data.clear()
-        self.tables.clear()
+        if not self.book.app.lite:
+            self.tables.clear()
 
     def delete(self) -> None:
         self.book.sheets.items.remove(self)
@@ -551,9 +556,10 @@ class _MacAppApi:
 
 class App:
     def __init__(self, *, platform: str = "windows") -> None:
+        self.lite = platform == "lite"
         self._status: str | bool = False
         self.status_log: list[str | bool] = []
-        self.screen_updating = True
+        self._screen_updating = True
         self.alerts: list[dict[str, Any]] = []
         self.dialogs: list[dict[str, Any]] = []
         self.answers: list[Any] = []
@@ -570,8 +576,20 @@ class App:
 
     @status_bar.setter
     def status_bar(self, value: str | bool) -> None:
+        if self.lite:
+            raise NotImplementedError("App.status_bar is not supported on this engine")
         self._status = value
         self.status_log.append(value)
+
+    @property
+    def screen_updating(self) -> bool:
+        if self.lite:
+            raise NotImplementedError("App.screen_updating can't be read on this engine")
+        return self._screen_updating
+
+    @screen_updating.setter
+    def screen_updating(self, value: bool) -> None:
+        self._screen_updating = value
 
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:

@@ -132,6 +132,8 @@ def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
 def _rows(value: Any, name: str) -> list[list[Any]] | ExcelValues | None:
     if value is None:
         return None
+    if isinstance(value, ExcelValues):  # already raw values (xlwings Lite's face hands them over so)
+        return value
     if hasattr(value, "api") and hasattr(value, "sheet"):  # an xlwings Range: its raw values in one COM call
         raw = value.api.Value2
         rows = raw if isinstance(raw, tuple) and raw and isinstance(raw[0], tuple) else ((raw,),)
