@@ -37,6 +37,7 @@ A live book is changed in place: the user saves it (Ctrl+S); the command line's 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,8 +71,9 @@ HELP_TEXT = (
     "Import: append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
     "checked first.\n\n"
     "Save the workbook to keep what the buttons changed.\n\n"
-    "Worksheet functions: =AR_AGING(), =AR_DSO(), =AR_BALANCE(\"C0001\") ... (Windows, with the xlwings add-in "
-    "and UDF_MODULES = arxl_udfs). The README's \"Using arxl in Excel\" section has the details; "
+    "Worksheet functions (Windows; part of this add-in): =AR_DSO(Invoices[#All], Payments[#All], "
+    "Customers[#All]), =AR_AGING(...), =AR_BALANCE(\"C0001\", ...) ... The README's \"Using arxl in Excel\" "
+    "section has the details; "
     "the same commands run headless with the arxl command (arxl --help)."
 )
 
@@ -123,10 +125,8 @@ def _not_carried(notes: Sequence[str]) -> str:
 
 def _status_bar(app: Any, value: str | bool) -> None:
     """Excel's status bar; xlwings Lite has none (its App raises NotImplementedError): then nothing is shown."""
-    try:
+    with contextlib.suppress(NotImplementedError):
         app.status_bar = value
-    except NotImplementedError:
-        pass
 
 
 def _run(book: Any | None, action: Action) -> str | None:

@@ -11,8 +11,11 @@ import importlib.util
 import io
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -235,3 +238,29 @@ def test_lite_requirements_cover_what_arxl_needs_there_and_pyodide_can_install_i
             assert "Root-Is-Purelib: true" in wheel, f"{requirement.name} is not pure Python"
     for excluded in ("fastexcel", "python-calamine", "openpyxl"):
         assert excluded not in listed
+
+
+@pytest.mark.skipif(not os.environ.get("ARXL_PYODIDE") or shutil.which("node") is None,
+                    reason="set ARXL_PYODIDE to an unpacked npm package pyodide (npm pack pyodide@314.0.7) and "
+                           "install Node.js to run arxl in a real Pyodide")
+def test_arxl_imports_in_a_real_pyodide_and_its_markers_keep_only_what_pyodide_has(tmp_path: Path) -> None:
+    """``lite/pyodide_check.mjs`` in Pyodide 314 under Node.js: ``import arxl`` and the contract work there,
+    loading none of the heavy modules, and Pyodide's own environment markers drop the file readers and
+    desktop xlwings from arxl's requirements, keeping only Pyodide builds (numpy, pandas, pyarrow) and pure
+    Python packages."""
+    import packaging
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600,
+                           check=False)
+    assert built.returncode == 0, built.stderr
+    wheel = next(tmp_path.glob("arxl-*.whl"))
+    run = subprocess.run(["node", str(ROOT / "lite" / "pyodide_check.mjs"), os.environ["ARXL_PYODIDE"],
+                          str(wheel), str(Path(packaging.__file__).parent)], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["platform"] == "emscripten"
+    assert result["tables"][:4] == ["Settings", "Customers", "Invoices", "Payments"]
+    assert result["heavy_modules_loaded"] == []
+    assert result["kept"] == ["click", "defusedxml", "numpy", "numpy-financial", "pandas", "pyarrow", "rich"]

@@ -1,8 +1,10 @@
 """arxl's Excel worksheet functions (xlwings UDFs): ``=AR_DSO(Invoices[#All], Payments[#All], Customers[#All])``.
 
-Register the module with the xlwings add-in (``UDF_MODULES = arxl_udfs``, then Import Functions; Windows only,
-as for every xlwings UDF). Each function converts Excel's arguments, asks the library, and converts the result;
-all the accounting is in ``arxl``.
+These functions live in the arxl add-in: ``workbooks/build_addin.py`` writes their VBA wrappers into
+``arxl.xlam`` with xlwings' own generator, so they work in any workbook once ``arxl addin install`` has put the
+add-in in Excel's startup folder (Windows only, as for every classic xlwings UDF; ``lite/main.py`` offers them
+in xlwings Lite). Each function converts Excel's arguments, asks the library, and converts the result; all the
+accounting is in ``arxl``.
 
 Arguments. Data arguments are the workbook's tables passed as whole ranges with their header row
 (``Invoices[#All]``), in the order ``invoices, payments, customers, applications, adjustments, settings``.

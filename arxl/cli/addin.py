@@ -9,7 +9,6 @@ of ``arxl.cli`` (``status`` exits 1 when something is missing or stale, 2 when a
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,8 @@ PLATFORM = click.Choice(["windows", "macos"])
 
 
 def _places(platform: str | None, home: Path | None) -> ExcelPlaces:
+    import os
+
     from ..verbs.addin import current_platform, excel_places
 
     chosen = platform or current_platform()
