@@ -18,6 +18,25 @@ A column may also arrive as a typed Arrow array (a clean Excel Table read by fas
 When it already holds what the column needs (text that needs no trimming, dates at midnight, finite numbers) the
 parser converts it in C without making a Python object per cell; otherwise it turns it into the cell values
 above (``cells_of``) and takes the ordinary path, so every oddity is reported the same way whichever reader ran.
+
+Formulas. A file keeps, beside each formula, the value it had when the file was last calculated; the readers
+hand over that saved value, and a reader that sees the formula says so with a ``FormulaCell``. Whether the saved
+value can be trusted is decided here (``formula_problem``), for every kind of column alike:
+
+- **no saved value** (a book written by openpyxl or another script that does not calculate): nothing to read;
+- **a saved 0 in a file that asks to be recalculated when opened** (``fullCalcOnLoad``: XlsxWriter saves every
+  formula so, as 0, unless told the result): never calculated, so nothing to read either; and a saved 0 in a
+  date column is no date whatever wrote it;
+- **a volatile function** (``TODAY``, ``NOW``, ``RAND``, ``OFFSET``, ``INDIRECT``, ... ``arxl.excel``): the
+  saved value is what it was the day the book was last calculated, not what Excel would show now.
+
+Each is an **error** where the value matters (every column except optional free text, and every setting that
+is not free text), with the hint to type the value or to open and save the book in Excel or LibreOffice (which
+calculates and saves the values); in an optional free-text column (description, note, reference ...) it is a
+**warning**: a value that could not be read is read as blank, a volatile one as saved. Settings ``as_of``
+holding exactly ``=TODAY()`` (or ``=NOW()``) is read as today, the same as a blank as_of, with a warning: that is
+what the formula means, while its saved value is the day the file was last calculated. A live Excel book hands
+over values Excel has just calculated, so the live adapter reports no formula.
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .excel import MAX_CELL_TEXT, text_too_long, volatile_functions
 from .money import ISO_CURRENCIES
 from .problems import Problem, Severity
 from .text import SPACES, Outcome, read_amounts, read_dates, read_flags
@@ -63,6 +83,63 @@ class ColumnContext:
 
     def problem(self, index: int, severity: Severity, value: object, message: str, expected: str = "") -> Problem:
         return Problem(severity, self.sheet, int(self.rows[index]), self.column, shown(value), message, expected)
+
+
+@dataclass(frozen=True)
+class FormulaCell:
+    """A cell of an input table holding a formula, as the file keeps it.
+
+    Attributes:
+        formula: the formula without its ``=`` (the cells of a shared formula carry the text of its first cell).
+        saved: the value saved with it as the file writes it (``"0"``, ``"46203"``, ``"Acme"``), or None when the
+            file keeps no value.
+        text_result: whether the saved value is marked as text (``t="str"``).
+        recalculate: whether the file asks to be recalculated when opened (``fullCalcOnLoad``), so that its saved
+            values may never have been calculated.
+    """
+
+    formula: str
+    saved: str | None
+    text_result: bool = False
+    recalculate: bool = False
+
+
+_OPEN_AND_SAVE = "the value typed in, or the book opened and saved in Excel or LibreOffice so its value is saved"
+_TYPE_IT = "the value typed in: a volatile function gives another value each time Excel calculates"
+
+
+def formula_problem(cell: FormulaCell, ctx: ColumnContext, index: int, *, matters: bool, date: bool = False
+                    ) -> tuple[Problem | None, bool]:
+    """The problem with a formula cell of a column arxl reads (see the module docstring), and whether its saved
+    value must be left unread (read as blank). ``matters``: the column's value changes the figures (an error,
+    else a warning); ``date``: the column holds dates, where a saved 0 is no date."""
+    shown_formula = "=" + cell.formula
+    zero = cell.saved is not None and not cell.text_result and cell.saved.strip() in ("0", "0.0")
+    volatile = volatile_functions(cell.formula)
+    if cell.saved is None or (cell.saved == "" and not cell.text_result):
+        message, expected, unread = "is a formula with no saved value", _OPEN_AND_SAVE, True
+    elif zero and cell.recalculate:
+        message = ("is a formula whose saved value, 0, was never calculated (the file asks to be recalculated "
+                   "when opened: a program wrote it, not Excel)")
+        expected, unread = _OPEN_AND_SAVE, True
+    elif zero and date:
+        message, expected, unread = "is a formula whose saved value is 0, which is no date", _OPEN_AND_SAVE, True
+    elif volatile:
+        calls = ", ".join(f"{name}()" for name in volatile)
+        message = (f"is a formula using {calls}: its saved value is only what it was when the book was last "
+                   "calculated")
+        expected, unread = _TYPE_IT, False
+    else:
+        return None, False
+    if matters:
+        return ctx.problem(index, "error", shown_formula, message, expected), True
+    message += "; read as blank" if unread else "; its saved value is used"
+    return ctx.problem(index, "warning", shown_formula, message, expected), unread
+
+
+def today_formula(formula: str) -> bool:
+    """Whether a formula is just ``TODAY()`` or ``NOW()``: what a blank as-of date means."""
+    return "".join(formula.split()).upper().removeprefix("_XLFN.") in ("TODAY()", "NOW()")
 
 
 def shown(value: object) -> str:
@@ -146,6 +223,8 @@ def _typed_text(values: pa.Array, allowed: Iterable[str] | None = None, *, trimm
         return None
     text = values.fill_null("")
     if pc.any(pc.starts_with(text, "#")).as_py():
+        return None
+    if len(text) and pc.max(pc.binary_length(text)).as_py() > MAX_CELL_TEXT:  # maybe more than a cell holds
         return None
     if trimmed and pc.any(pc.not_equal(pc.binary_length(pc.utf8_trim(text, characters=SPACES)),
                                        pc.binary_length(text))).as_py():
@@ -234,6 +313,12 @@ def parse_text(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.nd
         for index in np.flatnonzero(maybe_error):
             if _excel_error(values[index]):
                 problems.append(ctx.problem(index, "error", values[index], "is an Excel error value", "text"))
+    if len(out) and max(map(len, out)) > MAX_CELL_TEXT // 2:  # two UTF-16 units a character at most
+        for index, text in enumerate(out):
+            too_long = text_too_long(text)
+            if too_long is not None:
+                problems.append(ctx.problem(index, "error", "", too_long,
+                                            f"at most {MAX_CELL_TEXT:,} characters, all a cell holds in Excel"))
     return out, problems
 
 

@@ -3,6 +3,7 @@
     ArxlError                  base of everything arxl raises on purpose
     ├── WorkbookError          the file cannot be used at all (missing, not a workbook, damaged, hostile)
     ├── ValidationFailed       the workbook has errors; carries the Problems (nothing was written)
+    │   └── EditsFound         someone typed in sheets arxl generates; carries where (nothing was written)
     ├── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
     └── MissingToolError       an optional tool the command needs (LibreOffice) is not installed
 """
@@ -27,6 +28,11 @@ class ValidationFailed(ArxlError):
         self.problems = problems
         errors = sum(problem.is_error for problem in problems)
         super().__init__(f"the workbook has {errors} error(s); nothing was written")
+
+
+class EditsFound(ValidationFailed):
+    """Generated sheets about to be rewritten hold edits (``arxl.verbs.sheets.find_edits``); ``problems`` names
+    each sheet and its first changed cell. Running again with ``discard_edits`` rewrites them anyway."""
 
 
 class SaveRefused(ArxlError):

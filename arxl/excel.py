@@ -1,9 +1,19 @@
-"""Excel's naming and addressing rules, defined once for render, the readers, the writers and the live adapter.
+"""Excel's naming and addressing rules and its limits, defined once for render, the readers, the writers, the
+imports and the live adapter.
 
 Pure text rules, no I/O: a sheet name as a formula needs it (``'Aging Detail'``), column numbers and letters
 both ways (``28`` <-> ``AB``), and cell and range references (``B7``, ``$A$1:$J$20``, ``'Aging'!$C$6:$C$20``).
 Rows and columns are 1-based, as Excel counts them. Letters are read case-insensitively, as Excel reads a
 formula; a reference that is not one raises ValueError, which each caller turns into its own message.
+
+Excel's limits (the "Excel specifications and limits" page): 1,048,576 rows and 16,384 columns a sheet,
+32,767 characters a cell, a sheet name of 1 to 31 characters without ``[ ] : * ? / \\``, not starting or
+ending with an apostrophe, and not ``History`` (Excel keeps that name for its change history). Excel counts
+characters in UTF-16 code units (an emoji is two), so every length here does too (``utf16_length``). The
+checkers return what is wrong in words, or None, for each caller to place in its own message.
+
+Volatile functions (``VOLATILE_FUNCTIONS``) are recalculated by Excel every time anything changes: the value a
+file keeps for a formula using one is only what it was when the file was last calculated.
 """
 
 from __future__ import annotations
@@ -13,10 +23,25 @@ from functools import lru_cache
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384  # column XFD
+MAX_CELL_TEXT = 32_767  # characters (UTF-16 code units) in one cell
+MAX_SHEET_NAME = 31  # characters (UTF-16 code units) in a sheet name
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+RESERVED_SHEET_NAMES = ("History",)
+VOLATILE_FUNCTIONS = ("TODAY", "NOW", "RAND", "RANDBETWEEN", "RANDARRAY", "OFFSET", "INDIRECT", "CELL", "INFO")
 
 _CELL = r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]*)"
 _ONE_CELL = re.compile(_CELL)
 _RANGE = re.compile(rf"{_CELL}(?::{_CELL})?")
+
+
+_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def legal_sheet_base(name: str) -> str:
+    """``name`` with what Excel forbids in a sheet name replaced (``_``) or trimmed (apostrophes at the ends,
+    spaces); never empty."""
+    cleaned = _FORBIDDEN.sub("_", name).strip().strip("'").strip()
+    return cleaned or "Sheet"
 
 
 def quoted(sheet: str) -> str:
@@ -83,3 +108,74 @@ def _on_sheet(reference: str, row: int, column: int) -> tuple[int, int]:
     if row > MAX_ROWS or column > MAX_COLUMNS:
         raise ValueError(f"{reference!r} lies beyond the last cell of a sheet (XFD1048576)")
     return row, column
+
+
+# --- limits ---------------------------------------------------------------------------------------------------
+
+def utf16_length(text: str) -> int:
+    """Characters as Excel counts them: UTF-16 code units (a character beyond U+FFFF, such as an emoji, is 2)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for character in text if ord(character) > 0xFFFF)
+
+
+def text_too_long(text: str) -> str | None:
+    """What is wrong with ``text`` as a cell's content (``text of 40,006 characters is longer than Excel's
+    32,767``), or None when a cell can hold it."""
+    if len(text) <= MAX_CELL_TEXT // 2:  # two units a character at most: surely short enough
+        return None
+    length = utf16_length(text)
+    if length <= MAX_CELL_TEXT:
+        return None
+    return f"text of {length:,} characters is longer than Excel's {MAX_CELL_TEXT:,}"
+
+
+def cut_text(text: str, limit: int = MAX_CELL_TEXT) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 units, never inside a character."""
+    if utf16_length(text) <= limit:
+        return text
+    units = 0
+    for index, character in enumerate(text):
+        units += 2 if ord(character) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def sheet_name_problem(name: str) -> str | None:
+    """What makes ``name`` unusable as a sheet name in Excel, or None when it is a valid one."""
+    if not name:
+        return "a sheet name cannot be empty"
+    length = utf16_length(name)
+    if length > MAX_SHEET_NAME:
+        return f"a sheet name of {length} characters is longer than Excel's {MAX_SHEET_NAME}"
+    forbidden = sorted({character for character in name if character in SHEET_NAME_FORBIDDEN})
+    if forbidden:
+        return f"a sheet name cannot hold {' '.join(forbidden)}"
+    if name.startswith("'") or name.endswith("'"):
+        return "a sheet name cannot start or end with an apostrophe"
+    if name.casefold() in (reserved.casefold() for reserved in RESERVED_SHEET_NAMES):
+        return f"{name} is a name Excel keeps for itself"
+    if any(ord(character) < 32 for character in name):
+        return "a sheet name cannot hold control characters"
+    return None
+
+
+def beyond_sheet(row: int, column: int = 1) -> str | None:
+    """What is wrong with a cell at (``row``, ``column``), or None when it lies on a sheet."""
+    if row > MAX_ROWS:
+        return f"row {row:,} is beyond Excel's last row, {MAX_ROWS:,}"
+    if column > MAX_COLUMNS:
+        return f"column {column:,} is beyond Excel's last column, XFD ({MAX_COLUMNS:,})"
+    return None
+
+
+_STRING_OR_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+_VOLATILE = re.compile(r"(?<![\w.])(?:_xlfn\.)?(" + "|".join(VOLATILE_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
+
+
+def volatile_functions(formula: str) -> tuple[str, ...]:
+    """The volatile functions a formula calls, upper case, in order of first use: ``=TODAY()-30`` ->
+    ``("TODAY",)``. Text in quotes (strings, quoted sheet names) is not looked at."""
+    found = _VOLATILE.findall(_STRING_OR_QUOTED.sub("", formula))
+    return tuple(dict.fromkeys(name.upper() for name in found))

@@ -22,7 +22,9 @@ from .aging import EDGES_EXPECTED, parse_edges
 from .arrays import arrow_text, member, position_in, positions_in_many
 from .cells import (
     ColumnContext,
+    FormulaCell,
     cells_of,
+    formula_problem,
     is_blank_array,
     parse_bool,
     parse_choice,
@@ -33,8 +35,10 @@ from .cells import (
     parse_money,
     parse_number,
     parse_text,
+    today_formula,
 )
 from .contract import Kind, Table, normalise_header
+from .excel import MAX_ROWS
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -68,6 +72,9 @@ class RawTable:
         sheet: the sheet it was read from (for messages; defaults to ``name``).
         typed: the data as typed Arrow columns, one per header cell (a clean Excel Table read by fastexcel:
             each column holds one type of cell, empty cells are nulls); None when ``rows`` holds the data.
+        formulas: the cells holding a formula, by (Excel row, position in the header): their values above are
+            the values the file saved with them, which ``arxl.cells.formula_problem`` judges. A file reader
+            fills it; a live Excel book hands over calculated values and leaves it empty.
     """
 
     name: str
@@ -76,6 +83,7 @@ class RawTable:
     first_row: int = 2
     sheet: str = ""
     typed: pa.RecordBatch | None = None
+    formulas: Mapping[tuple[int, int], FormulaCell] = field(default_factory=dict)
 
     def cell_rows(self) -> list[list[object]]:
         """The data rows as cell values, whichever way the table was read."""
@@ -118,6 +126,7 @@ class _Parsed:
     columns: dict[str, np.ndarray | pd.Series]  # text parsed from Arrow stays Arrow-backed
     present: dict[str, np.ndarray]  # for numeric columns: which cells had a value
     found: set[str]  # canonical columns present in the header
+    formula_errors: set[Problem] = field(default_factory=set)  # formula cells whose saved value is not read
 
     def blank(self, name: str) -> np.ndarray:
         values = self.columns[name]
@@ -147,6 +156,11 @@ def load_tables(raw: Mapping[str, RawTable], *, date1904: bool = False) -> LoadR
             continue
         parsed[table.name] = _parse_table(table, source, settings, date1904, problems)
     ledger = _build_ledger(settings, parsed, problems)
+    judged = {problem for table in parsed.values() if table is not None for problem in table.formula_errors}
+    if judged:  # what later checks said about a formula's untrusted saved value (an amount of 0 ...) is moot
+        cells = {(problem.sheet, problem.row, problem.column) for problem in judged}
+        problems = [problem for problem in problems
+                    if problem in judged or (problem.sheet, problem.row, problem.column) not in cells]
     return LoadResult(ledger, sort_problems(problems))
 
 
@@ -196,6 +210,13 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
             grid[:] = rows
         columns_raw = {name: grid[:, index] for name, index in positions.items()}
     excel_rows = source.first_row + np.arange(count, dtype=np.int64)
+    formulas = _formulas_by_column(source, positions)
+    if count and excel_rows[-1] > MAX_ROWS:  # rows an import would add past the end of the sheet
+        beyond = int(np.searchsorted(excel_rows, MAX_ROWS, side="right"))
+        problems.append(Problem("error", sheet, int(excel_rows[beyond]), "", "",
+                                f"lies beyond Excel's last row ({MAX_ROWS:,}): with it, {count - beyond:,} "
+                                "row(s) cannot be stored in the sheet",
+                                f"at most {MAX_ROWS:,} rows a sheet: archive old documents, or start a new book"))
 
     blank_rows = np.ones(count, dtype=bool)
     for column in columns_raw.values():  # narrow down column by column: only all-blank rows are blank rows
@@ -204,6 +225,10 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
             break
         blank_rows[candidates] = is_blank_array(column.take(candidates) if isinstance(column, pa.Array)
                                                 else column[candidates])
+    for cells in formulas.values():  # a formula with no saved value is not a blank cell
+        for row in cells:
+            if 0 <= row - source.first_row < count:
+                blank_rows[row - source.first_row] = False
     if blank_rows.any():
         last_data = np.flatnonzero(~blank_rows)
         last = last_data[-1] if len(last_data) else -1
@@ -244,6 +269,8 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
             out, found = parse_choice(values, ctx, column.choices)
         else:
             out, found = parse_currency(values, ctx)
+        if column.name in formulas:
+            found, out = _judge_formulas(column, formulas[column.name], ctx, found, out, parsed)
         problems.extend(found)
         parsed.columns[column.name] = out
         if column.required:
@@ -254,6 +281,55 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
                     problems.append(Problem("error", sheet, row, column.name, "", "is required but empty",
                                             _expected(column)))
     return parsed
+
+
+def _formulas_by_column(source: RawTable, positions: dict[str, int]) -> dict[str, dict[int, FormulaCell]]:
+    """The table's formula cells in the columns arxl reads: column name -> Excel row -> cell."""
+    if not source.formulas:
+        return {}
+    names = {index: name for name, index in positions.items()}
+    by_column: dict[str, dict[int, FormulaCell]] = {}
+    for (row, index), cell in source.formulas.items():
+        if index in names:
+            by_column.setdefault(names[index], {})[row] = cell
+    return by_column
+
+
+def _matters(column: contract.Column) -> bool:
+    """Whether a column's values change the figures: all but optional free text (a note, a description)."""
+    return column.required or column.kind is not Kind.TEXT
+
+
+def _judge_formulas(column: contract.Column, cells: dict[int, FormulaCell], ctx: ColumnContext,
+                    found: list[Problem], out: np.ndarray | pd.Series, parsed: _Parsed
+                    ) -> tuple[list[Problem], np.ndarray | pd.Series]:
+    """The column's problems with those of its formula cells judged by ``formula_problem``: where a formula's
+    saved value cannot be trusted, what the parsers said about that value is replaced by why."""
+    judged: list[Problem] = []
+    blanked: list[int] = []
+    rows = ctx.rows
+    for row, cell in sorted(cells.items()):
+        index = int(np.searchsorted(rows, row))
+        if index >= len(rows) or rows[index] != row:
+            continue
+        problem, unread = formula_problem(cell, ctx, index, matters=_matters(column),
+                                          date=column.kind is Kind.DATE)
+        if problem is not None:
+            judged.append(problem)
+        if unread:
+            blanked.append(index)
+    if not judged:
+        return found, out
+    parsed.formula_errors.update(problem for problem in judged if problem.is_error)
+    replaced = {int(rows[index]) for index in blanked} | {problem.row for problem in judged if problem.is_error}
+    found = [problem for problem in found if problem.row not in replaced] + judged
+    if blanked and column.kind is Kind.TEXT:  # a free-text formula that could not be read is read as blank
+        out = out.copy()
+        if isinstance(out, pd.Series):
+            out.iloc[blanked] = ""
+        else:
+            out[blanked] = ""
+    return found, out
 
 
 def _expected(column: contract.Column) -> str:
@@ -298,6 +374,9 @@ def _load_settings(source: RawTable | None, problems: list[Problem], date1904: b
     resolved: dict[str, object] = {}
     for spec in contract.SETTING_KEYS:
         cell, row = values.get(spec.key, (None, None))
+        formula = source.formulas.get((row, positions["value"])) if row is not None else None
+        if formula is not None:
+            cell = _setting_formula(spec, formula, cell, sheet, row, problems)
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             cell, row = spec.default, None
             if cell == "":
@@ -312,6 +391,27 @@ def _load_settings(source: RawTable | None, problems: list[Problem], date1904: b
         if value is not None:
             resolved[spec.key] = value
     return Settings(**resolved)
+
+
+def _setting_formula(spec: contract.Setting, formula: FormulaCell, cell: object, sheet: str, row: int,
+                     problems: list[Problem]) -> object:
+    """The value of a setting typed as a formula: its saved value when it can be trusted, else blank (the
+    default) with the problem said (an error unless the setting is free text). ``as_of`` holding ``=TODAY()``
+    is a blank as_of, read as today, with a warning."""
+    column = f"value ({spec.key})"
+    if spec.key == "as_of" and today_formula(formula.formula):
+        problems.append(Problem("warning", sheet, row, column, "=" + formula.formula,
+                                "is read as today, as a blank as_of is: the value saved with the formula is "
+                                "only the day the book was last calculated",
+                                "a date typed in, for a report as of a fixed day"))
+        return None
+    ctx = ColumnContext(sheet, column, np.array([row]))
+    problem, unread = formula_problem(formula, ctx, 0, matters=spec.kind is not Kind.TEXT,
+                                      date=spec.kind is Kind.DATE)
+    if problem is None:
+        return cell
+    problems.append(problem)
+    return None if unread or problem.is_error else cell
 
 
 def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext) -> tuple[object, list[Problem]]:

@@ -56,3 +56,14 @@ class Problem:
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """Errors first, then by sheet, row and column, so a long list reads top to bottom."""
     return sorted(problems, key=lambda p: (p.severity != "error", p.sheet, p.row or 0, p.column, p.message))
+
+
+def rows_below_problem(sheet: str, table: str, first: int, last: int) -> Problem:
+    """The warning for Excel rows ``first``-``last`` right below the Excel Table ``table`` holding values in its
+    columns: rows Excel did not take into the table (its auto-expand undone or off), which arxl does not read.
+    Both book readers (a file, a live Excel book) give it in these words."""
+    span = f"row {first} is" if first == last else f"rows {first}-{last} are"
+    return Problem("warning", sheet, first, "", "",
+                   f"{span} below the {table} table and not read: extend the table to include "
+                   f"{'it' if first == last else 'them'}",
+                   "the rows inside the table: drag its corner handle, or use Table Design > Resize Table")

@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from arxl.errors import ArxlError, ValidationFailed
+from arxl.errors import ArxlError, EditsFound, ValidationFailed
 from arxl.imports import MappingError
 from arxl.problems import Problem
 from arxl.verbs import apply as cash
@@ -77,8 +77,9 @@ HELP_TEXT = (
     "the same commands run headless with the arxl command (arxl --help)."
 )
 
-Action = Callable[[Any, Callable[[str], None]], str | None]
-"""What a button does, given the live book's adapter and the status-bar callback: the message to show."""
+Action = Callable[..., str | None]
+"""What a button does, given the live book's adapter, the status-bar callback and ``discard`` (rewrite generated
+sheets even where someone typed in them): the message to show."""
 
 
 def _target_book(book: Any | None) -> Any:
@@ -116,7 +117,10 @@ def _summary(result: RefreshResult, notes: Sequence[str]) -> str:
     warnings = sum(not problem.is_error for problem in result.problems)
     if warnings:
         text += f"; {warnings} warning(s) (the Check button lists them)"
-    return text + "." + _not_carried(notes)
+    text += "."
+    if result.notes:
+        text += "\n\n" + "\n".join(f"- {note}" for note in result.notes)
+    return text + _not_carried(notes)
 
 
 def _not_carried(notes: Sequence[str]) -> str:
@@ -139,7 +143,16 @@ def _run(book: Any | None, action: Action) -> str | None:
 
     adapter = live_book(target, say=say)
     try:
-        message = action(adapter, say)
+        try:
+            message = action(adapter, say, discard=False)
+        except EditsFound as exc:
+            question = (problems_text(exc.problems, subject="Sheets arxl generates") + "\n\nRewrite them anyway, "
+                        "discarding what was typed there? (No keeps everything as it is: copy what you want to "
+                        "keep to a sheet of your own first.)")
+            if app.alert(question, title=f"{TITLE}: sheets were edited", buttons="yes_no",
+                         mode="critical") != "yes":
+                return None
+            message = action(adapter, say, discard=True)
     except ValidationFailed as exc:
         app.alert(problems_text(exc.problems), title=f"{TITLE}: the workbook has errors", mode="critical")
         return None
@@ -159,8 +172,9 @@ def _run(book: Any | None, action: Action) -> str | None:
 
 def refresh(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Refresh every generated sheet (what ``arxl refresh`` does)."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str:
-        result = run_refresh(adapter, as_of=None, today=today or _today(), only=SHEETS, progress=say)
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        result = run_refresh(adapter, as_of=None, today=today or _today(), only=SHEETS, progress=say,
+                             discard_edits=discard)
         return _summary(result, adapter.notes)
 
     return _run(book, action)
@@ -168,8 +182,9 @@ def refresh(book: Any | None = None, *, today: dt.date | None = None) -> str | N
 
 def statements(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Rebuild the statement sheets only (``arxl refresh --only statements``)."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str:
-        result = statement_sheets(adapter, as_of=None, today=today or _today(), progress=say)
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        result = statement_sheets(adapter, as_of=None, today=today or _today(), progress=say,
+                                  discard_edits=discard)
         return _summary(result, adapter.notes)
 
     return _run(book, action)
@@ -177,8 +192,8 @@ def statements(book: Any | None = None, *, today: dt.date | None = None) -> str 
 
 def apply_cash(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Propose applications for unreferenced payments on the Cash application sheet (``arxl apply``)."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str:
-        proposed = cash.propose(adapter, as_of=None, today=today or _today(), progress=say)
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        proposed = cash.propose(adapter, as_of=None, today=today or _today(), progress=say, discard_edits=discard)
         if not proposed.payments:
             return (f"No payment without an invoice to propose for as of {proposed.as_of.isoformat()}; the "
                     f"'{proposed.sheet}' sheet says so." + _not_carried(adapter.notes))
@@ -192,8 +207,9 @@ def apply_cash(book: Any | None = None, *, today: dt.date | None = None) -> str 
 
 def accept_cash(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
     """Append the rows marked yes on the Cash application sheet to Applications (``arxl.verbs.apply.accept``)."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str:
-        accepted = cash.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say)
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        accepted = cash.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
+                               discard_edits=discard)
         if accepted.review_missing:
             return "There is no Cash application sheet to accept from: press Apply cash first."
         stale = ""
@@ -211,7 +227,7 @@ def accept_cash(book: Any | None = None, *, today: dt.date | None = None) -> str
 
 def check(book: Any | None = None) -> str | None:
     """Validate the input tables and report every problem; nothing is written."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str:
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
         result = check_book(adapter, progress=say)
         if not result.problems:
             return "No problems found: every input table is valid."
@@ -249,7 +265,7 @@ def _choose(app: Any, source: Path, candidates: list[importing.Candidate]) -> im
 
 def import_file(book: Any | None = None) -> str | None:
     """Append the rows of a file the user picks to the table its header fits (``arxl import``)."""
-    def action(adapter: Any, say: Callable[[str], None]) -> str | None:
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str | None:
         app = adapter.book.app
         source = ask_for_file(app)
         if source is None:

@@ -90,3 +90,69 @@ def write_book(path: Path, tables: dict[str, list[list[object]]], *, as_tables: 
             sheet.merge_cells(merges[name])
     book.save(path)
     return path
+
+
+def put_formulas(path: Path, formulas: dict[str, dict[str, str]]) -> Path:
+    """Write formulas (``{"Invoices": {"E2": "=C2+90"}}``) into a book with openpyxl, which, like every script
+    that does not calculate, saves them without a value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for sheet, cells in formulas.items():
+        for where, formula in cells.items():
+            book[sheet][where] = formula
+    book.save(path)
+    return path
+
+
+def write_book_xlsxwriter(path: Path, tables: dict[str, list[list[object]]],
+                          formulas: dict[str, dict[str, str]] | None = None) -> Path:
+    """The same book as ``write_book`` written by XlsxWriter: every table an Excel Table, dates formatted, and
+    ``formulas`` (by sheet and cell) saved as XlsxWriter saves them: with the value 0."""
+    import xlsxwriter
+    from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in tables.items():
+        sheet = book.add_worksheet(name)
+        width = max(len(row) for row in rows)
+        last = max(len(rows), 2) - 1
+        sheet.add_table(0, 0, last, width - 1, {"name": name.replace(" ", "_"),
+                                                "columns": [{"header": str(header)} for header in rows[0]]})
+        for r, row in enumerate(rows[1:], start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date_format)
+                elif isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                elif value is not None:
+                    sheet.write_number(r, c, value)
+        for where, formula in (formulas or {}).get(name, {}).items():
+            row, column = xl_cell_to_rowcol(where)
+            sheet.write_formula(xl_rowcol_to_cell(row, column), formula)
+    book.close()
+    return path
+
+
+def libreoffice_saved(path: Path, folder: Path) -> Path:
+    """``path`` opened and saved as .xlsx by LibreOffice headless (which calculates every formula and saves its
+    value); skips the test where LibreOffice is missing, except in CI."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) must be installed in CI")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    out = folder / "libreoffice"
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'lo-profile'}", "--headless",
+                          "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
+                         capture_output=True, text=True, timeout=240, check=False)
+    saved = out / (path.stem + ".xlsx")
+    assert run.returncode == 0 and saved.exists(), run.stderr
+    return saved

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from arxl.excel import MAX_COLUMNS, cell_reference, column_letter, column_number, parse_cell, parse_range, quoted
+from arxl.excel import (
+    MAX_CELL_TEXT,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    beyond_sheet,
+    cell_reference,
+    column_letter,
+    column_number,
+    cut_text,
+    parse_cell,
+    parse_range,
+    quoted,
+    sheet_name_problem,
+    text_too_long,
+    utf16_length,
+    volatile_functions,
+)
 
 
 def test_sheet_names_are_quoted_with_inner_quotes_doubled() -> None:
@@ -78,3 +96,76 @@ def test_references_beyond_the_last_cell_are_names_not_cells(beyond: str) -> Non
     if ":" not in beyond:
         with pytest.raises(ValueError, match="beyond the last cell"):
             parse_cell(beyond)
+
+
+# --- Excel's limits ---------------------------------------------------------------------------------------------
+
+def test_lengths_count_utf16_units_as_excel_does() -> None:
+    assert utf16_length("Acme") == 4
+    assert utf16_length("Café") == 4  # é is one unit
+    assert utf16_length("😀") == 2  # beyond U+FFFF: a surrogate pair
+    assert utf16_length("a😀b") == 4
+
+
+def test_text_longer_than_a_cell_holds_is_named_with_its_length() -> None:
+    assert text_too_long("x" * MAX_CELL_TEXT) is None
+    assert text_too_long("x" * 40_006) == "text of 40,006 characters is longer than Excel's 32,767"
+    # 16,384 emoji are 32,768 units: one more than a cell holds, though only 16,384 Python characters.
+    assert text_too_long("😀" * 16_384) == "text of 32,768 characters is longer than Excel's 32,767"
+    assert text_too_long("😀" * 16_383 + "x") is None  # 32,766 + 1 units
+
+
+def test_text_is_cut_to_the_limit_never_inside_a_character() -> None:
+    assert cut_text("x" * 40_006) == "x" * MAX_CELL_TEXT
+    cut = cut_text("😀" * 16_384)
+    assert cut == "😀" * 16_383 and utf16_length(cut) == 32_766  # the last emoji would straddle the limit
+    assert cut_text("short") == "short"
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("Aging", None),
+    ("ST O'Brien", None),  # an apostrophe inside is fine
+    ("x" * 31, None),
+    ("x" * 32, "a sheet name of 32 characters is longer than Excel's 31"),
+    ("😀" * 16, "a sheet name of 32 characters is longer than Excel's 31"),  # 16 emoji = 32 units
+    ("ST C'", "a sheet name cannot start or end with an apostrophe"),
+    ("'ST C", "a sheet name cannot start or end with an apostrophe"),
+    ("ST A/B", "a sheet name cannot hold /"),
+    ("ST [1]?", "a sheet name cannot hold ? [ ]"),
+    ("History", "History is a name Excel keeps for itself"),
+    ("history", "history is a name Excel keeps for itself"),
+    ("", "a sheet name cannot be empty"),
+])
+def test_sheet_names_are_checked_against_excels_rules(name: str, problem: str | None) -> None:
+    assert sheet_name_problem(name) == problem
+
+
+def test_cells_beyond_the_last_row_or_column_are_named() -> None:
+    assert beyond_sheet(MAX_ROWS) is None
+    assert beyond_sheet(MAX_ROWS + 1) == "row 1,048,577 is beyond Excel's last row, 1,048,576"
+    assert beyond_sheet(1, 16_385) == "column 16,385 is beyond Excel's last column, XFD (16,384)"
+
+
+@pytest.mark.parametrize(("formula", "found"), [
+    ("TODAY()", ("TODAY",)),
+    ("today ()-30", ("TODAY",)),
+    ("C55+90", ()),
+    ("DATE(2026,6,30)", ()),
+    ('IF(A1="NOW()",1,2)', ()),  # inside a string: not a call
+    ("'RAND(1)'!A1+1", ()),  # a quoted sheet name
+    ("MYNOW()+1", ()),  # another function whose name ends like one
+    ("SUM(OFFSET(A1,0,0,3,1))+INDIRECT(\"B2\")+NOW()", ("OFFSET", "INDIRECT", "NOW")),
+    ("_xlfn.RANDARRAY(3)", ("RANDARRAY",)),
+    ('CELL("filename")&INFO("osversion")', ("CELL", "INFO")),
+])
+def test_volatile_functions_are_found_in_formulas(formula: str, found: tuple[str, ...]) -> None:
+    assert volatile_functions(formula) == found
+
+
+@given(st.text(), st.integers(min_value=0, max_value=40))
+def test_cut_text_keeps_the_longest_prefix_within_the_limit(text: str, limit: int) -> None:
+    cut = cut_text(text, limit)
+    assert utf16_length(cut) == len(cut.encode("utf-16-le")) // 2  # Excel's count, as UTF-16 itself gives it
+    assert text.startswith(cut) and utf16_length(cut) <= limit
+    if cut != text:  # the next character would not have fitted
+        assert utf16_length(text[:len(cut) + 1]) > limit

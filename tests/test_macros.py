@@ -328,3 +328,46 @@ def test_called_from_the_add_in_acts_on_the_active_workbook(demo_file: Path,
     arxl_macros.on_ribbon("arxlRefresh")
     assert "Aging" in data.sheets
     assert len(add_in.sheets) == 0
+
+
+def _collections_layout(book: Book) -> tuple[dict[str, int], dict[str, int]]:
+    sheet = book.sheets["Collections"]
+    rows = sheet.range((1, 1), (sheet.used_range.row + sheet.used_range.shape[0], 40)).options(ndim=2).value
+    header = next(number for number, row in enumerate(rows, start=1) if "Outcome" in row)
+    columns = {name: index + 1 for index, name in enumerate(rows[header - 1]) if name}
+    customers = {row[columns["Customer ID"] - 1]: number for number, row in enumerate(rows, start=1)
+                 if number > header and row[columns["Customer ID"] - 1]}
+    return columns, customers
+
+
+def test_refresh_takes_notes_typed_in_collections_into_activity(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    arxl_macros.on_ribbon("arxlRefresh", book=book)
+    columns, customers = _collections_layout(book)
+    customer, row = next(iter(customers.items()))
+    collections = book.sheets["Collections"]
+    collections.range((row, columns["Outcome"])).value = "call"
+    collections.range((row, columns["Note"])).value = "Spoke to AP: paying next week"
+    activity = book.sheets["Activity"].tables["Activity"]
+    rows_before = activity.data_body_range.shape[0]
+    message = arxl_macros.on_ribbon("arxlRefresh", book=book)
+    assert message is not None and "1 note(s) from the Collections sheet added to Activity" in message
+    body = activity.data_body_range.options(ndim=2).value
+    assert len(body) == rows_before + 1
+    assert body[-1][1:4] == [customer, None, "call"] and body[-1][-1] == "Spoke to AP: paying next week"
+    assert collections.range((row, columns["Note"])).value is None  # written blank again
+
+
+def test_an_edit_in_a_generated_sheet_asks_before_it_is_discarded(demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    arxl_macros.on_ribbon("arxlRefresh", book=book)
+    detail = book.sheets["Aging Detail"]
+    detail.range("N6").value = "do not lose me"
+    book.app.answers.append("no")
+    assert arxl_macros.on_ribbon("arxlRefresh", book=book) is None
+    assert "Aging Detail row 6, cell N6" in book.app.alerts[-1]["prompt"]
+    assert detail.range("N6").value == "do not lose me"
+    book.app.answers.append("yes")
+    message = arxl_macros.on_ribbon("arxlRefresh", book=book)
+    assert message is not None and "edits discarded on 1 sheet(s)" in message
+    assert detail.range("N6").value != "do not lose me"

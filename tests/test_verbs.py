@@ -89,7 +89,8 @@ def test_a_commit_appends_and_writes_sheets_in_one_save_with_one_backup(tmp_path
     assert committed.first_rows == (4,)
     assert committed.backup is not None and committed.backup.read_bytes() == before
     assert sorted(item.name for item in tmp_path.iterdir()) == sorted(["book.xlsx", committed.backup.name])
-    assert book.owned_sheets() == ["Notes"]
+    assert {key: sheet.name for key, sheet in book.generated().sheets.items()} == {"notes": "Notes",
+                                                                                    "state": "arxl_state"}
     payments = load_book(path).ledger.payments
     assert payments["payment_id"].tolist() == ["P1", "P2", "P3"] and payments["amount"].tolist()[-1] == 3000
 

@@ -16,14 +16,14 @@ from xlfake import Book, ExcelError, add_table, book_from_file
 from arxl import contract
 from arxl.errors import SaveRefused, WorkbookError
 from arxl.load import load_tables
+from arxl.ownership import MARKER_NAME, STATE_SHEET
 from arxl.render.spec import ACCOUNTING, NAVY, Cell, SheetSpec
 from arxl.verbs.refresh import Append, run_refresh
 from arxl.workbook import write_demo
 from arxl.workbook.book import FileBook
+from arxl.workbook.generated import LEGACY_SHEET, OWNED_PROPERTY
 from arxl.workbook.read import read_raw_tables
 from arxl.workbook.xlbook import (
-    OWNED_PROPERTY,
-    OWNED_SHEET,
     XlwingsBook,
     column_letter,
     excel_value,
@@ -111,15 +111,19 @@ def test_generated_sheets_carry_formats_tables_freeze_and_chart(demo_file: Path)
     assert book.sheets["Aging"].peek(1, 1).font.size == 16
 
 
-def test_owned_sheets_are_recorded_and_rewritten_in_place(demo_file: Path) -> None:
+def _markers(book: Book) -> dict[str, str]:
+    return {sheet.name: name.refers_to for sheet in book.sheets for name in sheet.names
+            if name.name.endswith("!" + MARKER_NAME)}
+
+
+def test_generated_sheets_are_marked_and_rewritten_in_place(demo_file: Path) -> None:
     book = book_from_file(demo_file)
     adapter = XlwingsBook(book)
     run_refresh(adapter, as_of=None, today=AS_OF)
-    record = book.sheets[OWNED_SHEET]
-    assert not record.visible
-    owned = adapter.owned_sheets()
-    assert {"Dashboard", "Aging", "Aging Detail", "Checks"} <= set(owned)
-    assert OWNED_SHEET not in owned
+    markers = _markers(book)
+    assert markers["Aging"] == '="arxl:aging"' and markers["Aging Detail"] == '="arxl:aging-detail"'
+    assert markers[STATE_SHEET] == '="arxl:state"' and not book.sheets[STATE_SHEET].visible
+    assert set(adapter.generated().sheets) >= {"dashboard", "aging", "aging-detail", "checks", "state"}
     aging = book.sheets["Aging"]
     count = len(book.sheets)
     run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
@@ -128,15 +132,27 @@ def test_owned_sheets_are_recorded_and_rewritten_in_place(demo_file: Path) -> No
     assert [table.name for table in aging.tables] == ["arxl_Aging"]
 
 
-def test_a_sheet_arxl_did_not_create_is_refused_before_anything_changes(demo_file: Path) -> None:
+def test_a_renamed_generated_sheet_is_followed_and_a_new_user_sheet_of_its_name_left_alone(
+        demo_file: Path) -> None:
+    book = book_from_file(demo_file)
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("aging", "forecast"))
+    book.sheets["Forecast"].name = "arxl Forecast"
+    mine = book.sheets.add("Forecast", after=book.sheets[-1])
+    mine.range("A1").value = "my cash model"
+    result = run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("aging", "forecast"))
+    assert "arxl Forecast" in result.sheets and "Forecast" not in result.sheets
+    assert mine.range("A1").value == "my cash model" and not list(mine.names)
+    assert book.sheets["arxl Forecast"].peek(1, 1).value == "Northwind Components Ltd"
+
+
+def test_a_user_sheet_with_a_report_name_is_never_written(demo_file: Path) -> None:
     book = book_from_file(demo_file)
     mine = book.sheets.add("Aging", after=book.sheets[-1])
     mine.range("A1").value = "my notes"
-    names = book.sheets.names()
-    with pytest.raises(SaveRefused, match='sheet named "Aging"'):
-        run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
-    assert book.sheets.names() == names
-    assert mine.range("A1").value == "my notes"
+    result = run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("aging",))
+    assert mine.range("A1").value == "my notes" and not list(mine.names)
+    assert result.sheets == ["Aging~2"]
+    assert any("'Aging' is not one arxl generated" in note for note in result.notes)
 
 
 def test_a_user_table_with_an_arxl_table_name_is_refused(demo_file: Path) -> None:
@@ -148,16 +164,17 @@ def test_a_user_table_with_an_arxl_table_name_is_refused(demo_file: Path) -> Non
     assert book.sheets.names() == names
 
 
-def test_custom_property_is_read_and_kept_in_step(demo_file: Path) -> None:
+def test_a_book_an_older_arxl_refreshed_is_adopted_and_its_lists_dropped(demo_file: Path) -> None:
     book = book_from_file(demo_file, custom_properties={OWNED_PROPERTY: "Aging/ST GONE"})
-    book.sheets.add("Aging", after=book.sheets[-1]).range("A1").value = "an old arxl aging"
+    old_aging = book.sheets.add("Aging", after=book.sheets[-1])
+    old_aging.range("A1").value = "an old arxl aging"
     book.sheets.add("ST GONE", after=book.sheets[-1])
-    adapter = XlwingsBook(book)
-    assert adapter.owned_sheets() == ["Aging", "ST GONE"]
-    result = run_refresh(adapter, as_of=None, today=AS_OF)
-    assert result.removed == ["ST GONE"] and "ST GONE" not in book.sheets
-    recorded = book.api.CustomDocumentProperties(OWNED_PROPERTY).Value.split("/")
-    assert "Aging" in recorded and "ST GONE" not in recorded
+    book.sheets.add(LEGACY_SHEET, after=book.sheets[-1]).range("A1").value = [["Aging"], ["ST GONE"]]
+    result = run_refresh(XlwingsBook(book), as_of=None, today=AS_OF)
+    assert book.sheets["Aging"] is old_aging and old_aging.peek(1, 1).value == "Northwind Components Ltd"
+    assert sorted(result.removed) == ["ST GONE"]
+    assert "ST GONE" not in book.sheets and LEGACY_SHEET not in book.sheets
+    assert OWNED_PROPERTY not in book.api.properties
 
 
 def test_text_from_the_data_stays_text(demo_file: Path) -> None:

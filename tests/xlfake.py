@@ -14,7 +14,9 @@ of Excel that matters to them:
 - ``Book``: ``name``, ``sheets``, ``app``, ``api`` (``Date1904`` and, when ``custom_properties`` is given, a
   COM-like ``CustomDocumentProperties(name).Value`` / ``.Add(Name=, LinkToContent=, Type=, Value=)``).
 - ``Sheets``: iteration, ``[name]``/``[index]``, ``add(name, before=, after=)`` (a clash raises like Excel).
-- ``Sheet``: ``name``, ``range()``, ``used_range``, ``tables``, ``charts``, ``clear()`` (values, formats and
+- ``Sheet``: ``name``, ``names`` (sheet-scoped names: ``add(name, refers_to)``, iteration, ``Name.name`` as
+  Excel reports it, ``Sheet1!Local``, ``refers_to``, ``delete()``; kept by ``clear()``, as in Excel), ``range()``,
+  ``used_range``, ``tables``, ``charts``, ``clear()`` (values, formats and
   Excel Tables; charts stay, as in Excel), ``delete()``, ``visible``, ``freeze_panes.freeze_at()``.
 - ``Range``: ``value`` (read: a scalar for one cell, a list for one row or column, else rows; ``options(ndim=2)``
   always gives rows; write: a scalar fills the range, a list of rows spreads from the top-left cell),
@@ -218,9 +220,15 @@ class Range:
             self.sheet.set(r, c, data)
 
     @property
-    def formula(self) -> str:
-        cell = self.sheet.peek(self.top_row, self.left_column)
-        return cell.formula or ("" if cell.value is None else str(cell.value))
+    def formula(self) -> str | tuple[tuple[str, ...], ...]:
+        """One cell: its formula, else its value as text; several cells: rows of those (as xlwings gives)."""
+        def text(cell: CellData) -> str:
+            return cell.formula or ("" if cell.value is None else str(cell.value))
+
+        if self.shape == (1, 1):
+            return text(self.sheet.peek(self.top_row, self.left_column))
+        return tuple(tuple(text(self.sheet.peek(r, c)) for c in range(self.left_column, self.right_column + 1))
+                     for r in range(self.top_row, self.bottom_row + 1))
 
     @formula.setter
     def formula(self, text: str) -> None:
@@ -385,12 +393,50 @@ class FreezePanes:
         self.frozen = address
 
 
+class Name:
+    """A defined name; a sheet-scoped one reports its name as Excel does, ``Sheet1!Local`` (quoted if need be)."""
+
+    def __init__(self, names: Names, local: str, refers_to: str):
+        self.names, self.local, self.refers_to = names, local, refers_to
+
+    @property
+    def name(self) -> str:
+        sheet = self.names.sheet.name
+        plain = sheet.replace("_", "").isalnum()
+        return (sheet if plain else "'" + sheet.replace("'", "''") + "'") + "!" + self.local
+
+    def delete(self) -> None:
+        self.names.items.remove(self)
+
+
+class Names:
+    """A sheet's scoped names: ``add(name, refers_to)``, iteration, ``Name.delete()``."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.items: list[Name] = []
+
+    def __iter__(self):
+        return iter(list(self.items))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, name: str, refers_to: str) -> Name:
+        if any(item.local.casefold() == name.casefold() for item in self.items):
+            raise ValueError(f"the name {name} already exists on {self.sheet.name}")
+        item = Name(self, name, refers_to)
+        self.items.append(item)
+        return item
+
+
 class Sheet:
     def __init__(self, book: Book, name: str):
         self.book = book
         self._name = name
         self.data: dict[tuple[int, int], CellData] = {}
         self.widths: dict[int, float] = {}
+        self.names = Names(self)
         self.tables = Tables(self)
         self.charts = Charts(self)
         self.freeze_panes = FreezePanes()
@@ -501,8 +547,13 @@ class Sheets:
 
 
 class _Property:
-    def __init__(self, value: str):
+    def __init__(self, value: str, store: dict[str, _Property] | None = None, name: str = ""):
         self.Value = value
+        self.store, self.name = store, name
+
+    def Delete(self) -> None:
+        if self.store is not None:
+            self.store.pop(self.name, None)
 
 
 class _CustomProperties:
@@ -515,16 +566,18 @@ class _CustomProperties:
         return self.store[name]
 
     def Add(self, Name: str, LinkToContent: bool, Type: int, Value: str) -> _Property:  # noqa: N803
-        self.store[Name] = _Property(Value)
+        self.store[Name] = _Property(Value, self.store, Name)
         return self.store[Name]
 
 
 class _Api:
     def __init__(self, date1904: bool, custom_properties: dict[str, str] | None):
         self.Date1904 = date1904
+        self.properties: dict[str, _Property] = {}
         if custom_properties is not None:
-            self.CustomDocumentProperties = _CustomProperties(
-                {name: _Property(value) for name, value in custom_properties.items()})
+            self.properties.update({name: _Property(value, self.properties, name)
+                                    for name, value in custom_properties.items()})
+            self.CustomDocumentProperties = _CustomProperties(self.properties)
 
 
 class Books:

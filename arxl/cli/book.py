@@ -108,17 +108,21 @@ def check(path: Path, output_format: str, limit: int) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
+@click.option("--discard-edits", is_flag=True,
+              help="Rewrite generated sheets even where someone typed in them (the backup keeps the edits).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line summary (and problems).")
 @click.option("--format", "output_format", type=click.Choice(["table", "github"]), default="table",
               show_default=True, help="How problems are listed: table, or github (GitHub Actions annotations).")
 @handle_errors
 def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | None, force: bool,
-            quiet: bool, output_format: str) -> None:
+            discard_edits: bool, quiet: bool, output_format: str) -> None:
     """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks) of PATH.
 
     The book is validated first: on any error nothing is written and the problems are printed (exit 1).
-    Only sheets arxl generated are replaced; everything else in the file is kept byte for byte. The save is
-    atomic and the previous version is kept as PATH's backup (Settings: backups).
+    Only sheets arxl generated are replaced; everything else in the file is kept byte for byte. What was typed
+    in the Collections sheet's Outcome, Note and Promised columns is added to Activity; any other change to a
+    generated sheet stops the refresh (exit 1) unless --discard-edits. The save is atomic and the previous
+    version is kept as PATH's backup (Settings: backups).
 
     \b
     Example:  arxl refresh ar.xlsx --as-of 2026-06-30
@@ -135,7 +139,7 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     say = (lambda _message: None) if quiet else (lambda message: err_console.print(f"  {message}", markup=False))
     try:
         result = run_refresh(file_book(path, output=output, force=force), as_of=as_of, today=today(), only=kinds,
-                             progress=say)
+                             progress=say, discard_edits=discard_edits)
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True, github=output_format == "github")
     timing = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.timings.items())
@@ -144,6 +148,8 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
     target = output or path
     if output_format == "github":
         print_github_annotations(path, result.problems)
+    for note in result.notes:
+        err_console.print(f"  note: {note}", markup=False)
     if result.backup is not None and not quiet:
         err_console.print(f"  previous version kept as {result.backup.name}", markup=False)
     out_console.print(f"OK: {target}: {len(result.sheets)} sheet(s) as of {result.as_of.isoformat()}{removed}, "

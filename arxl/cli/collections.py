@@ -93,8 +93,11 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attac
               help="Proposals at or above this confidence are marked yes and are what --accept appends.")
 @click.option("--accept", is_flag=True, help="Append the proposals marked yes to the Applications table.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
+@click.option("--discard-edits", is_flag=True,
+              help="Rewrite the Cash application sheet even where someone typed in it (the backup keeps it).")
 @handle_errors
-def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, force: bool) -> None:
+def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, force: bool,
+          discard_edits: bool) -> None:
     """Propose where unreferenced payments go (the Cash application sheet), or --accept the proposals.
 
     \b
@@ -108,9 +111,11 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
     book = file_book(path, force=force)
     try:
         if not accept:
-            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence)
+            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+                                    discard_edits=discard_edits)
         else:
-            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence)
+            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+                                   discard_edits=discard_edits)
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     if not accept:

@@ -7,6 +7,7 @@ cached values are arxl's own figures.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,13 @@ from .sheets import TITLE_ROWS, title_cells
 from .spec import Block, Cell, Chart, ConditionalFill, PageSetup, Series, SheetSpec
 
 COLLECTIONS_SHEET = "Collections"
+COLLECTIONS_KEY = "collections"
+ENTRY_HEADERS = ("Outcome", "Note", "Promised date", "Promised amount")
+"""The Collections sheet's entry columns, last in its table: what a collector types in after a call. The next
+refresh turns each filled row into an Activity row (``arxl.verbs.sheets.harvest``) and writes them blank."""
 FORECAST_SHEET = "Forecast"
 CASH_APPLICATION_SHEET = "Cash application"
+CASH_APPLICATION_KEY = "cash-application"
 
 RED, RED_TEXT = "FFC7CE", "9C0006"
 AMBER, AMBER_TEXT = "FFEB9C", "9C5700"
@@ -93,6 +99,12 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
     styles = ("integer", "decimal", "text", "text", "text", "money", "money", "money", "integer", "text", "date",
               "text", "text", "date", "date", "money", "text", "integer", "text", "text", "text", "text", "text",
               "text")
+    blank = np.full(len(frame), "", dtype=object)
+    frame = frame.assign(**{ENTRY_HEADERS[0]: blank, ENTRY_HEADERS[1]: blank,
+                            ENTRY_HEADERS[2]: pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]"),
+                            ENTRY_HEADERS[3]: np.full(len(frame), np.nan)})
+    styles = (*styles, "entry", "entry_wrap", "entry_date", "entry_money")
+    entry_columns = tuple(range(len(frame.columns) - len(ENTRY_HEADERS) + 1, len(frame.columns) + 1))
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     holds = int(worklist["credit_hold"].sum())
@@ -113,7 +125,8 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
     )
     widths = {1: 6, 2: 8, 3: 12, 4: 28, 5: 9, 6: 14, 7: 14, 8: 13, 9: 10, 10: 14, 11: 12, 12: 10, 13: 24,
               14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28}
-    return SheetSpec(COLLECTIONS_SHEET, cells=cells,
+    widths.update(zip(entry_columns, (12, 40, 12, 14), strict=True))
+    return SheetSpec(COLLECTIONS_SHEET, cells=cells, key=COLLECTIONS_KEY, entry_columns=entry_columns,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
                      widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5),
                      conditional=conditional, tab_color="C55A11",
@@ -211,8 +224,44 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
                                    threshold=max(min_confidence - 1e-9, 0.0)),)
     widths = {1: 6, 2: 12, 3: 12, 4: 12, 5: 9, 6: 14, 7: 32, 8: 13, 9: 12, 10: 14, 11: 14, 12: 12, 13: 11,
               14: 60, 15: 8}
-    return SheetSpec(CASH_APPLICATION_SHEET, cells=cells,
+    return SheetSpec(CASH_APPLICATION_SHEET, cells=cells, key=CASH_APPLICATION_KEY,
+                     entry_columns=(len(frame.columns),),  # Accept: the user marks what to accept
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
                      widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3),
                      conditional=conditional, tab_color="7030A0",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a collector typed on one row of the Collections sheet (cell values as read), and where."""
+
+    row: int
+    customer_id: str
+    outcome: object
+    note: object
+    promised_date: object
+    promised_amount: object
+
+
+def collection_entries(values: list[list[object]]) -> list[Entry]:
+    """The filled entry rows of the Collections sheet, from its cell values read from A1: the rows below the
+    header row that holds ``Customer ID`` and the entry headers."""
+    columns: dict[str, int] | None = None
+    entries = []
+    for number, row in enumerate(values, start=1):
+        cells = ["" if cell is None else cell for cell in row]
+        if columns is None:
+            texts = [str(cell).strip() for cell in cells]
+            wanted = ("Customer ID", *ENTRY_HEADERS)
+            if all(header in texts for header in wanted):
+                columns = {header: texts.index(header) for header in wanted}
+            continue
+        picked = [cells[columns[header]] if columns[header] < len(cells) else "" for header in ENTRY_HEADERS]
+        if all(value == "" or (isinstance(value, str) and not value.strip()) for value in picked):
+            continue
+        customer = cells[columns["Customer ID"]] if columns["Customer ID"] < len(cells) else ""
+        whole = isinstance(customer, float) and customer.is_integer()
+        customer_text = str(int(customer)) if whole else str(customer)
+        entries.append(Entry(number, customer_text.strip(), *picked))
+    return entries

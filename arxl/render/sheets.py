@@ -18,6 +18,7 @@ from ..excel import column_letter, quoted
 from ..ledger import Ledger
 from ..metrics import Metrics
 from ..money import to_major_float, to_major_floats
+from ..ownership import statement_key
 from .spec import (
     Block,
     Cell,
@@ -382,6 +383,7 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     cells[(due_row, 2)] = Cell("", "total_label")
     widths = {1: 19, 2: 16, 3: 12, 4: 12, 5: 10, 6: 9, 7: 14, 8: 14, 9: 14}
     footer = "&L" + sheet_name.replace("&", "&&") + "&RPage &P of &N"
-    return SheetSpec(sheet_name, cells=cells, blocks=(block,), widths=widths, merges=tuple(merges),
+    return SheetSpec(sheet_name, key=statement_key(customer_id), cells=cells, blocks=(block,), widths=widths,
+                     merges=tuple(merges),
                      heights=heights, page=PageSetup(title_rows=(header_row, header_row), footer=footer),
                      freeze=None)

@@ -55,6 +55,11 @@ STYLES: dict[str, CellStyle] = {
     "pass": CellStyle(bold=True, color="006100", fill="C6EFCE", align="center"),
     "fail": CellStyle(bold=True, color="9C0006", fill="FFC7CE", align="center"),
     "cut": CellStyle(italic=True, color="7F7F7F", border_top="thin"),
+    # Cells a user is meant to type into (the Collections sheet's outcome and notes): pale yellow.
+    "entry": CellStyle(fill="FFF2CC"),
+    "entry_wrap": CellStyle(fill="FFF2CC", wrap=True),
+    "entry_date": CellStyle(number_format="yyyy-mm-dd", align="left", fill="FFF2CC"),
+    "entry_money": CellStyle(number_format=ACCOUNTING, fill="FFF2CC"),
 }
 
 
@@ -126,7 +131,13 @@ class PageSetup:
 
 @dataclass(frozen=True)
 class SheetSpec:
-    """A whole generated sheet."""
+    """A whole generated sheet.
+
+    ``name`` is the name it gets when first written; ``key`` says which report it is (``aging``,
+    ``statement:C0001``; blank: the name folded), so that a sheet the user renamed is found again
+    (``arxl.ownership``). ``entry_columns`` are the columns a user is meant to type into (kept out of edit
+    detection); ``hidden`` is "", "hidden" or "veryHidden".
+    """
 
     name: str
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
@@ -140,3 +151,6 @@ class SheetSpec:
     page: PageSetup | None = None
     tab_color: str = ""
     gridlines: bool = False
+    key: str = ""
+    entry_columns: tuple[int, ...] = ()
+    hidden: str = ""

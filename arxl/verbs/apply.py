@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..ledger import Ledger
+    from ..ownership import GeneratedBook
     from ..render.spec import SheetSpec
     from .refresh import BookAdapter, Progress
 
@@ -84,53 +85,71 @@ class Accepted:
     review_missing: bool = False
 
 
+def _unedited(adapter: BookAdapter, discard_edits: bool) -> GeneratedBook:
+    """The book's generated sheets, once sure that the review sheet holds no edit but its Accept marks."""
+    from ..errors import EditsFound
+    from ..render.collections import CASH_APPLICATION_KEY
+    from .sheets import find_edits
+
+    book = adapter.generated()
+    edits = find_edits(adapter, book, [CASH_APPLICATION_KEY])
+    if edits and not discard_edits:
+        raise EditsFound(edits)
+    return book
+
+
 def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-            min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: Progress | None = None) -> Proposed:
-    """Write the proposals to the review sheet; ValidationFailed (nothing written) when the book has errors."""
+            min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: Progress | None = None,
+            discard_edits: bool = False) -> Proposed:
+    """Write the proposals to the review sheet; ValidationFailed (nothing written) when the book has errors,
+    or when the review sheet was edited (other than its Accept column) and ``discard_edits`` is not given."""
     from ..cashapp import propose_applications
     from ..dates import resolve_as_of
-    from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
+    from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
     from .refresh import load_validated
 
     say = progress or (lambda _message: None)
     with adapter.hold():
         say("reading the input tables")
         ledger = load_validated(adapter).ledger
+        book = _unedited(adapter, discard_edits)
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
         proposals = propose_applications(ledger, date)
         chosen = _confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
         spec = cash_application_sheet(ledger, date, proposals, min_confidence)
-        committed = adapter.commit((), [spec], [CASH_APPLICATION_SHEET], keep_backups=_backups(ledger))
-    return Proposed(date, CASH_APPLICATION_SHEET, int(proposals["payment_id"].nunique()),
+        committed = adapter.commit((), [spec], [CASH_APPLICATION_KEY], keep_backups=_backups(ledger), book=book)
+    return Proposed(date, committed.names[CASH_APPLICATION_KEY], int(proposals["payment_id"].nunique()),
                     int(proposals.loc[chosen, "payment_id"].nunique()), min_confidence, committed.backup)
 
 
 def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
            min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False,
-           progress: Progress | None = None) -> Accepted:
+           progress: Progress | None = None, discard_edits: bool = False) -> Accepted:
     """Append the accepted proposals to Applications (see the module docstring for which ones)."""
     from ..cashapp import propose_applications
     from ..contract import APPLICATIONS
     from ..dates import resolve_as_of
-    from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
+    from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
     from .refresh import Append, load_validated
 
     say = progress or (lambda _message: None)
     with adapter.hold():
         say("reading the input tables")
         ledger = load_validated(adapter).ledger
+        book = _unedited(adapter, discard_edits)
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
         proposals = propose_applications(ledger, date)
-        reviewed = CASH_APPLICATION_SHEET.casefold() in {name.casefold() for name in adapter.owned_sheets()}
+        review_sheet = book.name_of(CASH_APPLICATION_KEY)
+        reviewed = review_sheet is not None
         stale: list[str] = []
         if not marked:
             selected = _confident(proposals, min_confidence)
         elif not reviewed:
             return Accepted(date, 0, 0, 0, min_confidence, review_missing=True)
         else:
-            marks = marked_rows(adapter.sheet_values(CASH_APPLICATION_SHEET) or [])
+            marks = marked_rows(adapter.sheet_values(review_sheet) or [])
             selected, stale = _selected_by_marks(proposals, marks)
         rows = proposals[selected & ~_already_applied(ledger, proposals)]
         if rows.empty:
@@ -141,9 +160,9 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         if reviewed:
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
             specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
-            replace = [CASH_APPLICATION_SHEET]
+            replace = [CASH_APPLICATION_KEY]
         committed = adapter.commit([Append(APPLICATIONS, applications_frame(rows))], specs, replace,
-                                   keep_backups=_backups(ledger))
+                                   keep_backups=_backups(ledger), book=book)
     return Accepted(date, len(rows), int(rows["payment_id"].nunique()), committed.first_rows[0], min_confidence,
                     committed.backup, stale)
 

@@ -17,8 +17,14 @@ class Created:
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
+    """Refuse a path where something is (unless ``force``), and a name other than ``.xlsx``: the books arxl
+    creates hold no macros (the ribbon's live in the add-in), and Excel refuses to open a macro-free package
+    named ``.xlsm``."""
     from ..errors import WorkbookError
 
+    if path.suffix.casefold() != ".xlsx":
+        raise WorkbookError(f"{path}: arxl creates .xlsx workbooks (no macros: the AR ribbon lives in the "
+                            f"add-in); name it {path.with_suffix('.xlsx').name}")
     if path.exists() and not force:
         raise WorkbookError(f"{path}: already exists; use --force to replace it")
 

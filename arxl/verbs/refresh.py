@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -22,13 +22,15 @@ from ..aging import aging
 from ..arrays import member
 from ..contract import Table
 from ..dates import resolve_as_of
-from ..errors import ValidationFailed
+from ..errors import EditsFound, ValidationFailed
 from ..fx import convertible
 from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
+from ..ownership import GeneratedBook, SheetDigest, SheetRecord, key_matches, spec_key, statement_key
 from ..problems import Problem, sort_problems
 from ..render import sheets as render
+from ..render.limits import fit_to_excel
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
@@ -36,9 +38,9 @@ SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks
 """What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections and
 Forecast."""
 
-SHEET_NAMES = {"dashboard": "Dashboard", "aging": "Aging", "detail": "Aging Detail", "checks": "Checks",
-               "collections": "Collections", "forecast": "Forecast"}
-STATEMENT_PREFIX = "ST "
+SHEET_KEYS = {"dashboard": "dashboard", "aging": "aging", "detail": "aging-detail", "checks": "checks",
+              "collections": "collections", "forecast": "forecast", "statements": statement_key("")}
+"""The key (``arxl.ownership``) of each kind of sheet ``--only`` can name; ``statement:`` covers them all."""
 
 Progress = Callable[[str], None]
 
@@ -60,11 +62,15 @@ class Append:
 
 @dataclass(frozen=True)
 class Committed:
-    """What a commit did: the Excel row of the first new row of each ``Append`` (in the order given), and the
-    backup of the previous version of a file (None for a live book, or when Settings ``backups`` is 0)."""
+    """What a commit did: the Excel row of the first new row of each ``Append`` (in the order given), the
+    backup of the previous version of a file (None for a live book, or when Settings ``backups`` is 0), the
+    sheet each written spec went to (by key), the generated sheets removed, and notes for the user."""
 
     first_rows: tuple[int, ...]
     backup: Path | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class BookAdapter(Protocol):
@@ -87,8 +93,15 @@ class BookAdapter(Protocol):
         """The input tables, the 1904 date-system flag, and problems found while locating the tables."""
         ...
 
-    def owned_sheets(self) -> list[str]:
-        """Names of the sheets arxl generated earlier (and may therefore replace or remove)."""
+    def generated(self) -> GeneratedBook:
+        """The sheets arxl generated earlier, by key (found by their markers, ``arxl.ownership``), arxl's
+        record of what it wrote on them, and notes (copies of generated sheets, an unreadable record)."""
+        ...
+
+    def sheet_digest(self, name: str, record: SheetRecord) -> tuple[SheetDigest, list[list[object]]] | None:
+        """The digest of the sheet ``name`` as it is now (``record``'s entry columns left out), and its cell
+        values from A1 when they were read (empty when the sheet is known unchanged without reading it); None
+        when the book has no such sheet."""
         ...
 
     def sheet_values(self, name: str) -> list[list[object]] | None:
@@ -97,14 +110,17 @@ class BookAdapter(Protocol):
         ...
 
     def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
-               keep_backups: int) -> Committed:
+               keep_backups: int, book: GeneratedBook | None = None,
+               state_extra: dict[str, str] | None = None) -> Committed:
         """Append each of ``appends`` (at most one per table) after the last filled row of its table, then write
-        ``specs`` (replacing same-named generated sheets) and remove the sheets of ``replace`` that are not
-        among them; the generated sheets are written when ``specs`` or ``replace`` name any, or when there is
-        nothing to append (a refresh that writes no sheet still writes its record of them).
+        ``specs``, each to the generated sheet of its key or a new one (``arxl.ownership.plan_write``), and
+        remove the generated sheets whose keys match ``replace`` (a pattern ending in ``:`` matches every key it
+        starts) that no spec takes; then arxl's state sheet, with ``state_extra`` among its records. The sheets
+        are written when ``specs``, ``replace`` or ``state_extra`` name any, or when there is nothing to append.
+        ``book`` is what ``generated()`` found (read again when not given).
 
-        Everything that can be refused (a table missing, cells in the way below a table, a sheet of the same
-        name that arxl did not create) is refused before anything changes. A file is saved once, atomically,
+        Everything that can be refused (a table missing, cells in the way below a table, a table name of the
+        user's that arxl needs) is refused before anything changes. A file is saved once, atomically,
         keeping ``keep_backups`` backups of it (0: none); if anything fails it is left as it was. A live book is
         changed in place and saved by its user.
         """
@@ -122,6 +138,8 @@ class RefreshResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     backup: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    harvested: int = 0
 
 
 def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -184,7 +202,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         specs.append(render.aging_sheet(ledger, report))
     if "detail" in only:
         last_payment = last_payment_dates(settlement, report.detail["document_id"])
-        specs.append(render.aging_detail_sheet(ledger, report, last_payment))
+        specs.append(replace(render.aging_detail_sheet(ledger, report, last_payment), key=SHEET_KEYS["detail"]))
     if "statements" in only:
         with_balance = int((report.detail.groupby("customer_id")["open_amount"].sum() != 0).sum())
         if explicit or with_balance <= ledger.settings.statement_sheets_limit:
@@ -213,22 +231,50 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     return specs, counts
 
 
-def replaced_sheets(owned: Sequence[str], only: Sequence[str]) -> list[str]:
-    """The owned sheets this refresh answers for: those of the kinds in ``only``."""
-    names = {SHEET_NAMES[kind].casefold() for kind in only if kind in SHEET_NAMES}
-    return [name for name in owned
-            if name.casefold() in names or ("statements" in only and name.startswith(STATEMENT_PREFIX))]
+def replaced_keys(only: Sequence[str]) -> list[str]:
+    """The keys (patterns) of the generated sheets a refresh of the kinds ``only`` answers for."""
+    return [SHEET_KEYS[kind] for kind in only if kind in SHEET_KEYS]
 
 
 def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, only: Sequence[str] = SHEETS,
-                progress: Progress | None = None) -> RefreshResult:
-    """Load and validate (any error: ValidationFailed, nothing written), compute, write the generated sheets."""
+                progress: Progress | None = None, discard_edits: bool = False) -> RefreshResult:
+    """Load and validate, compute, write the generated sheets.
+
+    Before anything is computed: what a collector typed on the Collections sheet is taken into Activity
+    (``arxl.verbs.sheets.harvest``), and any other change to a generated sheet this refresh rewrites stops it
+    (ValidationFailed naming the sheet and cell; nothing written) unless ``discard_edits``. Any error in the
+    tables: ValidationFailed with every problem, nothing written.
+    """
+    from ..contract import ACTIVITY
+    from ..render.collections import COLLECTIONS_KEY
+    from .sheets import find_edits, harvest, relabel, with_harvest
+
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     with adapter.hold():
         started = time.perf_counter()
         say("reading the input tables")
-        result = load_validated(adapter)
+        raw, date1904, found = adapter.read_tables()
+        book = adapter.generated()
+        patterns = replaced_keys(only)
+        answering = [key for key in book.sheets if key_matches(key, patterns)]
+        edits = find_edits(adapter, book, answering)
+        if edits and not discard_edits:
+            raise EditsFound(edits)
+        collections = book.name_of(COLLECTIONS_KEY) if COLLECTIONS_KEY in answering else None
+        harvested = harvest(adapter.sheet_values(collections) if collections else None, collections or "",
+                            today, raw.get(ACTIVITY.name))
+        tables, origin = with_harvest(raw, harvested)
+        loaded = load_tables(tables, date1904=date1904)
+        activity_sheet = tables[ACTIVITY.name].sheet if origin else ""
+        problems = sort_problems(found + relabel(loaded.problems, origin, activity_sheet, collections or ""))
+        if harvested.rows and ACTIVITY.name not in raw:
+            problems.insert(0, Problem("error", collections or "", harvested.sheet_rows[0], "", "",
+                                       "notes typed in the Collections sheet need an Activity table to go to",
+                                       "an Activity table (arxl new shows one)"))
+        result = LoadResult(loaded.ledger, problems)
+        if not result.ok:
+            raise ValidationFailed(problems)
         ledger = result.ledger
         timings["read"] = time.perf_counter() - started
         say(f"read {len(ledger.invoices):,} invoices, {len(ledger.payments):,} payments, "
@@ -237,14 +283,43 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         started = time.perf_counter()
         say(f"computing the reports as of {date.isoformat()}")
         specs, counts = build_sheets(ledger, date, only, progress=say, explicit=tuple(only) != SHEETS)
+        specs, beyond_limits = fit_to_excel(specs)  # what Excel cannot hold is cut, with a warning
+        for problem in beyond_limits:
+            say(str(problem))
         timings["compute"] = time.perf_counter() - started
         started = time.perf_counter()
-        owned = adapter.owned_sheets()
-        replace = replaced_sheets(owned, only)
+        appends = [Append(ACTIVITY, harvested_frame(ledger, origin))] if origin else []
         say(f"writing {len(specs)} sheet(s)")
-        committed = adapter.commit((), specs, replace, keep_backups=ledger.settings.backups)
+        committed = adapter.commit(appends, specs, patterns, keep_backups=ledger.settings.backups, book=book)
         timings["write"] = time.perf_counter() - started
-    written = {spec.name.casefold() for spec in specs}
-    removed = [name for name in replace if name.casefold() not in written]
-    return RefreshResult(date, [spec.name for spec in specs], removed, result.problems, timings, counts,
-                         committed.backup)
+    notes = [*book.notes, *committed.notes]
+    if edits:
+        notes.insert(0, f"edits discarded on {len(edits)} sheet(s): "
+                        + "; ".join(f"{problem.sheet} {problem.column}" for problem in edits))
+    if origin:
+        notes.append(f"{len(origin)} note(s) from the Collections sheet added to Activity (Excel rows "
+                     f"{min(origin):,}-{max(origin):,})")
+    return RefreshResult(date, [committed.names.get(spec_key(spec), spec.name) for spec in specs],
+                         list(committed.removed), result.problems + beyond_limits, timings, counts,
+                         committed.backup, notes, len(origin))
+
+
+def harvested_frame(ledger: Ledger, origin: dict[int, int]) -> pd.DataFrame:
+    """The harvested Activity rows as the loader read them, the way a user types them (dates as dates; amounts
+    in major units of the currency the loader read them in: the invoice's, else 2 decimals)."""
+    import numpy as np
+
+    from ..money import to_major_floats
+
+    rows = ledger.activity[ledger.activity["row"].isin(list(origin))]
+    promised = rows["promised_amount"]
+    # load._activity reads a promise with no invoice in 2 decimals: write it back the same way.
+    amount = np.where(promised.notna(), to_major_floats(promised.fillna(0).to_numpy(dtype=np.int64), "USD"),
+                      np.nan)
+    return pd.DataFrame({
+        "date": rows["date"].to_numpy(), "customer_id": rows["customer_id"].astype(object).to_numpy(),
+        "invoice_id": rows["invoice_id"].astype(object).to_numpy(),
+        "action": rows["action"].astype(object).to_numpy(), "promised_date": rows["promised_date"].to_numpy(),
+        "promised_amount": amount,
+        "note": rows["note"].astype(object).to_numpy(),
+    })

@@ -37,11 +37,12 @@ class StatementFiles:
 
 
 def statement_sheets(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-                     progress: Progress | None = None) -> RefreshResult:
+                     progress: Progress | None = None, discard_edits: bool = False) -> RefreshResult:
     """Rewrite the ``ST`` statement sheets only (the refresh of ``statements``; the other sheets stay)."""
     from .refresh import run_refresh
 
-    return run_refresh(adapter, as_of=as_of, today=today, only=("statements",), progress=progress)
+    return run_refresh(adapter, as_of=as_of, today=today, only=("statements",), progress=progress,
+                       discard_edits=discard_edits)
 
 
 def statement_pdfs(adapter: BookAdapter, folder: Path, *, as_of: dt.date | None, today: dt.date,

@@ -4,6 +4,9 @@ This is the only write arxl makes to a user's sheet, and only through explicit c
 gets new ``<row>`` elements after the table's last filled row (an empty, formatted row such as the template's is
 filled first), each cell styled like the table's first data row; the table's ``ref`` and its autoFilter grow to
 cover them. Text is written as inline strings (never formulas); every other part of the package is copied raw.
+Excel's limits hold here as a last guard (an import's plan refuses such rows first, naming the file's lines):
+rows that would end past the sheet's last row, or text longer than a cell holds, are refused before anything
+is written.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pandas as pd
 
 from ..contract import Kind, Table, normalise_header
 from ..errors import SaveRefused, WorkbookError
-from ..excel import column_letter, column_number, parse_range
+from ..excel import MAX_CELL_TEXT, MAX_ROWS, column_letter, column_number, parse_range, text_too_long
 from .package import Package, resolve_target
 from .sheetxml import clean_text
 
@@ -107,6 +110,10 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
         if count == 0:
             return first_new
         last_new = first_new + count - 1
+        if last_new > MAX_ROWS:
+            raise SaveRefused(f"{table.name}: {count:,} new row(s) from row {first_new} would end past Excel's "
+                              f"last row, {MAX_ROWS:,}; nothing was written")
+        _refuse_long_text(table, frame, first_new)
         for number in range(bottom + 1, last_new + 1):
             if number in by_number and _filled(by_number[number][2], left, right):
                 raise SaveRefused(f"{table.name}: the cells below the table (row {number}) are not empty; "
@@ -146,6 +153,22 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
         return first_new
     finally:
         package.close()
+
+
+def _refuse_long_text(table: Table, frame: pd.DataFrame, first_new: int) -> None:
+    """SaveRefused naming the first text longer than a cell holds (Excel would cut it or call the file damaged)."""
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype.kind in "biufcmM":
+            continue
+        cells = values.tolist()
+        if max((len(value) for value in cells if isinstance(value, str)), default=0) <= MAX_CELL_TEXT // 2:
+            continue  # two UTF-16 units a character at most: surely short enough
+        for offset, value in enumerate(cells):
+            too_long = text_too_long(value) if isinstance(value, str) else None
+            if too_long is not None:
+                raise SaveRefused(f"{table.name} row {first_new + offset}, {name}: {too_long}; "
+                                  "nothing was written")
 
 
 def _insertion_point(xml: str, row: int) -> int:

@@ -15,7 +15,6 @@ gives the same bytes on every platform, and no data descriptor follows a part, s
 
 from __future__ import annotations
 
-import re
 import struct
 import zipfile
 import zlib
@@ -127,42 +126,25 @@ def resolve_target(source: str, target: str) -> str:
     return normalise_part(str(PurePosixPath(source).parent / target))
 
 
-def xml_unescape(text: str) -> str:
-    """XML attribute text as written -> as meant: character references and the five named entities."""
-    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda match: chr(int(match.group(1), 16)), text)
-    text = re.sub(r"&#(\d+);", lambda match: chr(int(match.group(1))), text)
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
-
-
 @dataclass(frozen=True)
 class SheetEntry:
-    """One ``<sheet>`` of ``xl/workbook.xml``: its name, ``sheetId``, relationship id, part and element text."""
+    """One ``<sheet>`` of ``xl/workbook.xml``: its name, ``sheetId``, relationship id and part."""
 
     name: str
     sheet_id: int
     rid: str
     part: str
-    element: str
 
 
 def read_sheet_entries(workbook_xml: str, rels_xml: str) -> list[SheetEntry]:
-    """The sheets of ``xl/workbook.xml`` in tab order, each with the part its relationship names."""
-    targets = {}
-    for element in re.findall(r"<Relationship\b[^>]*>", rels_xml):
-        rid = re.search(r'\bId="([^"]+)"', element)
-        target = re.search(r'\bTarget="([^"]+)"', element)
-        if rid and target:
-            targets[rid.group(1)] = target.group(1)
-    sheets = []
-    for element in re.findall(r"<sheet\b[^>]*/>", workbook_xml):
-        name = xml_unescape(re.search(r'\bname="([^"]*)"', element).group(1))  # type: ignore[union-attr]
-        sheet_id = int(re.search(r'\bsheetId="(\d+)"', element).group(1))  # type: ignore[union-attr]
-        rid = re.search(r'\br:id="([^"]+)"', element) or re.search(r':id="([^"]+)"', element)
-        assert rid is not None
-        part = resolve_target("xl/workbook.xml", targets.get(rid.group(1), ""))
-        sheets.append(SheetEntry(name, sheet_id, rid.group(1), part, element))
-    return sheets
+    """The sheets of ``xl/workbook.xml`` in tab order, each with the part its relationship names (any valid XML
+    spelling: ``arxl.workbook.bookxml``)."""
+    from .bookxml import Relationships, WorkbookXml
+
+    rels = Relationships.parse(rels_xml)
+    return [SheetEntry(sheet.name, sheet.sheet_id, sheet.rid,
+                       resolve_target("xl/workbook.xml", rels.target(sheet.rid) or ""))
+            for sheet in WorkbookXml(workbook_xml).sheets]
 
 
 class Package:

@@ -6,28 +6,46 @@ cannot type strictly (a text date among real dates, say), a table with error cel
 row go through python-calamine's cell values instead, which the loader's parsers interpret cell by cell with a
 located problem for each oddity. Before either reader lays a sheet out, a streaming scan of its XML measures its
 extent (refusing sheets that would blow up memory) and finds its merged ranges and error cells.
+
+The same scan notices formulas and what lies below each table, at the cost of a substring search per piece:
+
+- **Formulas** (``</f>`` anywhere in the sheet): only then is the sheet's XML searched for its formula cells,
+  which go to the loader as ``RawTable.formulas`` (formula, saved value, and whether the file asks to be
+  recalculated when opened); the loader decides what a saved value is worth (``arxl.cells.formula_problem``).
+  The file asks to be recalculated (``fullCalcOnLoad``) when a program wrote it: openpyxl, XlsxWriter, and arxl
+  itself after a refresh (for the formulas of its generated sheets). Excel and LibreOffice drop the request
+  when they save. A book with arxl's own parts (``arxl-...``) was last saved by arxl, which writes only after
+  the checks passed, so there the request is arxl's and saved values are trusted.
+- **Rows below a table**: the XML after the last row of the sheet's lowest-ending table is kept (up to
+  ``BELOW_BYTES``); cells with a value there, in a table's columns, on the rows right under it up to the first
+  row without any (what Excel's Ctrl+A takes as one block with the table), are a warning: Excel did not grow
+  the table over them (auto-expand undone or off), so arxl does not read them.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 import python_calamine as calamine
+from defusedxml import ElementTree as SafeXml
 
 from .. import contract
+from ..cells import FormulaCell
 from ..errors import WorkbookError
 from ..excel import cell_reference, column_number, parse_cell, parse_range
 from ..load import LoadResult, RawTable, load_tables
-from ..problems import Problem, sort_problems
-from .package import inspect_package, read_sheet_entries, rels_path, resolve_target, xml_unescape
+from ..problems import Problem, rows_below_problem, sort_problems
+from .bookxml import Relationships
+from .package import NS_MAIN, inspect_package, read_sheet_entries, rels_path, resolve_target
 
 READ_THREADS = 2
 # fastexcel logs a warning for each all-empty column it types as text; that is no news to an arxl user.
@@ -75,10 +93,17 @@ def read_raw_tables(path: str | Path, *, typed: bool = True) -> tuple[dict[str, 
     rest = [source for source in sources if source.name not in tables]
     if rest:
         tables |= _read_cells(info.path, rest, scans, problems)
+    recalculate: bool | None = None
     for source in sources:
+        scan = scans[source.part]
         if source.table:
-            problems.extend(_merged_problems(source.sheet, scans[source.part].merged,
+            problems.extend(_merged_problems(source.sheet, scan.merged,
                                              (source.top + 1, source.left), (source.bottom, source.right)))
+            problems.extend(_below_problems(source, scan, sources))
+        if scan.formula_cells and source.name in tables:
+            if recalculate is None:
+                recalculate = _asks_recalculation(info.path)
+            tables[source.name] = _with_formulas(tables[source.name], source, scan, recalculate)
     return tables, info.date1904, problems
 
 
@@ -116,7 +141,8 @@ def _scan_and_read_group(path: Path, group: list[list[TableSource]], scans: dict
     reader = _Reader(path, shared_na_text) if typed and any(source.typed for sheet in group for source in sheet) \
         else None
     for sheet in group:
-        scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part)
+        bottoms = [source.bottom + 1 for source in sheet if source.table]  # 1-based last row of each table
+        scan = scans[sheet[0].part] = scan_sheet(path, sheet[0].part, below=min(bottoms) if bottoms else None)
         for source in sheet:
             check_extent(path, source.sheet, scan)
         wanted = [source for source in sheet if typed and source.typed and not scan.errors]
@@ -278,6 +304,8 @@ class SheetScan:
     last_column: int  # 0-based; 25 when no cell lies beyond column Z
     error_cells: tuple[tuple[int, int, str], ...] = ()  # (0-based row, column, value) of #N/A, #REF! ...
     na_text: bool = False  # whether an inline string reads like "no value" to fastexcel (NA, null ...)
+    formula_cells: dict[tuple[int, int], FormulaCell] = field(default_factory=dict)  # by 0-based (row, column)
+    below: tuple[tuple[int, int], ...] = ()  # 0-based (row, column) of the cells with a value below the tables
 
     @property
     def errors(self) -> bool:
@@ -303,8 +331,10 @@ def table_sources(path: Path) -> list[TableSource]:
             sheet_rels = rels_path(entry.part)
             if sheet_rels not in members:
                 continue
-            for target in re.findall(r'Target="([^"]*tables/[^"]+)"', archive.read(sheet_rels).decode("utf-8")):
-                table_part = resolve_target(entry.part, target)
+            for relationship in Relationships.parse(archive.read(sheet_rels)).items:
+                if not relationship.type.endswith("/table") or relationship.external:
+                    continue
+                table_part = resolve_target(entry.part, relationship.target)
                 if table_part not in members:
                     continue
                 source = _table_source(archive.read(table_part).decode("utf-8"), wanted, entry.name, entry.part,
@@ -316,10 +346,8 @@ def table_sources(path: Path) -> list[TableSource]:
 
 
 def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size: int) -> TableSource | None:
-    opening = re.search(r"<table\b[^>]*>", xml)
-    if opening is None:
-        return None
-    attributes = dict(re.findall(r'\b([A-Za-z]+)="([^"]*)"', opening.group(0)))
+    root = SafeXml.fromstring(xml.encode("utf-8"))
+    attributes = root.attrib
     display = _unescape(attributes.get("displayName") or attributes.get("name", ""))
     if display.casefold() not in wanted:
         return None
@@ -327,29 +355,37 @@ def _table_source(xml: str, wanted: dict[str, str], sheet: str, part: str, size:
         top, left, bottom, right = parse_range(attributes.get("ref", ""))
     except ValueError:
         return None
-    header = tuple(_unescape(name) for name in re.findall(r'<tableColumn\b[^>]*?\bname="([^"]*)"', xml))
+    header = tuple(_unescape(column.get("name", "")) for column in root.iter()
+                   if column.tag.rsplit("}", 1)[-1] == "tableColumn")
     typed = attributes.get("headerRowCount", "1") == "1" and attributes.get("totalsRowCount", "0") == "0"
     return TableSource(wanted[display.casefold()], sheet, part, display, header, top - 1, left - 1, bottom - 1,
                        right - 1, typed, size)
 
 
 def _unescape(text: str) -> str:
-    """A table's name or column name as typed: XML unescaped, then Excel's ``_xHHHH_`` escapes (line breaks in
-    headers) decoded."""
-    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), xml_unescape(text))
+    """A table's name or column name as typed (the XML parser has undone XML's escapes): Excel's ``_xHHHH_``
+    escapes (line breaks in headers) decoded."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
 
 
-def scan_sheet(path: Path, part: str) -> SheetScan:
-    """Merged ranges, error cells and the real extent of a sheet, streaming its XML in 1 MiB pieces (bounded
-    memory)."""
+BELOW_BYTES = 4 << 20  # how much of the XML after the tables is kept to look at what lies below them
+
+
+def scan_sheet(path: Path, part: str, *, below: int | None = None) -> SheetScan:
+    """Merged ranges, error cells, formula cells and the real extent of a sheet, streaming its XML in 1 MiB
+    pieces (bounded memory); with ``below`` (a 1-based row), the cells with a value on the rows after it."""
     merged_text: list[bytes] = []
+    after: list[bytes] = []
+    kept = 0
     tail = b""
     last_row = 0
     widest = "Z"
-    flagged = na_text = False
+    flagged = na_text = formulas = prefixed = False
     with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             window = tail + chunk
+            if not tail:
+                prefixed = bool(_PREFIXED.match(window))
             for letters in set(_WIDE_CELL.findall(window)):
                 text = letters.decode()
                 if (len(text), text) > (len(widest), widest):
@@ -358,13 +394,26 @@ def scan_sheet(path: Path, part: str) -> SheetScan:
             if rows:
                 last_row = max(last_row, int(rows[-1]))
             flagged = flagged or b't="e"' in window or b"t='e'" in window
-            na_text = na_text or bool(_NA_INLINE.search(window) or (not tail and _PREFIXED.match(window)))
+            na_text = na_text or bool(_NA_INLINE.search(window) or prefixed)
+            # A formula with text ends in </f> (a shared formula's other cells follow its first one).
+            formulas = formulas or b"</f>" in window or (prefixed and b":f>" in window)
+            if below is not None and kept < BELOW_BYTES:
+                if after:
+                    after.append(chunk)
+                    kept += len(chunk)
+                elif last_row > below:
+                    start = next((match.start() for match in _ROW.finditer(window)
+                                  if int(match.group(1)) > below), len(window))
+                    after.append(window[start:])
+                    kept += len(window) - start
             start = window.find(b"<mergeCells")
             if start >= 0 or merged_text:
                 merged_text.append(window[max(start, 0):] if not merged_text else chunk)
             tail = window[-64:]
     return SheetScan(_merged_ranges(b"".join(merged_text)), last_row, column_number(widest) - 1,
-                     _error_cells(path, part) if flagged else (), na_text)
+                     _error_cells(path, part) if flagged else (), na_text,
+                     _formula_cells(path, part) if formulas else {},
+                     _valued_cells(b"".join(after), below) if after and below is not None else ())
 
 
 def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -402,6 +451,129 @@ def _error_cells(path: Path, part: str) -> tuple[tuple[int, int, str], ...]:
         text = value.group(1).decode("utf-8", "replace").strip() if value else ""
         found.append((row - 1, column - 1, text or "#VALUE!"))
     return tuple(found)
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_SHARED = re.compile(rb"""\bsi=["'](\d+)["']""")
+
+
+_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""=["']([^"']*)["']""") for name in (b"t", b"r")}
+
+
+def _attribute(attributes: bytes, name: bytes) -> str | None:
+    found = _ATTRIBUTES[name].search(attributes)
+    return found.group(1).decode("utf-8", "replace") if found else None
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text  # XML's five entities and character references
+
+
+def _formula_cells(path: Path, part: str) -> dict[tuple[int, int], FormulaCell]:
+    """The sheet's formula cells by 0-based (row, column): formula, saved value, and whether it is text.
+
+    Only the cells around each formula element are parsed (a big sheet with a few formulas costs a search, not
+    a parse). A shared formula writes its text in its first cell only (``<f t="shared" ref=... si="0">C2+30</f>``);
+    the others (``<f t="shared" si="0"/>``) carry that text here, enough to name the functions it calls. Error
+    cells are left to the error-cell path, which reports what they show."""
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part)  # its size was checked with the package, before anything was read
+    prefix = b"" if _PREFIXED.match(xml) is None else b"\\w+:"
+    tag = re.compile(rb"<" + prefix + rb"f[\s>/]")
+    cell_start = re.compile(rb"<" + prefix + rb"c[\s>/]")
+    cell_end = re.compile(rb"</" + prefix + rb"c>")
+    found: dict[tuple[int, int], tuple[str, str | None, bool, str]] = {}
+    shared: dict[str, str] = {}
+    at = 0
+    while (formula_tag := tag.search(xml, at)) is not None:
+        end = cell_end.search(xml, formula_tag.end())
+        if end is None:
+            break
+        at = end.end()
+        opening = xml.rfind(b"<", 0, formula_tag.start())
+        while opening >= 0 and cell_start.match(xml, opening) is None:
+            opening = xml.rfind(b"<", 0, opening)
+        if opening < 0:
+            continue
+        cell = _CELL.match(xml, opening, end.end())
+        if cell is None:
+            continue
+        attributes, body = cell.group(1), cell.group(2) or b""
+        kind = _attribute(attributes, b"t")
+        where = _attribute(attributes, b"r")
+        formula = _FORMULA.search(body)
+        if kind == "e" or where is None or formula is None:
+            continue
+        try:
+            row, column = parse_cell(where)
+        except ValueError:
+            continue
+        text = _text(formula.group(2) or b"")
+        group = _SHARED.search(formula.group(1)) if formula.group(1) else None
+        if group is not None and text:
+            shared.setdefault(group.group(1).decode(), text)
+        value = _VALUE.search(body)
+        saved = _text(value.group(1)) if value else None
+        found[(row - 1, column - 1)] = (text, saved, kind == "str", group.group(1).decode() if group else "")
+    return {where: FormulaCell(text or shared.get(group, ""), saved, text_result)
+            for where, (text, saved, text_result, group) in found.items()}
+
+
+def _asks_recalculation(path: Path) -> bool:
+    """Whether the file asks to be recalculated when opened and arxl did not save it last (see the module
+    docstring): then a saved 0 may never have been calculated."""
+    with zipfile.ZipFile(path) as archive:
+        if any(PurePosixPath(name).name.startswith("arxl-") for name in archive.namelist()):
+            return False
+        root = SafeXml.fromstring(archive.read("xl/workbook.xml"))
+    calculation = root.find(f"{{{NS_MAIN}}}calcPr")
+    return calculation is not None and calculation.get("fullCalcOnLoad", "0").lower() in ("1", "true")
+
+
+def _with_formulas(table: RawTable, source: TableSource, scan: SheetScan, recalculate: bool) -> RawTable:
+    """``table`` with the formula cells of its data rows, keyed by (Excel row, position in its header)."""
+    if source.table:
+        top, left, bottom, right = source.top + 1, source.left, source.bottom, source.right
+    else:  # a sheet read from its first row
+        top, left, bottom, right = 1, 0, scan.last_row, scan.last_column
+    formulas = {(row + 1, column - left): replace(cell, recalculate=recalculate)
+                for (row, column), cell in scan.formula_cells.items()
+                if top <= row <= bottom and left <= column <= right}
+    return replace(table, formulas=formulas) if formulas else table
+
+
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]|<(?:\w+:)?f\b")
+
+
+def _valued_cells(xml: bytes, below: int) -> tuple[tuple[int, int], ...]:
+    """0-based (row, column) of the cells after row ``below`` that hold something: a value, text or a formula."""
+    cells = []
+    for attributes, body in _CELL.findall(xml):
+        where = _attribute(attributes, b"r")
+        if where is None or not body or _HAS_VALUE.search(body) is None:
+            continue
+        try:
+            row, column = parse_cell(where)
+        except ValueError:
+            continue
+        if row > below:
+            cells.append((row - 1, column - 1))
+    return tuple(sorted(cells))
+
+
+def _below_problems(source: TableSource, scan: SheetScan, sources: list[TableSource]) -> list[Problem]:
+    """A warning for the rows right below the table that hold a value in its columns (up to the first row
+    without any): rows Excel did not take into the table, so arxl does not read them."""
+    others = [other for other in sources if other.part == source.part and other is not source and other.table]
+    rows = {row for row, column in scan.below
+            if source.left <= column <= source.right
+            and not any(other.top <= row <= other.bottom and other.left <= column <= other.right
+                        for other in others)}
+    first = last = source.bottom + 1  # 0-based: the row right below the table
+    while last in rows:
+        last += 1
+    return [rows_below_problem(source.sheet, source.table, first + 1, last)] if last > first else []
 
 
 def check_extent(path: Path, sheet: str, scan: SheetScan) -> None:

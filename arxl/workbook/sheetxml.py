@@ -1,8 +1,10 @@
 """A ``SheetSpec`` as SpreadsheetML: the worksheet part, its table parts, drawing and charts.
 
 Text is always written as an inline string (``t="inlineStr"``), so nothing from the data can become a formula
-and the workbook's shared-string table is left alone. Rows of blocks are built column-wise with array
-operations; the handful of free cells goes through Python.
+and the workbook's shared-string table is left alone. Nothing past Excel's limits is ever written: a text longer
+than a cell holds is cut to it (the refresh has fitted its sheets and warned already, ``arxl.render.limits``;
+this is the last guard), and a sheet reaching past the last row or column is refused (ValueError). Rows of
+blocks are built column-wise with array operations; the handful of free cells goes through Python.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import arrow_text
-from ..excel import cell_reference, column_letter
+from ..excel import MAX_CELL_TEXT, beyond_sheet, cell_reference, column_letter, cut_text
 from ..render.spec import STYLES, Block, Cell, Chart, SheetSpec
 from .styles import StyleTable
 
@@ -28,7 +30,10 @@ NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def clean_text(text: str) -> str:
-    """Text safe for XML: characters XML 1.0 forbids are dropped, the rest escaped."""
+    """Text safe for XML and for a cell: characters XML 1.0 forbids are dropped, the rest escaped, and no more
+    than a cell holds."""
+    if len(text) > MAX_CELL_TEXT // 2:
+        text = cut_text(text)
     return escape(_ILLEGAL_XML.sub("", text))
 
 
@@ -37,7 +42,11 @@ _ILLEGAL_XML_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
 
 def clean_texts(texts: pd.Series) -> pd.Series:
     """``clean_text`` of a whole column, in Arrow's C++ string kernels."""
-    text = pc.replace_substring_regex(arrow_text(texts.astype("str")), _ILLEGAL_XML_RE2, "")
+    text = arrow_text(texts.astype("str"))
+    if len(text) and (pc.max(pc.binary_length(text)).as_py() or 0) > MAX_CELL_TEXT:  # rare: cut to a cell's size
+        text = arrow_text(pd.Series([cut_text(value) if isinstance(value, str) else value
+                                     for value in text.to_pylist()], dtype="str"))
+    text = pc.replace_substring_regex(text, _ILLEGAL_XML_RE2, "")
     for character, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = pc.replace_substring(text, character, entity)
     return pd.Series(text, dtype="str", index=texts.index)
@@ -223,6 +232,9 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
             xml_parts.append(np.array([cell_xml], dtype=object))
             max_row = max(max_row, row)
             max_column = max(max_column, column)
+    beyond = beyond_sheet(max_row, max_column)
+    if beyond is not None:
+        raise ValueError(f"sheet {spec.name!r}: {beyond}; fit it first (arxl.render.limits.fit_to_excel)")
     rows_text = _join_rows(row_parts, left_parts, xml_parts, spec.heights)
 
     xml = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{NS_MAIN}" '

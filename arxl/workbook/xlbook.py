@@ -8,7 +8,10 @@ it with the stand-in of ``tests/xlfake.py``. The xlwings calls it relies on are 
   ``.header_row_range``, ``.data_body_range``), ``sheet.used_range``, ``range.options(ndim=2).value``,
   ``range.row``, ``range.column``, ``range.shape``; the 1904 flag from ``book.api.Date1904`` where the
   platform exposes it (Windows COM; elsewhere False: xlwings already turns date cells into datetimes, the flag
-  only matters for serial numbers typed into date columns);
+  only matters for serial numbers typed into date columns); ``sheet.range((row, column), (row, column))``
+  under each table, for rows typed below it that Excel did not take in (a warning, as the file reader gives).
+  Formulas need nothing: Excel hands over the values it has just calculated (a file's saved values are what
+  ``arxl.cells.formula_problem`` doubts);
 - appending rows to a table: ``table.show_totals``, ``table.resize(range)``, and ``range.value`` and
   ``range.number_format`` on the rows below the table's data;
 - writing: ``book.sheets.add(name, after=...)``, ``sheet.clear()``, ``sheet.delete()``, ``sheet.visible``,
@@ -54,10 +57,12 @@ page setup, tab colours and a chart's secondary axis; a chart the platform refus
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -68,14 +73,33 @@ from ..contract import normalise_header
 from ..errors import SaveRefused, WorkbookError
 from ..excel import column_letter, parse_range
 from ..load import RawTable
-from ..problems import Problem
+from ..ownership import (
+    LEGACY_KEY,
+    MARKER_NAME,
+    STATE_KEY,
+    BookState,
+    GeneratedBook,
+    Placement,
+    SheetDigest,
+    SheetRecord,
+    WritePlan,
+    adopt_legacy,
+    digest_values,
+    marker_key,
+    marker_text,
+    plan_write,
+    read_state,
+    record_for,
+    renamed,
+    resolve_markers,
+    spec_key,
+    state_spec,
+)
+from ..problems import Problem, rows_below_problem
 from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
 from ..verbs.refresh import Append, Committed
-from .generated import OWNED_PROPERTY
+from .generated import LEGACY_SHEET, OWNED_PROPERTY
 
-OWNED_SHEET = "arxl_generated"
-_PROPERTY_LIMIT = 255
-_MSO_PROPERTY_STRING = 4
 _CHART_TYPES = {"bar_stacked": "bar_stacked", "column_stacked": "column_stacked", "column": "column_clustered",
                 "line": "line"}
 
@@ -173,6 +197,7 @@ class XlwingsBook:
                 first_row = (header_range.row if header_range is not None else table.range.row) + 1
                 tables[spec.name] = RawTable(spec.name, list(header), _trim_blank_tail(rows), first_row,
                                              str(sheet.name))
+                problems.extend(_rows_below(sheet, table))
                 continue
             sheet = by_sheet.get(spec.name.casefold())
             if sheet is None:
@@ -203,50 +228,60 @@ class XlwingsBook:
 
     # --- which sheets are arxl's ----------------------------------------------------------------------------
 
-    def owned_sheets(self) -> list[str]:
+    def generated(self) -> GeneratedBook:
+        markers = []
+        names = []
+        for sheet in self.book.sheets:
+            names.append(str(sheet.name))
+            key = _marker(sheet)
+            if key is not None:
+                markers.append((str(sheet.name), key))
+        state_name = next((name for name, key in markers if key == STATE_KEY), None)
+        state, notes = read_state(self.sheet_values(state_name)) if state_name else (BookState(), [])
+        book = resolve_markers(markers, state, names)
+        book.notes[:0] = notes
+        if not markers:
+            adopt_legacy(book, self._legacy_names())
+        return book
+
+    def sheet_digest(self, name: str, record: SheetRecord) -> tuple[SheetDigest, list[list[object]]] | None:
+        sheet = self._sheet(name)
+        if sheet is None:
+            return None
+        values = self.sheet_values(name) or []
+        used = sheet.used_range
+        formulas = used.formula
+        if not isinstance(formulas, list | tuple):
+            formulas = [[formulas]]
+        elif formulas and not isinstance(formulas[0], list | tuple):
+            formulas = [formulas]
+        positions = [(used.row + down, used.column + across) for down, row in enumerate(formulas)
+                     for across, text in enumerate(row) if isinstance(text, str) and text.startswith("=")]
+        return digest_values(values, formulas=positions, skip_columns=record.entry_columns), values
+
+    def _legacy_names(self) -> list[str]:
+        """The sheets an older arxl listed on its hidden ``arxl_generated`` sheet or in the custom property."""
         names: list[str] = []
-        record = self._sheet(OWNED_SHEET)
+        record = self._sheet(LEGACY_SHEET)
         if record is not None:
             values = record.used_range.options(ndim=2).value or []
             names.extend(str(row[0]) for row in values if row and row[0])
-        prop = self._custom_property()
-        if prop:
-            names.extend(name for name in prop.split("/") if name)
+            names.append(LEGACY_SHEET)
+        try:
+            listed = str(self.book.api.CustomDocumentProperties(OWNED_PROPERTY).Value)
+        except Exception:  # not reachable on this platform, or not set
+            listed = ""
+        names.extend(name for name in listed.split("/") if name)
         return list(dict.fromkeys(names))
 
-    def _custom_property(self) -> str | None:
+    def _drop_legacy_property(self) -> None:
         try:
-            return str(self.book.api.CustomDocumentProperties(OWNED_PROPERTY).Value)
+            self.book.api.CustomDocumentProperties(OWNED_PROPERTY).Delete()
         except Exception:  # not reachable on this platform, or not set
-            return None
-
-    def _record_owned(self, names: list[str]) -> None:
-        record = self._sheet(OWNED_SHEET)
-        if record is None:
-            record = self.book.sheets.add(OWNED_SHEET, after=self._last_sheet())
-        record.clear()
-        if names:
-            record.range("A1").value = [[excel_value(name)] for name in names]
-        record.visible = False
-        value = "/".join(names)
-        if len(value) > _PROPERTY_LIMIT:
             return
-        try:
-            properties = self.book.api.CustomDocumentProperties
-        except Exception:  # no custom properties through this platform's object model: the sheet is the record
-            return
-        try:
-            properties(OWNED_PROPERTY).Value = value
-        except Exception:  # the property does not exist yet
-            try:
-                properties.Add(Name=OWNED_PROPERTY, LinkToContent=False, Type=_MSO_PROPERTY_STRING, Value=value)
-            except Exception as exc:
-                self.notes.append(f"the list of generated sheets was kept on the {OWNED_SHEET} sheet only ({exc})")
 
     def _last_sheet(self) -> Any:
-        """Where new sheets go: after the last sheet other than the hidden record of owned sheets."""
-        sheets = [sheet for sheet in self.book.sheets if str(sheet.name).casefold() != OWNED_SHEET.casefold()]
-        return sheets[-1] if sheets else list(self.book.sheets)[-1]
+        return list(self.book.sheets)[-1]
 
     def _sheet(self, name: str) -> Any | None:
         for sheet in self.book.sheets:
@@ -257,16 +292,20 @@ class XlwingsBook:
     # --- writing --------------------------------------------------------------------------------------------
 
     def commit(self, appends: Sequence[Append], specs: Sequence[SheetSpec] = (), replace: Sequence[str] = (), *,
-               keep_backups: int) -> Committed:
+               keep_backups: int, book: GeneratedBook | None = None,
+               state_extra: dict[str, str] | None = None) -> Committed:
         """See ``BookAdapter.commit``; ``keep_backups`` does not apply: the user saves a live book."""
         if any(append.rows.empty for append in appends):
             raise ValueError("an append holds no rows")
         if len({append.table.name for append in appends}) != len(appends):
             raise ValueError("one append per table")
         places = [self._append_place(append) for append in appends]
-        writes_sheets = bool(specs or replace or not appends)
+        writes_sheets = bool(specs or replace or state_extra or not appends)
+        found = book if book is not None else self.generated()
+        patterns = [*replace, LEGACY_KEY] if any(key.startswith(LEGACY_KEY) for key in found.sheets) else replace
+        plan = plan_write(found, specs, patterns)
         if writes_sheets:
-            self._check_sheets(specs)
+            self._check_tables(plan, found)
         app = self.book.app
         try:
             updating = app.screen_updating
@@ -278,10 +317,12 @@ class XlwingsBook:
                 self.say(f"appending {len(append.rows):,} row(s) to {append.table.name}")
                 place.write(append.rows)
             if writes_sheets:
-                self._write_sheets(specs, replace)
+                names, removed = self._write_sheets(plan, found, state_extra or {})
+            else:
+                names, removed = {}, ()
         finally:
             app.screen_updating = updating
-        return Committed(tuple(place.first_new for place in places))
+        return Committed(tuple(place.first_new for place in places), None, names, removed, tuple(plan.notes))
 
     def _append_place(self, append: Append) -> _TablePlace:
         for sheet in self.book.sheets:
@@ -290,46 +331,67 @@ class XlwingsBook:
                     return _TablePlace.find(sheet, table, len(append.rows))
         raise WorkbookError(f"the workbook has no Excel Table named {append.table.name}")
 
-    def _check_sheets(self, specs: Sequence[SheetSpec]) -> None:
-        """Refuse, before anything changes, a sheet or an Excel Table of the user's that has a name arxl writes."""
-        owned_folded = {name.casefold() for name in self.owned_sheets()}
-        existing = {str(sheet.name).casefold(): sheet for sheet in self.book.sheets}
-        for spec in specs:
-            if spec.name.casefold() in existing and spec.name.casefold() not in owned_folded:
-                raise SaveRefused(f'the workbook has a sheet named "{spec.name}" that arxl did not create; '
-                                  "rename it so that arxl can write its own")
-        wanted_tables = {block.table_name.casefold() for spec in specs for block in spec.blocks
-                         if block.table_name}
-        for name, sheet in existing.items():
-            if name in owned_folded:
+    def _check_tables(self, plan: WritePlan, book: GeneratedBook) -> None:
+        """Refuse, before anything changes, an Excel Table of the user's that has a name arxl writes."""
+        ours = {sheet.name.casefold() for sheet in book.sheets.values()}
+        wanted = {block.table_name.casefold() for placement in plan.placements for block in placement.spec.blocks
+                  if block.table_name}
+        for sheet in self.book.sheets:
+            if str(sheet.name).casefold() in ours:
                 continue
             for table in sheet.tables:
-                if str(table.name).casefold() in wanted_tables:
+                if str(table.name).casefold() in wanted:
                     raise SaveRefused(f'the Excel Table "{table.name}" on sheet "{sheet.name}" has a name arxl '
                                       "uses for its own sheets; rename it")
 
-    def _write_sheets(self, specs: Sequence[SheetSpec], replace: Sequence[str]) -> None:
-        owned = self.owned_sheets()
-        existing = {str(sheet.name).casefold(): sheet for sheet in self.book.sheets}
-        targets = []
-        for spec in specs:
-            sheet = existing.get(spec.name.casefold())
-            if sheet is None:
-                sheet = self.book.sheets.add(spec.name, after=self._last_sheet())
-            elif not _clear(sheet):
-                sheet = self._replace_sheet(sheet)
-            targets.append(sheet)
-        for spec, sheet in zip(specs, targets, strict=True):
-            self.say(f"writing {spec.name}")
-            self._write(sheet, spec)
-        written = {spec.name.casefold() for spec in specs}
-        removed = set()
-        for name in replace:
-            if name.casefold() not in written and name.casefold() in existing:
-                existing[name.casefold()].delete()
-                removed.add(name.casefold())
-        kept = [name for name in owned if name.casefold() not in removed and name.casefold() not in written]
-        self._record_owned(kept + [spec.name for spec in specs])
+    def _write_sheets(self, plan: WritePlan, book: GeneratedBook, state_extra: dict[str, str]
+                      ) -> tuple[dict[str, str], tuple[str, ...]]:
+        records = {key: record for key, record in book.state.sheets.items() if key in book.sheets}
+        written: dict[str, str] = {}
+        for placement in plan.placements:
+            spec = renamed(placement.spec, placement.name)
+            self._place(placement, spec)
+            records[spec_key(spec)] = record_for(spec, placement.name)
+            written[spec_key(spec)] = placement.name
+        removed = []
+        for sheet in plan.remove:
+            target = self._sheet(sheet.name)
+            records.pop(sheet.key, None)
+            if target is not None:
+                target.delete()
+                removed.append(sheet.name)
+        for copy in book.copies:
+            target = self._sheet(copy)
+            if target is not None:
+                _drop_marker(target)
+        for key in [key for key in records if key.startswith(LEGACY_KEY)]:
+            records.pop(key)
+        if any(key.startswith(LEGACY_KEY) for key in book.sheets):
+            self._drop_legacy_property()
+        for key, sheet in book.sheets.items():
+            if key in records and key not in written:
+                records[key] = replace(records[key], name=sheet.name)
+        state = state_spec(BookState(records, {**book.state.extra, **state_extra}))
+        existing = book.name_of(STATE_KEY)
+        self._place(Placement(state, existing or state.name, existing), state)
+        return written, tuple(name for name in removed if name.casefold() != LEGACY_SHEET)
+
+    def _place(self, placement: Placement, spec: SheetSpec) -> None:
+        """Write ``spec`` to its sheet: cleared and rewritten in place (formulas elsewhere that point at it keep
+        working), or added after the last sheet; then marked."""
+        sheet = self._sheet(placement.existing) if placement.existing is not None else None
+        if sheet is None:
+            sheet = self.book.sheets.add(placement.name, after=self._last_sheet())
+        elif not _clear(sheet):
+            sheet = self._replace_sheet(sheet)
+        self.say(f"writing {placement.name}")
+        self._write(sheet, spec)
+        _drop_marker(sheet)
+        marker = sheet.names.add(MARKER_NAME, '="' + marker_text(spec_key(spec)).replace('"', '""') + '"')
+        with contextlib.suppress(Exception):  # Windows hides it from the Name Manager; elsewhere it stays visible
+            marker.api.Visible = False
+        if spec.hidden:
+            sheet.visible = False
 
     def _replace_sheet(self, sheet: Any) -> Any:
         """Delete ``sheet`` and add an empty one of the same name at the same place."""
@@ -411,6 +473,25 @@ class _TablePlace:
                 target.number_format = self.sheet.range((self.first_data, column)).number_format
         if last_new > self.bottom:
             self.table.resize(self.sheet.range((self.top, self.left), (last_new, self.right)))
+
+
+def _rows_below(sheet: Any, table: Any) -> list[Problem]:
+    """The warning for rows right below the Excel Table holding a value in its columns (up to the first row
+    without any), as the file reader gives it: Excel did not take them into the table."""
+    area = table.range
+    height, width = area.shape
+    bottom = area.row + height - 1
+    used = sheet.used_range
+    last_used = used.row + used.shape[0] - 1
+    if last_used <= bottom:
+        return []
+    values = sheet.range((bottom + 1, area.column), (last_used, area.column + width - 1)).options(ndim=2).value
+    count = 0
+    for row in values or []:
+        if all(value is None or value == "" for value in row):
+            break
+        count += 1
+    return [rows_below_problem(str(sheet.name), str(table.name), bottom + 1, bottom + count)] if count else []
 
 
 def _trim_blank_tail(rows: Sequence[Sequence[object]] | None) -> list[list[object]]:
@@ -499,3 +580,21 @@ def _add_chart(sheet: Any, chart: Chart) -> None:
                                source=source, plot_by="columns")
     category = parse_range(chart.categories)
     created.set_x_axis_values(sheet.range((category[0], category[1]), (category[2], category[3])))
+
+
+def _marker(sheet: Any) -> str | None:
+    """The key of the sheet's arxl marker (a sheet-scoped name ``Sheet!_arxl_sheet``), or None."""
+    try:
+        names = list(sheet.names)
+    except Exception:  # a platform without sheet-scoped names through its object model
+        return None
+    for name in names:
+        if str(name.name).rsplit("!", 1)[-1].casefold() == MARKER_NAME.casefold():
+            return marker_key(str(name.refers_to or ""))
+    return None
+
+
+def _drop_marker(sheet: Any) -> None:
+    for name in list(sheet.names):
+        if str(name.name).rsplit("!", 1)[-1].casefold() == MARKER_NAME.casefold():
+            name.delete()

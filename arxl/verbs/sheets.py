@@ -1,0 +1,166 @@
+"""What every verb that rewrites generated sheets does first: make sure nothing the user typed there is lost.
+
+- ``find_edits``: a generated sheet about to be rewritten or removed whose content differs from what arxl wrote
+  (``arxl.ownership``) is a problem naming the sheet and the first changed cell, and stops the verb (nothing
+  written) unless the user asked to discard such edits (``--discard-edits``; a file's backup keeps them). The
+  columns meant for typing (the Collections sheet's entry columns, Cash application's Accept) are not edits.
+- ``harvest``: what a collector typed in the Collections sheet's entry columns (Outcome, Note, Promised date,
+  Promised amount) becomes Activity rows, one per filled row: dated the day of the refresh (the face's "today"),
+  for the row's customer, with the Outcome as the action (blank: ``promise`` when a promised date or amount is
+  given, else ``note``). They are checked by the loader like any Activity row, with problems pointing back at the
+  Collections cell, appended to the Activity table in the same save as the regenerated sheets, and listed in the
+  verb's result. A row identical to an Activity row already there (same day, customer, action, note and
+  promise) is not added again, so a harvest never doubles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..contract import ACTIVITY
+from ..load import RawTable
+from ..ownership import GeneratedBook, first_change
+from ..problems import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .refresh import BookAdapter
+
+DISCARD_HINT = ("arxl rewrites this sheet at every refresh: copy what you want to keep to a sheet of your own, or "
+                "refresh with --discard-edits (the previous version is kept as a backup)")
+
+
+def find_edits(adapter: BookAdapter, book: GeneratedBook, keys: Sequence[str]) -> list[Problem]:
+    """One problem per generated sheet among ``keys`` whose content changed since arxl wrote it."""
+    problems = []
+    for key in keys:
+        sheet = book.sheets.get(key)
+        record = book.state.sheets.get(key)
+        if sheet is None or record is None or record.digest is None:
+            continue
+        current = adapter.sheet_digest(sheet.name, record)
+        if current is None:
+            continue
+        digest, values = current
+        change = first_change(record.digest, digest)
+        if change is None:
+            continue
+        shown = _shown(values, change.row, change.column)
+        more = f" ({change.rows_changed} rows differ)" if change.rows_changed > 1 else ""
+        what = "was typed where arxl wrote something else" if shown else "was changed or cleared"
+        problems.append(Problem("error", sheet.name, change.row, f"cell {change.cell}", shown,
+                                f"{what} since the last refresh{more}; {DISCARD_HINT}"))
+    return problems
+
+
+def _shown(values: list[list[object]], row: int, column: int) -> str:
+    if row - 1 < len(values) and column - 1 < len(values[row - 1]):
+        value = values[row - 1][column - 1]
+        return "" if value is None else str(value)
+    return ""
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """Activity rows taken from the Collections sheet: the rows as the Activity table will hold them, and
+    where each came from (Collections sheet row)."""
+
+    rows: list[dict[str, object]]
+    sheet_rows: list[int]
+    sheet: str
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=[column.name for column in ACTIVITY.columns])
+
+
+_ENTRY_COLUMN = {"action": "Outcome", "note": "Note", "promised_date": "Promised date",
+                 "promised_amount": "Promised amount", "customer_id": "Customer ID", "date": "Outcome"}
+
+
+def harvest(values: list[list[object]] | None, sheet: str, today: dt.date,
+            activity: RawTable | None) -> Harvest:
+    """The Activity rows typed on the Collections sheet (``values`` from A1); those already in ``activity``
+    (the same day, customer, action, note and promise) are left out."""
+    from ..render.collections import collection_entries
+
+    entries = collection_entries(values or [])
+    if not entries:
+        return Harvest([], [], sheet)
+    existing = {_identity(row, activity.header) for row in activity.cell_rows()} if activity is not None else set()
+    rows: list[dict[str, object]] = []
+    sheet_rows: list[int] = []
+    for entry in entries:
+        outcome = entry.outcome
+        if outcome in (None, "") or (isinstance(outcome, str) and not outcome.strip()):
+            promised = entry.promised_date not in (None, "") or entry.promised_amount not in (None, "")
+            outcome = "promise" if promised else "note"
+        row = {"date": dt.datetime.combine(today, dt.time()), "customer_id": entry.customer_id, "invoice_id": "",
+               "action": outcome, "promised_date": entry.promised_date, "promised_amount": entry.promised_amount,
+               "note": entry.note}
+        if _identity([row[column.name] for column in ACTIVITY.columns],
+                     [column.name for column in ACTIVITY.columns]) in existing:
+            continue
+        rows.append(row)
+        sheet_rows.append(entry.row)
+    return Harvest(rows, sheet_rows, sheet)
+
+
+def _identity(row: Sequence[object], header: Sequence[object]) -> tuple[str, ...]:
+    """A row's day, customer, action, note and promise as comparable text."""
+    from ..contract import normalise_header
+
+    named = {normalise_header(str(name)): value for name, value in zip(header, row, strict=False)}
+
+    def text(name: str) -> str:
+        value = named.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip().casefold()
+
+    return tuple(text(name) for name in ("date", "customer_id", "action", "note", "promised_date",
+                                         "promised_amount"))
+
+
+def with_harvest(tables: dict[str, RawTable], harvested: Harvest) -> tuple[dict[str, RawTable], dict[int, int]]:
+    """The raw tables with the harvested rows added at the end of Activity (a blank Activity from the contract
+    when the book has none), and which Activity row number each harvested row got (-> its Collections row)."""
+    if not harvested.rows:
+        return tables, {}
+    names = [column.name for column in ACTIVITY.columns]
+    activity = tables.get(ACTIVITY.name) or RawTable(ACTIVITY.name, names, [], 2, ACTIVITY.name)
+    from ..contract import normalise_header
+
+    header = [normalise_header(str(name)) for name in activity.header]
+    rows = activity.cell_rows()
+    origin = {}
+    for harvested_row, sheet_row in zip(harvested.rows, harvested.sheet_rows, strict=True):
+        origin[activity.first_row + len(rows)] = sheet_row
+        rows.append([harvested_row.get(name, "") for name in header])
+    updated = replace(activity, rows=rows, typed=None, sheet=activity.sheet or ACTIVITY.name)
+    return {**tables, ACTIVITY.name: updated}, origin
+
+
+def relabel(problems: list[Problem], origin: dict[int, int], activity_sheet: str, sheet: str) -> list[Problem]:
+    """Problems of harvested rows pointed back at the Collections cell the collector typed."""
+    if not origin:
+        return problems
+    located = []
+    for problem in problems:
+        if problem.sheet == activity_sheet and problem.row in origin:
+            column = _ENTRY_COLUMN.get(problem.column, problem.column)
+            located.append(replace(problem, sheet=sheet, row=origin[problem.row], column=column))
+        else:
+            located.append(problem)
+    return located
