@@ -28,6 +28,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -140,8 +141,8 @@ def _python_text(values: Sequence[object]) -> pd.Series:
             out[index] = value.date().isoformat()  # a time of day is not kept (the loader drops it too)
         elif isinstance(value, dt.date):
             out[index] = value.isoformat()
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            numbers.append(index)
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            numbers.append(index)  # a Decimal is what xlwings hands over for a currency-formatted cell
             number_values.append(float(value))
         else:
             out[index] = str(value)

@@ -1,7 +1,10 @@
 """Reading typed values out of raw cells, a whole column at a time, with a located problem per odd cell.
 
 Cells arrive as python-calamine (or xlwings) hands them over: ``str`` (``""`` for an empty cell), ``float``,
-``int``, ``bool``, ``datetime.date``/``datetime.datetime``, ``datetime.timedelta`` or ``None``. Each parser takes
+``int``, ``bool``, ``datetime.date``/``datetime.datetime``, ``datetime.timedelta`` or ``None``; and
+``decimal.Decimal`` where xlwings on Windows reads a cell formatted as currency or accounting (Excel hands such
+a cell over as its Currency type). A Decimal is a number like any other: it becomes the nearest float, which
+is what Excel itself stores in the cell, and goes through the same rounding to minor units. Each parser takes
 one column as an object array and returns the typed array plus the problems it found; the common case (the
 right type already) is handled with array operations, only odd cells go through Python one by one.
 
@@ -42,6 +45,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import repeat
 
 import numpy as np
@@ -144,11 +148,23 @@ def shown(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as Excel shows the number: ``Decimal("1001.0000")`` -> ``1001``, ``Decimal("126.7700")`` ->
+    ``126.77``."""
+    if not value.is_finite():
+        return str(value)
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
 
 
 def is_blank_array(values: np.ndarray | pa.Array) -> np.ndarray:
@@ -257,6 +273,8 @@ def _as_text(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
     if isinstance(value, dt.date):
@@ -411,7 +429,7 @@ def parse_date(values: np.ndarray | pa.Array, ctx: ColumnContext) -> tuple[np.nd
         value = values[index]
         if value is None:
             continue
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             ordinal, problem = _serial_date(float(value), ctx, index)
             if ordinal is not None:
                 ordinals[index] = ordinal
@@ -472,7 +490,7 @@ def parse_number(values: np.ndarray | pa.Array, ctx: ColumnContext, expected: st
     types = _type_of(values)
     numbers = np.zeros(len(values), dtype=np.float64)
     present = np.zeros(len(values), dtype=bool)
-    numeric = (types == float) | (types == int)
+    numeric = (types == float) | (types == int) | (types == Decimal)
     if numeric.any():
         numbers[numeric] = values[numeric].astype(np.float64)
         present |= numeric

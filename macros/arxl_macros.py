@@ -37,6 +37,7 @@ A live book is changed in place: the user saves it (Ctrl+S); the command line's 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,8 +71,9 @@ HELP_TEXT = (
     "Import: append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
     "checked first.\n\n"
     "Save the workbook to keep what the buttons changed.\n\n"
-    "Worksheet functions: =AR_AGING(), =AR_DSO(), =AR_BALANCE(\"C0001\") ... (Windows, with the xlwings add-in "
-    "and UDF_MODULES = arxl_udfs). The README's \"Using arxl in Excel\" section has the details; "
+    "Worksheet functions (Windows; part of this add-in): =AR_DSO(Invoices[#All], Payments[#All], "
+    "Customers[#All]), =AR_AGING(...), =AR_BALANCE(\"C0001\", ...) ... The README's \"Using arxl in Excel\" "
+    "section has the details; "
     "the same commands run headless with the arxl command (arxl --help)."
 )
 
@@ -130,13 +132,19 @@ def _not_carried(notes: Sequence[str]) -> str:
     return "\n\nNot carried over to this book:\n" + "\n".join(notes) if notes else ""
 
 
+def _status_bar(app: Any, value: str | bool) -> None:
+    """Excel's status bar; xlwings Lite has none (its App raises NotImplementedError): then nothing is shown."""
+    with contextlib.suppress(NotImplementedError):
+        app.status_bar = value
+
+
 def _run(book: Any | None, action: Action) -> str | None:
     """Run ``action`` on the target book: status bar while it works, a message box for the outcome."""
     target = _target_book(book)
     app = target.app
 
     def say(message: str) -> None:
-        app.status_bar = f"arxl: {message}..."
+        _status_bar(app, f"arxl: {message}...")
 
     adapter = live_book(target, say=say)
     try:
@@ -161,7 +169,7 @@ def _run(book: Any | None, action: Action) -> str | None:
                   title=TITLE, mode="critical")
         return None
     finally:
-        app.status_bar = False
+        _status_bar(app, False)
     if message:
         app.alert(message, title=TITLE, mode="info")
     return message

@@ -291,3 +291,17 @@ def test_the_snapshot_survives_a_libreoffice_save(tmp_path: Path) -> None:
     assert [(row["Table"], row["Key"], row["Column"], row["Before"], row["After"]) for row in rows[1:]] == [
         ("Invoices", "I1", "amount", "100", "150")]
 
+
+
+def test_a_snapshot_reads_alike_whichever_face_read_the_book() -> None:
+    from decimal import Decimal
+
+    from arxl.audit import snapshot
+    from arxl.load import raw_table_from_rows
+
+    header = ["invoice_id", "customer_id", "invoice_date", "amount"]
+    by_file = raw_table_from_rows("Invoices", [header, ["I1", "C1", dt.datetime(2026, 3, 1), 126.77]])
+    by_excel = raw_table_from_rows("Invoices", [header, ["I1", "C1", dt.date(2026, 3, 1), Decimal("126.7700")]])
+    file_snapshot, excel_snapshot = snapshot({"Invoices": by_file}), snapshot({"Invoices": by_excel})
+    assert file_snapshot["Invoices"].equals(excel_snapshot["Invoices"])
+    assert file_snapshot["Invoices"].loc[0, "amount"] == "126.77"

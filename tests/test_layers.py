@@ -63,7 +63,7 @@ def _within(module: str, package: str) -> bool:
 
 def face_files() -> list[Path]:
     return sorted([*(PACKAGE / "cli").glob("*.py"), *(ROOT / "udfs").glob("*.py"),
-                   *(ROOT / "macros").glob("*.py")])
+                   *(ROOT / "macros").glob("*.py"), *(ROOT / "lite").glob("*.py")])
 
 
 def core_files() -> list[Path]:
@@ -97,7 +97,7 @@ def test_the_import_finder_sees_every_kind_of_import() -> None:
 def test_the_layers_cover_every_face_and_core_module() -> None:
     faces = {_module_name(path) for path in face_files()}
     core = {_module_name(path) for path in core_files()}
-    assert {"arxl.cli", "arxl.cli.book", "arxl_udfs", "arxl_macros"} <= faces
+    assert {"arxl.cli", "arxl.cli.book", "arxl.cli.addin", "arxl_udfs", "arxl_macros", "main"} <= faces
     assert {"arxl.settle", "arxl.aging", "arxl.excel", "arxl.render.sheets", "arxl.imports"} <= core
     assert not any(_within(module, "arxl.workbook") or _within(module, "arxl.verbs") for module in core)
 
@@ -194,3 +194,50 @@ def test_the_command_line_starts_without_pandas_or_the_readers() -> None:
                                timeout=300, check=False)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+def test_the_xlwings_lite_face_works_with_the_reader_libraries_out_of_reach() -> None:
+    """``import arxl`` and lite/main.py's functions where fastexcel, python-calamine and openpyxl cannot be
+    imported, as in Pyodide, called as xlwings Lite calls them (dates as serial numbers, whole numbers as int).
+
+    The example of the test above: I1 2026-01-01 (serial 46023) 100, I2 2026-02-01 (46054) 50 due 2026-03-03
+    (46084: 2026-03-01 is 46082), P1 2026-02-15 (46068) 120 naming I1; as of 2026-04-01 (46113) C1 owes
+    50 - 20 = 30.00, 29 days past due -> bucket 1-30.
+    """
+    script = textwrap.dedent(f"""
+        import json
+        import sys
+
+        class RefuseReaders:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {BLOCKED_IN_SUBPROCESS!r}:
+                    raise ImportError(f"{{name}} is not installed here")
+                return None
+
+        sys.meta_path.insert(0, RefuseReaders())
+        import arxl
+        sys.path[:0] = ["lite", "udfs", "macros"]
+        import main as lite
+
+        tables = {{
+            "customers": [["customer_id", "name", "terms_days", "currency"], ["C1", "Acme Ltd", 30, "USD"]],
+            "invoices": [["invoice_id", "customer_id", "invoice_date", "amount", "due_date"],
+                         ["I1", "C1", 46023, 100, None], ["I2", "C1", 46054, 50, 46084]],
+            "payments": [["payment_id", "customer_id", "payment_date", "amount", "invoice_id"],
+                         ["P1", "C1", 46068, 120, "I1"]],
+        }}
+        print(json.dumps({{
+            "aging": lite.AR_AGING(**tables, as_of=46113),
+            "balance": lite.AR_BALANCE("C1", **tables, as_of=46113),
+            "loaded": sorted(name for name in {BLOCKED_IN_SUBPROCESS!r} if name in sys.modules),
+        }}))
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                               timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["aging"] == [
+        ["customer_id", "name", "Current", "1-30", "31-60", "61-90", "Over 90", "Unapplied", "Total"],
+        ["C1", "Acme Ltd", 0.0, 30.0, 0.0, 0.0, 0.0, 0.0, 30.0]]
+    assert result["balance"] == 30.0
+    assert result["loaded"] == []

@@ -21,7 +21,9 @@ of Excel that matters to them:
 - ``Range``: ``value`` (read: a scalar for one cell, a list for one row or column, else rows; ``options(ndim=2)``
   always gives rows; write: a scalar fills the range, a list of rows spreads from the top-left cell),
   ``formula``, ``number_format``, ``column_width``, ``font`` (bold, italic, size, color), ``color``,
-  ``wrap_text``, ``merge()``, ``row``, ``column``, ``left``, ``top``.
+  ``wrap_text``, ``merge()``, ``row``, ``column``, ``left``, ``top``, and ``api.Value2`` as COM gives it through
+  pywin32 (a tuple of row tuples, or a scalar for one cell; numbers, Decimals included, as float; dates as
+  serial numbers of the book's date system; error cells as Excel's error codes; blanks as None).
   Writing a value coerces text as Excel does when it is typed in: ``'...`` is stored as text without the quote,
   ``=...`` becomes a formula, and text that looks like a number becomes a number. That is what makes the
   adapter's quote prefix testable.
@@ -30,6 +32,10 @@ of Excel that matters to them:
   ``resize(range)`` (as in Excel, the header must stay on its row and the new range must overlap the old one);
   names are unique per book. As in Excel driven by a program, writing below a Table does not grow it.
 - ``Charts``: iteration, ``add(...)`` (arguments kept), ``chart.set_x_axis_values()``, ``chart.delete()``.
+
+``App(platform="lite")`` models xlwings Lite's ``Book`` (Office.js, through xlwings' remote engine) where it
+differs: no status bar (setting it raises NotImplementedError), ``screen_updating`` can be set but not read,
+a Table's ``api`` is a plain dict with no way to delete the Table, and ``sheet.clear()`` leaves Tables in place.
 """
 
 from __future__ import annotations
@@ -110,6 +116,40 @@ class ExcelError(str):
     """A cell showing an error (``#N/A``): xlwings reads it as None unless asked for ``err_to_str=True``."""
 
 
+ERROR_CODES = {"#DIV/0!": -2146826281, "#N/A": -2146826246, "#NAME?": -2146826259, "#NULL!": -2146826288,
+               "#NUM!": -2146826252, "#REF!": -2146826265, "#VALUE!": -2146826273}
+"""What COM's Range.Value2 hands over for an error cell (VT_ERROR, an int through pywin32)."""
+
+
+def value2(value: Any, date1904: bool) -> Any:
+    """One cell as ``Range.Value2`` gives it."""
+    if isinstance(value, ExcelError):
+        return ERROR_CODES[str(value)]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        stamp = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+        epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+        return (stamp - epoch).total_seconds() / 86_400
+    return float(value)
+
+
+class _RangeApi:
+    """COM's Range object: ``Value2`` only."""
+
+    def __init__(self, rng: Range):
+        self._range = rng
+
+    @property
+    def Value2(self) -> Any:
+        rng = self._range
+        date1904 = bool(rng.sheet.book.api.Date1904)
+        rows = tuple(tuple(value2(rng.sheet.peek(r, c).value, date1904)
+                           for c in range(rng.left_column, rng.right_column + 1))
+                     for r in range(rng.top_row, rng.bottom_row + 1))
+        return rows[0][0] if rng.shape == (1, 1) else rows
+
+
 class Range:
     def __init__(self, sheet: Sheet, top: int, left: int, bottom: int, right: int, ndim: int | None = None,
                  err_to_str: bool = False):
@@ -121,6 +161,10 @@ class Range:
     def options(self, ndim: int | None = None, err_to_str: bool = False, **_ignored: Any) -> Range:
         return Range(self.sheet, self.top_row, self.left_column, self.bottom_row, self.right_column, ndim,
                      err_to_str)
+
+    @property
+    def api(self) -> _RangeApi:
+        return _RangeApi(self)
 
     @property
     def row(self) -> int:
@@ -248,7 +292,7 @@ class Range:
 class Table:
     def __init__(self, sheet: Sheet, name: str, rng: Range):
         self.sheet, self.name, self._range = sheet, name, rng
-        self.api = self
+        self.api: Any = {"name": name} if sheet.book.app.lite else self
         self.show_totals = False
 
     def resize(self, rng: Range) -> None:
@@ -447,7 +491,8 @@ class Sheet:
 
     def clear(self) -> None:
         self.data.clear()
-        self.tables.clear()
+        if not self.book.app.lite:
+            self.tables.clear()
 
     def delete(self) -> None:
         self.book.sheets.items.remove(self)
@@ -564,9 +609,10 @@ class _MacAppApi:
 
 class App:
     def __init__(self, *, platform: str = "windows") -> None:
+        self.lite = platform == "lite"
         self._status: str | bool = False
         self.status_log: list[str | bool] = []
-        self.screen_updating = True
+        self._screen_updating = True
         self.alerts: list[dict[str, Any]] = []
         self.dialogs: list[dict[str, Any]] = []
         self.answers: list[Any] = []
@@ -583,8 +629,20 @@ class App:
 
     @status_bar.setter
     def status_bar(self, value: str | bool) -> None:
+        if self.lite:
+            raise NotImplementedError("App.status_bar is not supported on this engine")
         self._status = value
         self.status_log.append(value)
+
+    @property
+    def screen_updating(self) -> bool:
+        if self.lite:
+            raise NotImplementedError("App.screen_updating can't be read on this engine")
+        return self._screen_updating
+
+    @screen_updating.setter
+    def screen_updating(self, value: bool) -> None:
+        self._screen_updating = value
 
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:

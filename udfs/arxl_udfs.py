@@ -1,31 +1,47 @@
 """arxl's Excel worksheet functions (xlwings UDFs): ``=AR_DSO(Invoices[#All], Payments[#All], Customers[#All])``.
 
-Register the module with the xlwings add-in (``UDF_MODULES = arxl_udfs``, then Import Functions; Windows only,
-as for every xlwings UDF). Each function converts Excel's arguments, asks the library, and converts the result;
-all the accounting is in ``arxl``.
+These functions live in the arxl add-in: ``workbooks/build_addin.py`` writes their VBA wrappers into
+``arxl.xlam`` with xlwings' own generator, so they work in any workbook once ``arxl addin install`` has put the
+add-in in Excel's startup folder (Windows only, as for every classic xlwings UDF; ``lite/main.py`` offers them
+in xlwings Lite). Each function converts Excel's arguments, asks the library, and converts the result; all the
+accounting is in ``arxl``.
 
 Arguments. Data arguments are the workbook's tables passed as whole ranges with their header row
-(``Invoices[#All]``), in the order ``invoices, payments, customers, applications, adjustments, settings``; that
-way Excel's dependency tracking recalculates a cell when the data change. They arrive as lists of rows (what
-xlwings passes by default: dates as datetime, numbers as float, blanks as None) and go through arxl's own
-loader, so a bad cell comes back located: ``#ARXL: Invoices row 12, due_date: "x" is not a date`` (rows are
-counted from the range's header row as row 1, which is the sheet row when the table starts in row 1). With no
-data argument at all, a function reads the calling workbook's own Excel Tables; Excel then does not know the
-cell depends on them, so recalculate with Ctrl+Alt+F9 after changing the data. Scalar options: ``as_of``
-(blank: the Settings as-of date, else today; pass ``TODAY()`` to have Excel recalculate daily),
-``period_days`` (DSO period), ``basis`` (``due`` or ``invoice``) and ``buckets`` (``"30,60,90"`` or a range
-of numbers).
+(``Invoices[#All]``), in the order ``invoices, payments, customers, applications, adjustments, settings``.
+They are declared as ranges (xlwings' ``"range"`` converter), so xlwings converts nothing: the function reads
+the range's raw values (``Range.Value2``) in one COM call, dates as serial numbers and currency-formatted
+amounts as plain numbers (``arxl.verbs.functions.ExcelValues``), and arxl's own loader reads them, so a bad
+cell comes back located: ``#ARXL: Invoices row 12, due_date: "x" is not a date``, the row being the sheet row.
+From Python (tests, scripts) the same arguments may be lists of rows, header first, as xlwings' default
+conversion gives them (dates as datetime, numbers as float or Decimal, blanks as None, errors as "#N/A").
+Scalar options: ``as_of`` (blank: the Settings as-of date, else today; pass ``TODAY()`` to have Excel
+recalculate daily), ``period_days`` (DSO period), ``basis`` (``due`` or ``invoice``) and ``buckets``
+(``"30,60,90"`` or a range of numbers). Every argument accepts what xlwings can hand over: int, float,
+``Decimal`` (a cell formatted as currency or accounting, on Windows), datetime, date, bool, text, None (a blank
+cell), and an error value as its text (``#N/A``), which is refused with a message naming the argument instead
+of being read as a blank (``_report_error_values`` asks xlwings for error texts on every argument).
+
+Recalculation. The table-argument forms are the documented default: Excel knows the cell depends on the
+tables and recalculates it when they change. With no data argument at all, a function reads the calling
+workbook's own Excel Tables, which Excel cannot track; the add-in's VBA wrapper therefore marks exactly those
+calls volatile (``Application.Volatile`` when every data argument is missing, built into ``arxl.xlam`` by
+``workbooks/build_addin.py``), so they recalculate after every change anywhere in Excel, re-reading the tables
+each time (the cache makes it one settlement per change). Use that form on small books; on large ones pass the
+tables. Functions that take tables are skipped while Excel's function wizard is open (``call_in_wizard=False``:
+the wizard would otherwise call them on every keystroke) and show 0 there.
 
 Results. Money is in major units of the reporting currency when every currency converts (an FXRates table
 covers them), otherwise in the document's currency. Tables (``AR_AGING``, ``AR_OPEN_ITEMS``,
 ``AR_STATEMENT``, ``AR_FORECAST``, ``AR_PAYMENT_PLAN``) are dynamic arrays: a header row, then the rows. A
 problem is returned as text starting with ``#ARXL:``; no function raises or shows a traceback.
 
-Speed. Loaded ledgers are cached by the content of the data arguments (``arxl.verbs.functions.LedgerCache``), with
-their settlements and reports memoised per as-of date and options: a thousand ``AR_BALANCE`` cells over one
-book load and settle it once (``benchmarks/bench_udf_cache.py`` measures it). Excel still hands Python a copy of
-every range on every call, so with very large tables prefer one ``AR_AGING`` spill with ``XLOOKUP`` over it,
-or pass a whole column of customer ids to one ``AR_BALANCE``.
+Speed. Loaded ledgers are cached by the content of the data arguments (``arxl.verbs.functions.LedgerCache``):
+the key is a hash of the raw values, computed in C, and the values are converted into typed tables only when
+the key is new; settlements and reports are memoised per as-of date and options. A thousand ``AR_BALANCE``
+cells over one book load and settle it once (``benchmarks/bench_udf_cache.py`` and
+``benchmarks/bench_udf_formulas.py`` measure it; the README gives the figures). Excel still hands every call
+its ranges through COM, so with very large tables prefer one ``AR_AGING`` spill with ``XLOOKUP`` over it, or
+pass a whole column of customer ids to one ``AR_BALANCE``.
 
 The parameters carry no type annotations on purpose: xlwings reads annotations as converters.
 """
@@ -36,6 +52,7 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -44,13 +61,16 @@ import xlwings as xw
 
 from arxl import statements as statement_module
 from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_labels, parse_edges
+from arxl.cells import EXCEL_ERRORS, decimal_text
 from arxl.errors import ArxlError
 from arxl.load import RawTable
 from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
+from arxl.text import Outcome, read_flags
 from arxl.verbs.books import live_book
 from arxl.verbs.functions import (
     TYPED_AMOUNT_CURRENCY,
     CachedBook,
+    ExcelValues,
     LedgerCache,
     UdfError,
     discount_apr,
@@ -100,19 +120,27 @@ def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The argument docs of the six table arguments, shared by every function that takes them."""
+    """The six table arguments, shared by every function that takes them: declared as ranges, so xlwings hands
+    over the Range and the function reads its raw values (see "Arguments" above)."""
     for name, doc in (("invoices", DOC_INVOICES), ("payments", DOC_PAYMENTS), ("customers", DOC_CUSTOMERS),
                       ("applications", DOC_APPLICATIONS), ("adjustments", DOC_ADJUSTMENTS),
                       ("settings", DOC_SETTINGS)):
-        function = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(function)  # "#N/A", not an empty cell
+        function = xw.arg(name, "range", doc=doc)(function)
     return function
 
 
 # --- argument conversion --------------------------------------------------------------------------------------
 
-def _rows(value: Any, name: str) -> list[list[Any]] | None:
+def _rows(value: Any, name: str) -> list[list[Any]] | ExcelValues | None:
     if value is None:
         return None
+    if isinstance(value, ExcelValues):  # already raw values (xlwings Lite's face hands them over so)
+        return value
+    if hasattr(value, "api") and hasattr(value, "sheet"):  # an xlwings Range: its raw values in one COM call
+        raw = value.api.Value2
+        rows = raw if isinstance(raw, tuple) and raw and isinstance(raw[0], tuple) else ((raw,),)
+        return ExcelValues(TABLE_ARGUMENTS[name], rows, first_row=int(value.row), sheet=str(value.sheet.name),
+                           errors_as_codes=True)
     if isinstance(value, list | tuple):
         if not value:
             return None
@@ -129,8 +157,9 @@ def _book(invoices: Any, payments: Any, customers: Any, applications: Any, adjus
         ("invoices", invoices), ("payments", payments), ("customers", customers),
         ("applications", applications), ("adjustments", adjustments), ("settings", settings))
         if (rows := _rows(value, name)) is not None}
-    date1904 = False
-    tables: dict[str, RawTable | list[list[Any]]] = dict(given)
+    date1904 = any(_date1904(value) for value in (invoices, payments, customers, applications, adjustments,
+                                                  settings) if value is not None)
+    tables: dict[str, RawTable | ExcelValues | list[list[Any]]] = dict(given)
     if not given:
         raw, date1904 = _caller_tables()
         tables = dict(raw)
@@ -138,6 +167,19 @@ def _book(invoices: Any, payments: Any, customers: Any, applications: Any, adjus
     if not book.load.ok:
         raise UdfError(problem_text(book.load.problems))
     return book
+
+
+def _date1904(value: Any) -> bool:
+    """Whether a range argument's workbook counts dates from 1904 (Windows COM; False elsewhere)."""
+    try:
+        return bool(value.sheet.book.api.Date1904)
+    except Exception:  # a list of rows, or a platform without the property
+        return False
+
+
+def _refuse_error_value(value: Any, name: str) -> None:
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        raise UdfError(f'{name}: "{value.strip()}" is an Excel error value; fix the cell it comes from')
 
 
 def _caller_tables() -> tuple[dict[str, RawTable], bool]:
@@ -156,6 +198,9 @@ def _caller_tables() -> tuple[dict[str, RawTable], bool]:
 def _date(value: Any, name: str) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    _refuse_error_value(value, name)
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -179,8 +224,13 @@ def _number(value: Any, name: str, default: float | None = None) -> float:
         if default is None:
             raise UdfError(f"{name} is required")
         return default
+    _refuse_error_value(value, name)
     if isinstance(value, bool):
         raise UdfError(f'{name}: "{value}" is not a number')
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise UdfError(f'{name}: "{value}" is not a number')
+        return float(value)
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise UdfError(f'{name}: "{value}" is not a number')
@@ -211,14 +261,37 @@ def _customer(value: Any) -> str:
         value = cells[0]
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, dt.datetime | dt.date):
+        raise UdfError(f'customer: "{value}" is a date, not a customer_id')
     if value is None or (isinstance(value, str) and not value.strip()):
         raise UdfError("customer is required (a customer_id such as C0001)")
+    _refuse_error_value(value, "customer")
+    if isinstance(value, bool):
+        raise UdfError(f'customer: "{value}" is not a customer_id')
     return str(value).strip()
+
+
+def _flag(value: Any, name: str) -> bool:
+    """TRUE/FALSE as a cell gives it: a boolean, a number (0 is FALSE), or yes/no text in arxl's one grammar."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return False
+    _refuse_error_value(value, name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return value != 0
+    flags = read_flags([str(value)])
+    if flags.outcome[0] != Outcome.READ:
+        raise UdfError(f'{name}: "{value}" is not TRUE or FALSE')
+    return bool(flags.values[0])
 
 
 def _basis(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    _refuse_error_value(value, "basis")
     basis = str(value).strip().lower()
     if basis not in ("due", "invoice"):
         raise UdfError(f'basis: "{value}" is not one of due, invoice')
@@ -228,6 +301,9 @@ def _basis(value: Any) -> str | None:
 def _buckets(value: Any) -> tuple[int, ...] | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    cells = value if isinstance(value, list | tuple) else [value]
+    for cell in (item for row in cells for item in (row if isinstance(row, list | tuple) else [row])):
+        _refuse_error_value(cell, "buckets")
     try:
         return parse_edges(value if isinstance(value, str | list | tuple) else [value])
     except ValueError as exc:
@@ -237,6 +313,7 @@ def _buckets(value: Any) -> tuple[int, ...] | None:
 def _currency(value: Any) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return TYPED_AMOUNT_CURRENCY
+    _refuse_error_value(value, "currency")
     code = str(value).strip().upper()
     if code not in ISO_CURRENCIES:
         raise UdfError(f'currency: "{value}" is not a currency code (expected an ISO 4217 code such as USD, '
@@ -569,7 +646,7 @@ def AR_BUCKET(days, buckets=None):
 def AR_DISCOUNT_APR(discount, discount_days, net_days, effective=False):
     """Annualised cost of forgoing an early-payment discount: 2/10 net 30 = 37.24% simple, 44.59% effective."""
     return discount_apr(_number(discount, "discount"), _number(discount_days, "discount_days"),
-                        _number(net_days, "net_days"), effective=bool(effective))
+                        _number(net_days, "net_days"), effective=_flag(effective, "effective"))
 
 
 @xw.func(category=CATEGORY)
@@ -614,6 +691,26 @@ def AR_FINANCE_CHARGE(balance, days_overdue, monthly_rate, grace_days=0, minimum
                             _number(monthly_rate, "monthly_rate"), _whole(grace_days, "grace_days", 0) or 0,
                             _number(minimum, "minimum", 0.0), code)
     return to_major_float(charge, code)
+
+
+def _excel_options() -> None:
+    """What every worksheet function asks of xlwings beyond its decorators, set in one place: error values as
+    their texts on every argument (else xlwings hands over an error cell as None, a blank), and no calls while
+    the function wizard is open for the functions that take tables (it calls them on every keystroke). Where
+    xlwings runs UDFs (Windows) and when the add-in is built, the decorators record their options in
+    ``__xlfunc__``; elsewhere they record nothing and there is nothing to set."""
+    for function in list(globals().values()):
+        info = getattr(function, "__xlfunc__", None)
+        if not isinstance(info, dict):
+            continue
+        for argument in info["args"]:
+            if argument["name"] not in TABLE_ARGUMENTS:
+                argument["options"].setdefault("err_to_str", True)
+        if any(argument["name"] in TABLE_ARGUMENTS for argument in info["args"]):
+            info["call_in_wizard"] = False
+
+
+_excel_options()
 
 
 __all__ = [

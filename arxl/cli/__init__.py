@@ -1,15 +1,16 @@
 """The ``arxl`` command: a thin shell over the verbs that turns domain errors into messages and exit codes.
 
 One module per command group (``book``: new, demo, check, refresh, statements; ``report``; ``data``: import,
-export; ``collections``: letters, apply, report worklist/forecast), all sharing ``common`` (exit codes, consoles,
-error handling). This module only assembles the group, so nothing imports it back.
+export; ``collections``: letters, apply, report worklist/forecast; ``addin``: install, remove, status), all
+sharing ``common`` (exit codes, consoles, error handling). This module only assembles the group, so nothing
+imports it back.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import book, collections, controls, data, report
+from . import addin, book, collections, controls, data, report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -29,4 +30,5 @@ for command in (book.new, book.demo, book.check, book.refresh, book.statements, 
                 data.export_command, collections.letters, collections.apply, controls.audit, controls.close):
     main.add_command(command)
 main.add_command(report.report)
+main.add_command(addin.addin)
 collections.register(report.report)

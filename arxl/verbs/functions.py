@@ -16,6 +16,19 @@ cell switched between TRUE and 1 with nothing else changed reuses the cached res
 such as ``on_hold``, both mean the same anyway); NaN hashes by identity and never hits the cache (xlwings
 never passes NaN: blank cells arrive as None); two different tables colliding on a 64-bit hash is not a
 practical concern.
+
+Excel's raw values (``ExcelValues``). Converting a range the way xlwings does by default (``Range.Value``, then
+a Python pass over every cell for dates, currency and error values) costs seconds on a 100,000-invoice table,
+on every call, before the cache can even be asked. So the worksheet functions take their tables as ranges and
+read ``Range.Value2`` in one COM call: numbers (currency-formatted ones too, never Decimal) as floats, dates as
+serial numbers, error cells as Excel's error codes, nothing converted per cell. The cache key is the hash of
+those raw rows (computed in C); only on a miss are they turned into a ``RawTable`` (``serial_table``): serial
+numbers in the contract's date columns (and the date Settings) become dates in the workbook's date system,
+error codes become their texts (``#N/A``), column by column with numpy. xlwings Lite hands its functions the
+same shape (dates as serial numbers), so its face uses the same path. A serial number in a date column is a
+date by construction there (a plain number and a date cell look alike in Value2); numbers that cannot be dates
+(below Excel's 1900 leap-year bug, fractions of a day are kept as a time of day) are left to the loader, which
+reports them as it does for a file.
 """
 
 from __future__ import annotations
@@ -24,13 +37,14 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from .. import finance
+from .. import contract, finance
 from ..aging import AgingReport, aging
 from ..errors import ArxlError
 from ..forecast import Forecast, cash_forecast
@@ -59,8 +73,114 @@ def rows_fingerprint(rows: Rows) -> tuple[int, ...]:
     return len(rows), hash(tuple(map(len, rows))), hash(tuple(chain.from_iterable(rows)))
 
 
-def table_fingerprint(table: RawTable | Rows) -> tuple[object, ...]:
+# --- Excel's raw values ----------------------------------------------------------------------------------------
+
+EXCEL_ERROR_CODES: dict[int, str] = {
+    -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",
+    -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
+}
+"""The error codes ``Range.Value2`` hands over through pywin32 for error cells (as ``int``; numbers come as
+float), with the text Excel shows."""
+
+_is_code = np.frompyfunc(lambda cell: type(cell) is int, 1, 1)  # not bool: TRUE is a value, not a code
+_is_number = np.frompyfunc(lambda cell: type(cell) in (int, float), 1, 1)
+_SERIAL_1900 = np.datetime64("1899-12-30", "D")
+_SERIAL_1904 = np.datetime64("1904-01-01", "D")
+_LAST_SERIAL_1900 = 2_958_465  # 9999-12-31
+
+
+@dataclass(frozen=True)
+class ExcelValues:
+    """One table argument as Excel's raw values: header row first, dates as serial numbers, error cells as
+    ``EXCEL_ERROR_CODES`` (``errors_as_codes``, Windows' ``Range.Value2``) or as their texts (xlwings Lite).
+
+    Attributes:
+        name: the contract table (``Invoices``).
+        rows: the cells, header row first (tuples or lists).
+        first_row: the sheet row of the header (1 when unknown: rows are then counted from the header).
+        sheet: the sheet the range is on, for messages ("" when unknown: the table name is used).
+        errors_as_codes: whether ``int`` cells are Excel error codes (Value2 gives every number as float).
+    """
+
+    name: str
+    rows: Rows
+    first_row: int = 1
+    sheet: str = ""
+    errors_as_codes: bool = False
+
+    def fingerprint(self) -> tuple[object, ...]:
+        return ("values", self.sheet, self.first_row, self.errors_as_codes, rows_fingerprint(self.rows))
+
+    def raw_table(self, *, date1904: bool = False) -> RawTable:
+        return serial_table(self, date1904=date1904)
+
+
+def serial_table(values: ExcelValues, *, date1904: bool = False) -> RawTable:
+    """``values`` as the RawTable the loader reads (see the module docstring): serial numbers in the date
+    columns as dates, error codes as texts."""
+    rows = [list(row) for row in values.rows]
+    sheet = values.sheet or values.name
+    if not rows:
+        return RawTable(values.name, [], [], values.first_row + 1, sheet)
+    width = max(map(len, rows))
+    grid = np.full((len(rows), width), None, dtype=object)
+    for index, row in enumerate(rows):  # rectangular from Excel; a list from a script may be ragged
+        grid[index, :len(row)] = row
+    if values.errors_as_codes:
+        _error_texts(grid)
+    header = grid[0].tolist()
+    body = grid[1:]
+    table = contract.TABLES_BY_NAME.get(values.name)
+    if table is not None and len(body):
+        names = [contract.normalise_header(cell) for cell in header]
+        dates = {column.name for column in table.columns if column.kind is contract.Kind.DATE}
+        for position, name in enumerate(names):
+            if name in dates:
+                body[:, position] = _serials_to_dates(body[:, position], date1904)
+        if table.name == contract.SETTINGS.name and "key" in names and "value" in names:
+            keys = np.array([contract.normalise_header(key) for key in body[:, names.index("key")]], dtype=object)
+            date_keys = [setting.key for setting in contract.SETTING_KEYS if setting.kind is contract.Kind.DATE]
+            rows_with_dates = np.isin(keys, date_keys)
+            value_column = names.index("value")
+            body[rows_with_dates, value_column] = _serials_to_dates(body[rows_with_dates, value_column], date1904)
+    return RawTable(values.name, header, body.tolist(), values.first_row + 1, sheet)
+
+
+def _error_texts(grid: np.ndarray) -> None:
+    codes = _is_code(grid).astype(bool)
+    if codes.any():
+        found = grid[codes]
+        grid[codes] = [EXCEL_ERROR_CODES.get(code, code) for code in found.tolist()]
+
+
+def _serials_to_dates(cells: np.ndarray, date1904: bool) -> np.ndarray:
+    """A column of cells with the serial numbers that can be dates replaced by ``datetime.date`` (or
+    ``datetime.datetime`` when the serial has a time of day); every other cell as it is."""
+    out = cells.copy()
+    numeric = _is_number(cells).astype(bool)
+    if not numeric.any():
+        return out
+    positions = np.flatnonzero(numeric)
+    serials = cells[positions].astype(np.float64)
+    lowest = 0 if date1904 else 61  # serials up to 60 are Excel's 1900 leap-year bug: the loader refuses them
+    highest = _LAST_SERIAL_1900 - (1462 if date1904 else 0)
+    usable = np.isfinite(serials) & (serials >= lowest) & (serials <= highest)
+    positions, serials = positions[usable], serials[usable]
+    whole = np.floor(serials)
+    days = (_SERIAL_1904 if date1904 else _SERIAL_1900) + whole.astype(np.int64).astype("timedelta64[D]")
+    out[positions] = days.astype("datetime64[D]").astype(object)
+    timed = serials != whole
+    if timed.any():
+        seconds = np.round((serials[timed] - whole[timed]) * 86_400).astype(np.int64)
+        stamps = days[timed].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+        out[positions[timed]] = stamps.astype(object)
+    return out
+
+
+def table_fingerprint(table: RawTable | ExcelValues | Rows) -> tuple[object, ...]:
     """``rows_fingerprint`` of a UDF range, or of a RawTable read from a live book (with where it sits)."""
+    if isinstance(table, ExcelValues):
+        return table.fingerprint()
     if isinstance(table, RawTable):
         return (table.sheet, table.first_row, rows_fingerprint([table.header]),
                 rows_fingerprint(table.rows if table.typed is None else table.cell_rows()))
@@ -141,7 +261,7 @@ class LedgerCache:
         self._books: OrderedDict[tuple[object, ...], CachedBook] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, tables: Mapping[str, RawTable | Rows], *, date1904: bool = False) -> CachedBook:
+    def get(self, tables: Mapping[str, RawTable | ExcelValues | Rows], *, date1904: bool = False) -> CachedBook:
         """The cached book for these tables (contract names as keys), loading them on a miss."""
         key = (date1904, *sorted((name, table_fingerprint(table)) for name, table in tables.items()))
         with self._lock:
@@ -150,8 +270,7 @@ class LedgerCache:
                 self._books.move_to_end(key)
                 self.hits += 1
                 return book
-        raw = {name: table if isinstance(table, RawTable) else raw_table_from_rows(name, table)
-               for name, table in tables.items()}
+        raw = {name: _raw_table(name, table, date1904) for name, table in tables.items()}
         book = CachedBook(load_tables(raw, date1904=date1904))
         with self._lock:
             self.misses += 1
@@ -164,6 +283,14 @@ class LedgerCache:
         with self._lock:
             self._books.clear()
             self.hits = self.misses = 0
+
+
+def _raw_table(name: str, table: RawTable | ExcelValues | Rows, date1904: bool) -> RawTable:
+    if isinstance(table, RawTable):
+        return table
+    if isinstance(table, ExcelValues):
+        return table.raw_table(date1904=date1904)
+    return raw_table_from_rows(name, table)
 
 
 # --- figures per customer -------------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ it with the stand-in of ``tests/xlfake.py``. The xlwings calls it relies on are 
   ``chart.set_x_axis_values(range)``;
 - ``book.app.status_bar``, ``book.app.screen_updating`` and ``book.app.alert(...)`` for the faces.
 
+The same object model drives xlwings Lite's ``Book`` (Office.js underneath), with two differences the adapter
+allows for: ``app.screen_updating`` cannot be read there (it is then only switched off), and an Excel Table
+cannot be deleted there, nor does clearing its cells remove it: a generated sheet still holding a Table after
+``clear()`` is deleted and added again at the same place instead (formulas of the user's pointing at it then
+show #REF!, the price of that platform).
+
 Appending rows. Excel does not grow a Table when a program writes below it, so the rows are written after the
 table's last filled row (an empty row inside the table, such as the template's, is filled first), one column at
 a time so that the user's calculated columns are left to Excel, each new cell taking the number format of the
@@ -318,7 +324,10 @@ class XlwingsBook:
         if writes_sheets:
             self._check_tables(plan, found)
         app = self.book.app
-        updating = app.screen_updating
+        try:
+            updating = app.screen_updating
+        except NotImplementedError:  # xlwings Lite: it can only be switched off until the script ends
+            updating = True
         app.screen_updating = False
         try:
             for cell, target in zip(cells, targets, strict=True):
@@ -410,8 +419,8 @@ class XlwingsBook:
         sheet = self._sheet(placement.existing) if placement.existing is not None else None
         if sheet is None:
             sheet = self.book.sheets.add(placement.name, after=self._last_sheet())
-        else:
-            _clear(sheet)
+        elif not _clear(sheet):
+            sheet = self._replace_sheet(sheet)
         self.say(f"writing {placement.name}")
         self._write(sheet, spec)
         _drop_marker(sheet)
@@ -420,6 +429,17 @@ class XlwingsBook:
             marker.api.Visible = False
         if spec.hidden:
             sheet.visible = False
+
+    def _replace_sheet(self, sheet: Any) -> Any:
+        """Delete ``sheet`` and add an empty one of the same name at the same place."""
+        sheets = list(self.book.sheets)
+        position = [str(item.name) for item in sheets].index(str(sheet.name))
+        name = str(sheet.name)
+        following = sheets[position + 1] if position + 1 < len(sheets) else None
+        sheet.delete()
+        if following is not None:
+            return self.book.sheets.add(name, before=following)
+        return self.book.sheets.add(name, after=list(self.book.sheets)[-1])
 
     def _write(self, sheet: Any, spec: SheetSpec) -> None:
         for block in spec.blocks:
@@ -519,14 +539,19 @@ def _trim_blank_tail(rows: Sequence[Sequence[object]] | None) -> list[list[objec
     return rows
 
 
-def _clear(sheet: Any) -> None:
+def _clear(sheet: Any) -> bool:
+    """Empty ``sheet``; False when an Excel Table survives that this platform cannot delete (xlwings Lite)."""
     for chart in list(sheet.charts):
         chart.delete()
     sheet.clear()
     for table in list(sheet.tables):
         # Clearing every cell removes a Table in Excel; if one survives, remove it through the native object.
         api = table.api
-        (api.Delete if hasattr(api, "Delete") else api.delete)()
+        remove = getattr(api, "Delete", None) or getattr(api, "delete", None)
+        if remove is None:
+            return False
+        remove()
+    return True
 
 
 def _apply_style(target: Any, style: CellStyle) -> None:
