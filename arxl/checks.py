@@ -70,7 +70,8 @@ def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: A
     open_items = settlement.open_items
     per_currency_items = open_items.groupby("currency")["open_amount"].sum()
     summary = report.summary
-    converted = len(summary) and summary["currency"].nunique() == 1 and len(per_currency_items) > 1
+    # A converted aging is in the reporting currency only, while the items keep their own currencies.
+    converted = bool(len(summary)) and set(summary["currency"]) != set(per_currency_items.index)
     for currency, expected in balances.groupby("currency")["balance"].sum().items():
         actual_items = int(per_currency_items.get(currency, 0))
         rows.append(_row("Open items total = ledger balance", currency, to_major_float(expected, currency),

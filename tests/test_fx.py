@@ -118,6 +118,8 @@ def test_refresh_writes_a_revaluation_sheet_only_for_foreign_books(tmp_path: Pat
     assert [cell.value for cell in sheet[5]][:8] == ["C1", "Boston Tools", "USD", 100.0, 8000.0, 8500.0, 500.0,
                                                      0.0]
     assert sheets["Aging"]["J5"].value == 8500.0  # the converted aging: the same 8,500.00 at the as-of rate
+    # Every check passes: the converted aging (INR) is not compared with the items' USD balance.
+    assert sheets["Checks"]["A2"].value.endswith("passed, 0 failed")
     plain = write_book(tmp_path / "usd.xlsx", base())
     result = CliRunner().invoke(main, ["refresh", str(plain), "--quiet", "--as-of", "2026-03-31"])
     assert result.exit_code == 0, result.output

@@ -87,6 +87,7 @@ def revaluation_sheet(ledger: Ledger, result: Revaluation) -> SheetSpec:
         f"Booked ({reporting})": to_major_floats(realised["booked"], reporting),
         f"Realised ({reporting})": to_major_floats(realised["realised"], reporting),
     })
+    realised_header = row + 1
     if applications.empty:
         cells[(row + 1, 1)] = Cell("No settlement between foreign-currency documents in the period.", "subtitle")
     else:
@@ -95,5 +96,6 @@ def revaluation_sheet(ledger: Ledger, result: Revaluation) -> SheetSpec:
     widths = {1: 13, 2: 28, 3: 10, 4: 14, 5: 16, 6: 16, 7: 16, 8: 16, 9: 16, 10: 16, 11: 16}
     conditional = (ConditionalFill(f"G{first}:G{last}", "C6EFCE", "006100", threshold=0),)
     return SheetSpec(REVALUATION_SHEET, cells=cells, blocks=tuple(blocks), widths=widths,
+                     heights={header_row: 30.0, **({realised_header: 30.0} if not applications.empty else {})},
                      freeze=(header_row + 1, 3), conditional=conditional, tab_color="7030A0",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))

@@ -145,15 +145,15 @@ def _group_subtotals(cells: dict[tuple[int, int], Cell], ledger: Ledger, report:
     for record in grouped.to_dict("records"):
         row += 1
         value, currency = shown(str(record[by])), str(record["currency"])
-        cells[(row, 1)] = Cell(value, "total_label")
-        cells[(row, 2)] = Cell(f"{int(record['customers'])} customer(s)", "total_label")
-        cells[(row, 3)] = Cell(currency, "total_label")
+        cells[(row, 1)] = Cell(value, "label")
+        cells[(row, 2)] = Cell(f"{int(record['customers'])} customer(s)")
+        cells[(row, 3)] = Cell(currency)
         for offset, label in enumerate(labels):
             letter = column_letter(4 + offset)
             groups = f"${group_letter}${first}:${group_letter}${last}"
             formula = (f"SUMIFS({_column_range(letter, first, last)},{groups},{_criterion(value)},"
                        f'$C${first}:$C${last},"{currency}")')
-            cells[(row, 4 + offset)] = Cell(to_major_float(int(record[label]), currency), "total_money",
+            cells[(row, 4 + offset)] = Cell(to_major_float(int(record[label]), currency), "money_bold",
                                             formula=formula)
     return row
 
