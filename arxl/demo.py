@@ -196,10 +196,12 @@ def generate_demo(
     Returns one frame per input table of the contract (Settings, Customers, Invoices, Payments,
     Applications, Adjustments, Activity), keyed by table name, with exactly the contract's columns in
     contract order: ids and text as ``str`` (``""`` when blank), dates as ``datetime64[s]`` (NaT when
-    blank), money as float64 major units rounded to cents (NaN when blank), integers as int64, rates as float64
-    (NaN when blank: the demo is in one currency) and booleans as the text ``yes``/``no``. ``invoices`` is the number of rows of the Invoices table (credit and debit
-    notes included); ``customers=None`` scales with it (see ``default_customers``). Every document is dated
-    on or before ``as_of``; only promised dates and due dates may lie after it. Same arguments, same frames.
+    blank), money as float64 major units rounded to cents (NaN when blank), integers as int64, rates as
+    float64 (NaN when blank: the demo is in one currency) and booleans as the text ``yes``/``no``.
+    ``invoices`` is the number of rows of the Invoices table (credit and debit notes included);
+    ``customers=None`` scales with it (see ``default_customers``). Every document is dated on or before
+    ``as_of``; only promised dates and due dates may lie after it. Same arguments, same frames. Customers
+    carry a group, region and salesperson derived from what they already are (no extra random draws).
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()

@@ -91,20 +91,23 @@ class _RateTable:
         return float(found[1][-1]) if found is not None else _NO_RATE
 
 
+def _rates_coded(table: _RateTable, codes: np.ndarray, currencies: np.ndarray, days: np.ndarray) -> np.ndarray:
+    result = np.full(len(codes), _NO_RATE)
+    for code in (np.unique(codes) if len(codes) else codes):
+        rows = codes == code
+        result[rows] = table.on(str(currencies[code]), days[rows])
+    return result
+
+
 def rates_on(ledger: Ledger, currencies: np.ndarray | pd.Series, days: np.ndarray | int) -> np.ndarray:
     """The FXRates rate in force for each (currency, day number), float64; NaN where the currency has none yet.
 
     ``days`` is one day number for all or one per currency; the reporting currency is 1.
     """
-    table = _RateTable(ledger)
     currencies = np.asarray(currencies, dtype=object)
     days = np.broadcast_to(np.asarray(days, dtype=np.int64), currencies.shape)
-    result = np.full(len(currencies), _NO_RATE)
     codes, uniques = pd.factorize(currencies)
-    for code, currency in enumerate(uniques):
-        rows = codes == code
-        result[rows] = table.on(str(currency), days[rows])
-    return result
+    return _rates_coded(_RateTable(ledger), codes, np.asarray(uniques, dtype=object), days)
 
 
 def rate_on(ledger: Ledger, currency: str, on: dt.date) -> Rate | None:
@@ -113,14 +116,24 @@ def rate_on(ledger: Ledger, currency: str, on: dt.date) -> Rate | None:
     return None if np.isnan(rate) else rate
 
 
+def booking_rates_coded(ledger: Ledger, codes: np.ndarray, currencies: np.ndarray, days: np.ndarray,
+                        typed: np.ndarray) -> np.ndarray:
+    """Booking rates of documents given column-wise: currency ``currencies[codes]``, date (day numbers) and the
+    typed ``fx_rate`` (NaN when blank); NaN where none is known."""
+    currencies = np.asarray(currencies, dtype=object)
+    reporting = np.flatnonzero(currencies == ledger.settings.reporting_currency)
+    in_force = _rates_coded(_RateTable(ledger), codes, currencies, np.asarray(days, dtype=np.int64))
+    rates = np.where(np.isnan(typed), in_force, typed)
+    return np.where(np.isin(codes, reporting), 1.0, rates)
+
+
 def booking_rates(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     """(invoice rates, payment rates): each document's booking rate (module docstring), NaN where unknown."""
     def of(frame: pd.DataFrame, date_column: str) -> np.ndarray:
-        currencies = frame["currency"].to_numpy(dtype=object)
-        in_force = rates_on(ledger, currencies, day_numbers(frame[date_column]))
+        codes, uniques = pd.factorize(frame["currency"].to_numpy(dtype=object))
         typed = frame["fx_rate"].to_numpy(dtype=np.float64) if "fx_rate" in frame else np.full(len(frame), np.nan)
-        reporting = currencies == ledger.settings.reporting_currency
-        return np.where(reporting, 1.0, np.where(np.isnan(typed), in_force, typed))
+        days = day_numbers(frame[date_column])
+        return booking_rates_coded(ledger, codes, np.asarray(uniques, dtype=object), days, typed)
 
     return of(ledger.invoices, "invoice_date"), of(ledger.payments, "payment_date")
 
@@ -136,10 +149,11 @@ def _fraction(rate: float) -> tuple[int, int]:
     return (numerator * 10 ** power, 0) if power > 0 else (numerator, -power)
 
 
-def convert(amounts: np.ndarray, currencies: np.ndarray | pd.Series, rates: np.ndarray, reporting: str
+def convert(amounts: np.ndarray, currencies: np.ndarray | pd.Series | str, rates: np.ndarray, reporting: str
             ) -> np.ndarray:
     """Minor units of each amount's currency x its rate -> reporting-currency minor units, exactly, each rounded
-    half away from zero (the module's rounding rule). ``rates`` must be finite; one per amount."""
+    half away from zero (the module's rounding rule). ``rates`` must be finite; one per amount; ``currencies``
+    is one per amount, or one code for all."""
     amounts = np.asarray(amounts, dtype=np.int64)
     if not len(amounts):
         return amounts.copy()
@@ -148,28 +162,27 @@ def convert(amounts: np.ndarray, currencies: np.ndarray | pd.Series, rates: np.n
         raise ValueError("an amount has no exchange rate to convert it with")
     distinct, which = np.unique(rates, return_inverse=True)
     parts = [_fraction(rate) for rate in distinct]
-    numerator = np.array([part[0] for part in parts], dtype=object)[which]
-    decimals = np.array([part[1] for part in parts], dtype=np.int64)[which]
-    codes, uniques = pd.factorize(np.asarray(currencies, dtype=object))
-    currency_digits = np.array([exponent(str(code)) for code in uniques], dtype=np.int64)[codes]
-    shift = exponent(reporting) - currency_digits - decimals
+    if isinstance(currencies, str):
+        currency_digits: np.ndarray | int = exponent(currencies)
+    else:
+        codes, uniques = pd.factorize(np.asarray(currencies, dtype=object))
+        currency_digits = np.array([exponent(str(code)) for code in uniques], dtype=np.int64)[codes]
+    shift = exponent(reporting) - currency_digits - np.array([part[1] for part in parts], dtype=np.int64)[which]
     up = np.where(shift > 0, shift, 0)
     down = np.where(shift < 0, -shift, 0)
-    biggest = max(abs(int(value)) for value in numerator.tolist())
-    fits = (int(np.abs(amounts).max()) * biggest * 10 ** int(up.max()) < 2 ** 62
-            and biggest < 2 ** 62 and int(down.max()) < 18)
-    if fits:
-        scaled = amounts * numerator.astype(np.int64) * np.power(10, up)
+    biggest = max(abs(part[0]) for part in parts)
+    if (int(np.abs(amounts).max()) * biggest * 10 ** int(up.max()) < 2 ** 62 and int(down.max()) < 18):
+        scaled = amounts * np.array([part[0] for part in parts], dtype=np.int64)[which] * np.power(10, up)
         divisor = np.power(10, down)
-        magnitude = np.abs(scaled)
-        quotient, remainder = np.divmod(magnitude, divisor)
+        quotient, remainder = np.divmod(np.abs(scaled), divisor)
         quotient += 2 * remainder >= divisor
         return np.sign(scaled) * quotient
     # Rates with many digits or very large amounts: the same arithmetic on Python integers.
+    numerators = [part[0] for part in parts]
     result = np.empty(len(amounts), dtype=np.int64)
-    for index, (amount, top, raise_by, lower_by) in enumerate(zip(amounts.tolist(), numerator.tolist(),
-                                                                    up.tolist(), down.tolist(), strict=True)):
-        scaled = amount * top * 10 ** raise_by
+    for index, (amount, rate_index, raise_by, lower_by) in enumerate(zip(amounts.tolist(), which.tolist(),
+                                                                       up.tolist(), down.tolist(), strict=True)):
+        scaled = amount * numerators[rate_index] * 10 ** raise_by
         divisor = 10 ** lower_by
         quotient, remainder = divmod(abs(scaled), divisor)
         quotient += 1 if 2 * remainder >= divisor else 0
@@ -207,8 +220,7 @@ def convert_coded(ledger: Ledger, amounts: np.ndarray, codes: np.ndarray, curren
             raise ValueError(f"no exchange rate for {currency}{when}: add {currency} to the FXRates table "
                              f"(reporting-currency {reporting} per unit of {currency}) to convert it")
         rows = codes == code
-        result[rows] = convert(result[rows], np.full(int(rows.sum()), currency, dtype=object),
-                               np.full(int(rows.sum()), rate), reporting)
+        result[rows] = convert(result[rows], currency, np.full(int(rows.sum()), rate), reporting)
     return result
 
 
@@ -224,17 +236,19 @@ def booked_values(ledger: Ledger, amounts: np.ndarray, currencies: np.ndarray | 
 def used_currencies(ledger: Ledger, on: dt.date | None = None) -> set[str]:
     """Currencies of the invoices and payments (dated on or before ``on`` when given)."""
     invoices, payments = ledger.invoices, ledger.payments
-    if on is not None:
-        day = day_number(on)
-        invoices = invoices[day_numbers(invoices["invoice_date"]) <= day]
-        payments = payments[day_numbers(payments["payment_date"]) <= day]
-    return set(invoices["currency"].unique()) | set(payments["currency"].unique())
+    if on is None:
+        return set(invoices["currency"].unique()) | set(payments["currency"].unique())
+    day = day_number(on)
+    return (set(invoices["currency"][day_numbers(invoices["invoice_date"]) <= day].unique())
+            | set(payments["currency"][day_numbers(payments["payment_date"]) <= day].unique()))
 
 
 def convertible(ledger: Ledger, on: dt.date | None = None) -> bool:
     """True when every currency used has an exchange rate (in force on ``on`` when given, for the documents
     dated on or before it), so amounts can be added in the reporting currency."""
     reporting = ledger.settings.reporting_currency
+    if not used_currencies(ledger) - {reporting}:
+        return True  # one currency: nothing to convert, whatever the date
     foreign = used_currencies(ledger, on) - {reporting}
     if not foreign:
         return True

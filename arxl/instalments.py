@@ -151,5 +151,8 @@ def overlay(first_low: np.ndarray, first_high: np.ndarray, second_low: np.ndarra
 
 def item_labels(document_ids: Iterable[object], instalments: Iterable[object]) -> list[str]:
     """How people see open items: the document id, followed by ``k/n`` for an instalment (``INV-1001 2/3``)."""
-    return [f"{document} {part}" if part else str(document)
-            for document, part in zip(document_ids, instalments, strict=True)]
+    documents, parts = np.asarray(list(document_ids), dtype=object), np.asarray(list(instalments), dtype=object)
+    split = np.flatnonzero(parts != "")
+    labels = documents.copy()
+    labels[split] = documents[split] + " " + parts[split]
+    return [str(label) for label in labels.tolist()]

@@ -220,6 +220,11 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
     parsed = _Parsed(table, sheet, excel_rows, {}, {}, set(positions))
     for column in table.columns:
         values = columns_raw.get(column.name)
+        if values is None and column.kind is Kind.NUMBER:
+            # An optional number column the table does not have (fx_rate in a one-currency book): all blank.
+            parsed.columns[column.name] = np.zeros(len(excel_rows), dtype=np.float64)
+            parsed.present[column.name] = np.zeros(len(excel_rows), dtype=bool)
+            continue
         if values is None:
             values = np.full(len(excel_rows), "", dtype=object)
         ctx = ColumnContext(sheet, column.name, excel_rows, settings.date_order, settings.decimal_comma,
@@ -851,6 +856,8 @@ def _missing_booking_rates(ledger: Ledger, parsed: dict[str, _Parsed | None], ra
                            problems: list[Problem]) -> None:
     """Foreign documents with no fx_rate, dated before their currency's first FXRates rate: one warning per
     table and currency, on the first such row (currencies with no rate at all are warned about once already)."""
+    if not rated:
+        return
     for name, frame, rates, date_column in zip(("Invoices", "Payments"), (ledger.invoices, ledger.payments),
                                                booking_rates(ledger), ("invoice_date", "payment_date"),
                                                strict=True):

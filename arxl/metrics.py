@@ -46,7 +46,7 @@ import pandas as pd
 from .aging import parse_edges
 from .arrays import dense_codes, sort_order, text_column
 from .dates import day_number, days_to_datetimes
-from .fx import booking_rates, convert, convert_coded
+from .fx import booking_rates_coded, convert, convert_coded
 from .ledger import Ledger
 from .settle import (
     KINDS,
@@ -132,23 +132,25 @@ def _ar(ledger: Ledger, prepared: PreparedLedger, core: SettledArrays
 def _booked_sales(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray) -> np.ndarray:
     """The Invoices amounts of ``rows`` at their booking rates, in reporting-currency minor units."""
     amounts = prepared.doc_original[rows]
-    codes = prepared.doc_currency[rows]
-    currencies = np.asarray(prepared.currencies.to_pylist(), dtype=object)[codes] if len(rows) else \
-        np.zeros(0, dtype=object)
+    currencies = np.asarray(prepared.currencies.to_pylist(), dtype=object)
     reporting = ledger.settings.reporting_currency
-    foreign = currencies != reporting
-    if not foreign.any():
+    codes = prepared.doc_currency[rows]
+    if not (currencies != reporting).any():
         return amounts
-    rates = booking_rates(ledger)[0][rows]
-    unknown = foreign & np.isnan(rates)
-    if unknown.any():
-        where = int(np.flatnonzero(unknown)[0])
-        day = _EPOCH + dt.timedelta(days=int(prepared.doc_date[rows[where]]))
-        raise ValueError(f"no exchange rate for {currencies[where]} in force on {day.isoformat()} (invoice "
-                         f"{prepared.doc_id[int(rows[where])].as_py()}): give it an fx_rate or add an FXRates row "
-                         "dated on or before it")
+    typed = ledger.invoices["fx_rate"].to_numpy(dtype=np.float64)[rows]
+    rates = booking_rates_coded(ledger, codes, currencies, prepared.doc_date[rows], typed)
     converted = amounts.copy()
-    converted[foreign] = convert(amounts[foreign], currencies[foreign], rates[foreign], reporting)
+    for code, currency in enumerate(currencies.tolist()):
+        if currency == reporting:
+            continue
+        foreign = np.flatnonzero(codes == code)
+        unknown = foreign[np.isnan(rates[foreign])]
+        if len(unknown):
+            day = _EPOCH + dt.timedelta(days=int(prepared.doc_date[rows[unknown[0]]]))
+            raise ValueError(f"no exchange rate for {currency} in force on {day.isoformat()} (invoice "
+                             f"{prepared.doc_id[int(rows[unknown[0]])].as_py()}): give it an fx_rate or add an "
+                             "FXRates row dated on or before it")
+        converted[foreign] = convert(amounts[foreign], currency, rates[foreign], reporting)
     return converted
 
 

@@ -26,7 +26,7 @@ from arxl.metrics import compute_metrics, payment_behaviour
 from arxl.settle import prepared_ledger, settle, settle_arrays
 from arxl.statements import open_item_statement
 from arxl.workbook import load_book
-from tests.builders import build_ledger
+from tests.builders import build_ledger, shuffled
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -331,6 +331,10 @@ def test_instalments_of_an_invoice_sum_to_its_open_amount(book) -> None:
     for _, rows in parts.groupby("document_id"):
         later = rows.iloc[1:]
         assert (later["applied"] == 0).all() and (later["adjusted"] == 0).all()
+    # ... and the order of the rows of any table changes nothing.
+    again = settle(shuffled(ledger, seed=len(items)), as_of)
+    pd.testing.assert_frame_equal(again.open_items, items)
+    pd.testing.assert_frame_equal(again.applications, settle(ledger, as_of).applications)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
