@@ -130,7 +130,9 @@ APPLICATION_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``Settlement.applications``: a payment or credit note (``source_*``) settling ``amount``
 (positive minor units) of a receivable (``invoice_*``, whose document date and due date are repeated for
-payment-behaviour figures), effective on ``date``, by ``step`` (one of ``STEPS``)."""
+payment-behaviour figures; for an invoice with instalments the due date of its last one, while
+``applied_dues`` splits each application over the instalments it settled), effective on ``date``, by ``step``
+(one of ``STEPS``)."""
 
 ADJUSTMENT_COLUMNS: tuple[str, ...] = (
     "adjustment_id", "invoice_id", "customer_id", "currency", "date", "type", "amount", "effect", "reason",
