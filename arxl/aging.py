@@ -14,8 +14,12 @@ Choices where DESIGN.md is silent:
 - ``credit_limit`` is in the customer's currency: it is shown on the row of that currency only (``<NA>``
   elsewhere), and converted like the amounts when ``convert=True``. ``headroom`` = credit_limit - Total.
 - Conversion to the reporting currency (``to_reporting_currency``) converts each item into reporting minor
-  units, rounding half away from zero, then sums, so converted totals reconcile with the converted items. The
-  reporting currency itself has rate 1 whatever FXRates says; a currency without a rate is a ValueError.
+  units at the rate in force on the as-of date (``arxl.fx``: exact, rounding half away from zero), then sums,
+  so converted totals reconcile with the converted items and a back-dated aging never moves when a later rate
+  is typed. The reporting currency itself has rate 1 whatever FXRates says; a currency without a rate in force
+  is a ValueError.
+- An invoice with instalments ages instalment by instalment (``arxl.instalments``): one detail row per open
+  instalment, with its own due date, days past due and bucket.
 """
 
 from __future__ import annotations
@@ -147,24 +151,26 @@ def _detail(settlement: Settlement, basis: str, edges: tuple[int, ...]) -> pd.Da
 
 
 def aging_summary(ledger: Ledger, detail: pd.DataFrame, edges: Sequence[int] = DEFAULT_EDGES, *,
-                  convert: bool = False) -> pd.DataFrame:
+                  convert: bool = False, as_of: dt.date | None = None) -> pd.DataFrame:
     """One row per (customer_id, currency) with any open item (per customer_id once ``convert=True``).
 
     Columns: customer_id, name, currency, one int64 column per bucket label, Unapplied (positive), Total
     (= buckets - Unapplied), share (float), credit_limit (Int64), headroom (Int64). Items are bucketed from
     their ``days_past_due`` with ``edges``. With ``convert=True`` every item is first converted into
-    ``ledger.settings.reporting_currency`` (see the module docstring).
+    ``ledger.settings.reporting_currency`` at the rates in force on ``as_of`` (the aging's date; None: the
+    latest rates), see the module docstring.
     """
-    return _summary(ledger, detail, parse_edges(edges), convert)
+    return _summary(ledger, detail, parse_edges(edges), convert, as_of)
 
 
-def _summary(ledger: Ledger, detail: pd.DataFrame, edges: tuple[int, ...], convert: bool) -> pd.DataFrame:
+def _summary(ledger: Ledger, detail: pd.DataFrame, edges: tuple[int, ...], convert: bool,
+             as_of: dt.date | None = None) -> pd.DataFrame:
     labels = _labels(edges)
     reporting = ledger.settings.reporting_currency
     amount = detail["open_amount"].to_numpy(dtype=np.int64)
     currency = detail["currency"].astype("str")
     if convert:
-        amount = to_reporting_currency(ledger, amount, currency)
+        amount = to_reporting_currency(ledger, amount, currency, as_of)
         currency = pd.Series(np.full(len(detail), reporting, dtype=object), index=detail.index, dtype="str")
     bucket = _index(detail["days_past_due"].to_numpy(dtype=np.int64), edges)
     unapplied = amount < 0
@@ -191,7 +197,8 @@ def _summary(ledger: Ledger, detail: pd.DataFrame, edges: tuple[int, ...], conve
     limit[~found] = pd.NA
     if convert:
         present = limit.notna().to_numpy()
-        converted = to_reporting_currency(ledger, limit[present].to_numpy(dtype=np.int64), limit_currency[present])
+        converted = to_reporting_currency(ledger, limit[present].to_numpy(dtype=np.int64), limit_currency[present],
+                                          as_of)
         limit[present] = converted
     else:
         limit[(limit_currency != grouped["currency"]).to_numpy()] = pd.NA
@@ -245,5 +252,5 @@ def aging(ledger: Ledger, as_of: dt.date, *, basis: str | None = None, edges: Se
     elif settlement.as_of != as_of:
         raise ValueError(f"the settlement is as of {settlement.as_of}, not {as_of}: settle at {as_of} first")
     detail = _detail(settlement, basis, valid_edges)
-    summary = _summary(ledger, detail, valid_edges, convert)
+    summary = _summary(ledger, detail, valid_edges, convert, as_of)
     return AgingReport(as_of=as_of, basis=basis, labels=_labels(valid_edges), detail=detail, summary=summary)

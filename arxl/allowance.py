@@ -128,10 +128,10 @@ def history_rates(ledger: Ledger, as_of: dt.date, labels: list[str]) -> tuple[tu
         open_amount = detail["open_amount"].to_numpy(dtype=np.int64)
         loss = np.clip(np.minimum(lost.reindex(detail["document_id"]).fillna(0).to_numpy(dtype=np.int64),
                                   open_amount), 0, None)
-        if convertible(ledger):
+        if convertible(ledger, snapshot):
             currencies = detail["currency"].to_numpy()
-            open_amount = to_reporting_currency(ledger, open_amount, currencies)
-            loss = to_reporting_currency(ledger, loss, currencies)
+            open_amount = to_reporting_currency(ledger, open_amount, currencies, snapshot)
+            loss = to_reporting_currency(ledger, loss, currencies, snapshot)
         bucket = pd.Index(labels).get_indexer(detail["bucket"])
         np.add.at(exposure, bucket, open_amount)
         np.add.at(losses, bucket, loss)
@@ -146,7 +146,7 @@ def provision_matrix(ledger: Ledger, as_of: dt.date, *, method: str = "settings"
     """The provision matrix and expected loss per customer at ``as_of`` (rules in the module docstring)."""
     if method not in METHODS:
         raise ValueError(f'allowance method "{method}" is not one of {", ".join(METHODS)}')
-    report = aging(ledger, as_of, settlement=settlement, convert=convertible(ledger))
+    report = aging(ledger, as_of, settlement=settlement, convert=convertible(ledger, as_of))
     labels = report.labels
     if method == "settings":
         rates, fallback = settings_rates(ledger, labels), (False,) * len(labels)

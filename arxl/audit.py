@@ -8,11 +8,12 @@ so it travels inside the workbook (e-mail it, save it with Excel or LibreOffice:
 the tables it reads with it, and records each difference as an ``AuditRow``.
 
 **Which row is which.** Rows are matched by their key: ``invoice_id``, ``payment_id``, ``customer_id``,
-``adjustment_id``, Settings ``key``, FXRates ``currency``, DunningLevels ``level``. Tables without a key match
-rows by what identifies them, numbered in table order when several rows share it: Applications by
-``payment_id`` + ``invoice_id``, Activity by ``date`` + ``customer_id`` + ``action``, Assertions by ``customer_id``
-+ ``date`` + ``currency`` (``P1 -> I1 #2`` is the second application of P1 to I1). Changing an identifying value
-therefore shows as the old row removed and a new one added; any other change is one ``changed`` row per cell.
+``adjustment_id``, Settings ``key``, DunningLevels ``level``. Tables without a key match rows by what
+identifies them, numbered in table order when several rows share it: FXRates by ``currency`` + ``date``,
+Applications by ``payment_id`` + ``invoice_id``, Activity by ``date`` + ``customer_id`` + ``action``, Assertions
+by ``customer_id`` + ``date`` + ``currency``, Instalments by ``invoice_id`` + ``due_date`` (``P1 | I1 #2`` is
+the second application of P1 to I1). Changing an identifying value therefore shows as the old row removed and a
+new one added; any other change is one ``changed`` row per cell.
 Moving rows, sorting a table or adding columns of your own changes nothing.
 
 **Closed periods.** With Settings ``closed_through``, a difference touching a row dated on or before it (its date
@@ -41,11 +42,23 @@ from .problems import Problem
 
 IDENTITY: dict[str, tuple[str, ...]] = {
     "Settings": ("key",), "Customers": ("customer_id",), "Invoices": ("invoice_id",),
-    "Payments": ("payment_id",), "Adjustments": ("adjustment_id",), "FXRates": ("currency",),
+    "Payments": ("payment_id",), "Adjustments": ("adjustment_id",), "FXRates": ("currency", "date"),
     "DunningLevels": ("level",), "Applications": ("payment_id", "invoice_id"),
     "Activity": ("date", "customer_id", "action"), "Assertions": ("customer_id", "date", "currency"),
+    "Instalments": ("invoice_id", "due_date"),
 }
-"""The columns that identify a row of each table (a key, or what a keyless row is known by)."""
+"""The columns that identify a row of each table (a key, or what a keyless row is known by); a table not listed
+(one added to the contract later) is identified by its key, else by its required columns."""
+
+
+def identity(table: str) -> tuple[str, ...]:
+    """The columns that identify a row of ``table`` (see ``IDENTITY``)."""
+    if table in IDENTITY:
+        return IDENTITY[table]
+    contract = TABLES_BY_NAME[table]
+    if contract.key is not None:
+        return (contract.key,)
+    return tuple(column.name for column in contract.columns if column.required)
 DATED: dict[str, str] = {"Invoices": "invoice_date", "Payments": "payment_date", "Applications": "date",
                          "Adjustments": "date", "Activity": "date"}
 """The column giving each dated table's rows their date (for closed periods)."""
@@ -101,7 +114,7 @@ def _canonical(table: RawTable) -> pd.DataFrame:
     blank = (frame == "").all(axis=1).to_numpy() if count else np.zeros(0, dtype=bool)
     frame[ROW] = np.arange(table.first_row, table.first_row + count, dtype=np.int64)
     frame = frame[~blank].reset_index(drop=True)
-    frame[KEY] = _keys(frame, IDENTITY[table.name], keyed=contract.key is not None)
+    frame[KEY] = _keys(frame, identity(table.name), keyed=contract.key is not None)
     return frame
 
 
@@ -199,7 +212,7 @@ def decode(encoded: Mapping[str, bytes]) -> dict[str, pd.DataFrame]:
                               if column in table.column_names else pd.Series([""] * table.num_rows, dtype="str")
                               for column in columns})
         frame[ROW] = table.column(ROW).to_numpy() if ROW in table.column_names else 0
-        frame[KEY] = _keys(frame, IDENTITY[name], keyed=TABLES_BY_NAME[name].key is not None)
+        frame[KEY] = _keys(frame, identity(name), keyed=TABLES_BY_NAME[name].key is not None)
         tables[name] = frame
     return tables
 
@@ -299,7 +312,7 @@ def own_rows(table: str, rows: pd.DataFrame, source: str, first_row: int,
     columns = [column.name for column in TABLES_BY_NAME[table].columns]
     base = previous if previous is not None else _empty(columns)
     combined = pd.concat([base.drop(columns=[KEY]), added.drop(columns=[KEY])], ignore_index=True)
-    combined[KEY] = _keys(combined, IDENTITY[table], keyed=TABLES_BY_NAME[table].key is not None)
+    combined[KEY] = _keys(combined, identity(table), keyed=TABLES_BY_NAME[table].key is not None)
     new_keys = combined[KEY].to_numpy()[len(base):]
     lines = [AuditRow(table, str(key), "", "", _summary({column: values[column] for column in columns}), "added",
                       source) for key, (_, values) in zip(new_keys, added.iterrows(), strict=True)]

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from .aging import TOTAL, UNAPPLIED, AgingReport
 from .arrays import arrow_text, member
-from .fx import to_reporting_currency
+from .fx import rate_on, to_reporting_currency
 from .ledger import Ledger
 from .money import to_major_float
 from .settle import Settlement
@@ -102,7 +102,7 @@ def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: A
                                    "documents."))
     if converted:
         items_converted = int(to_reporting_currency(ledger, open_items["open_amount"].to_numpy(dtype=np.int64),
-                                                     open_items["currency"]).sum())
+                                                     open_items["currency"], as_of).sum())
         rows.append(_money_row(f"Aging total = open items in {reporting}", reporting, reporting, items_converted,
                                int(summary[TOTAL].sum()),
                                f"The Aging sheet's Total, converted into {reporting} with the FXRates table, "
@@ -183,7 +183,7 @@ def _assertion_rows(ledger: Ledger) -> list[dict[str, object]]:
                                    int(match["balance"].sum()),
                                    assertion.note or "The balance you entered in the Assertions table."))
             continue
-        actual, missing = _ledger_total(ledger, balances, assertion.currency)
+        actual, missing = _ledger_total(ledger, balances, assertion.currency, date)
         explanation = assertion.note or "The AR control account (the general ledger's receivables balance)."
         if missing:
             explanation += f" {', '.join(missing)} cannot be converted: add a rate to the FXRates table."
@@ -199,15 +199,16 @@ def _assertion_rows(ledger: Ledger) -> list[dict[str, object]]:
     return rows
 
 
-def _ledger_total(ledger: Ledger, balances: pd.DataFrame, currency: str) -> tuple[int, list[str]]:
-    """The whole ledger's balance in ``currency``, and the currencies that could not be converted into it."""
+def _ledger_total(ledger: Ledger, balances: pd.DataFrame, currency: str, on: dt.date) -> tuple[int, list[str]]:
+    """The whole ledger's balance in ``currency`` at the rates in force ``on`` the date, and the currencies that
+    had no rate then."""
     by_currency = balances.groupby("currency")["balance"].sum()
     if currency != ledger.settings.reporting_currency:
         return int(by_currency.get(currency, 0)), []
-    rates = set(ledger.fx_rates["currency"]) | {currency}
-    missing = sorted(code for code in by_currency.index if code not in rates and by_currency[code] != 0)
-    convertible = by_currency[[code for code in by_currency.index if code in rates]]
-    total = to_reporting_currency(ledger, convertible.to_numpy(dtype=np.int64), convertible.index.to_numpy())
+    rated = [code for code in by_currency.index if code == currency or rate_on(ledger, code, on) is not None]
+    missing = sorted(code for code in by_currency.index if code not in rated and by_currency[code] != 0)
+    convertible = by_currency[rated]
+    total = to_reporting_currency(ledger, convertible.to_numpy(dtype=np.int64), convertible.index.to_numpy(), on)
     return int(total.sum()), missing
 
 

@@ -105,7 +105,7 @@ DEFAULT_LEVELS = pd.DataFrame({
 
 DUNNING_COLUMNS: tuple[str, ...] = (
     "customer_id", "document_id", "kind", "currency", "document_date", "due_date", "days_past_due",
-    "open_amount", "level", "level_name",
+    "open_amount", "level", "level_name", "instalment",
 )
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "rank", "priority", "customer_id", "name", "currency", "balance", "overdue", "collectable", "disputed",
@@ -143,7 +143,8 @@ def level_index(days_past_due: np.ndarray, levels: pd.DataFrame) -> np.ndarray:
 def dunning(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None) -> pd.DataFrame:
     """Every overdue, undisputed receivable with its dunning level at ``as_of`` (``DUNNING_COLUMNS``).
 
-    Level 0 (name "") means overdue but below the first level's min_days.
+    Level 0 (name "") means overdue but below the first level's min_days. An invoice with instalments is one
+    item per open instalment (``instalment`` = ``k/n``), due on its own date: only its overdue ones are dunned.
     """
     items = receivables(ledger, as_of, settlement)
     items = items[(items["days_past_due"] > 0) & ~items["disputed"]].reset_index(drop=True)
@@ -152,7 +153,7 @@ def dunning(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = N
     numbers = np.where(position >= 0, levels["level"].to_numpy(dtype=np.int64)[np.maximum(position, 0)], 0)
     names = np.where(position >= 0, levels["name"].to_numpy(dtype=object)[np.maximum(position, 0)], "")
     result = items[["customer_id", "document_id", "kind", "currency", "document_date", "due_date",
-                    "days_past_due", "open_amount"]].copy()
+                    "days_past_due", "open_amount", "instalment"]].copy()
     result["level"] = numbers.astype(np.int64)
     result["level_name"] = pd.Series(names, dtype="str")
     return result[list(DUNNING_COLUMNS)]
@@ -329,8 +330,8 @@ def _balances(ledger: Ledger, settlement: Settlement) -> pd.Series:
     """Each (customer_id, currency) balance, unapplied cash netted, in the worklist's currencies."""
     items = settlement.open_items
     amounts = items["open_amount"].to_numpy(dtype=np.int64)
-    if convertible(ledger):
-        amounts = to_reporting_currency(ledger, amounts, items["currency"].to_numpy())
+    if convertible(ledger, settlement.as_of):
+        amounts = to_reporting_currency(ledger, amounts, items["currency"].to_numpy(), settlement.as_of)
         currency = np.full(len(items), ledger.settings.reporting_currency, dtype=object)
     else:
         currency = items["currency"].to_numpy(dtype=object)
@@ -411,7 +412,8 @@ def _items_text(items: pd.DataFrame) -> str:
     header = f"{'Document':<16}{'Date':<12}{'Due date':<12}{'Days':>6}  {'Amount':>16}  Currency"
     lines = [header, "-" * len(header)]
     for row in items.itertuples(index=False):
-        lines.append(f"{row.document_id!s:<16}{pd.Timestamp(row.document_date).date().isoformat():<12}"
+        document = f"{row.document_id} {row.instalment}" if row.instalment else str(row.document_id)
+        lines.append(f"{document:<16}{pd.Timestamp(row.document_date).date().isoformat():<12}"
                      f"{pd.Timestamp(row.due_date).date().isoformat():<12}{int(row.days_past_due):>6}  "
                      f"{money_text(int(row.open_amount), str(row.currency)):>16}  {row.currency}")
     return "\n".join(lines)

@@ -82,6 +82,8 @@ INVOICE_STATUSES = ("", "disputed", "void")
 ADJUSTMENT_TYPES = ("write_off", "discount", "finance_charge", "bad_debt_recovery")
 ACTIONS = ("call", "email", "letter", "promise", "dispute", "resolved", "note")
 REDUCING_ADJUSTMENTS = ("write_off", "discount")
+GROUP_COLUMNS = ("group", "region", "salesperson")
+"""Customers columns that reports can subtotal by (``--by``, Settings ``aging_group_by``, ``AR_AGING``'s by)."""
 
 SETTINGS = Table(
     "Settings",
@@ -108,6 +110,9 @@ CUSTOMERS = Table(
         Column("on_hold", Kind.BOOL, doc="yes when the account is on credit hold.", default="no", width=9),
         Column("contact", Kind.TEXT, doc="Person to call.", width=20),
         Column("address", Kind.TEXT, doc="Postal address (use line breaks).", width=36),
+        Column("group", Kind.TEXT, doc="Customer group (Wholesale, Retail...): reports can subtotal by it."),
+        Column("region", Kind.TEXT, doc="Sales region: reports can subtotal by it."),
+        Column("salesperson", Kind.TEXT, doc="Account owner: reports can subtotal by it.", width=16),
     ),
 )
 
@@ -128,6 +133,8 @@ INVOICES = Table(
         Column("status", Kind.CHOICE, choices=INVOICE_STATUSES, doc="blank, disputed or void.", width=10),
         Column("po_number", Kind.TEXT, doc="Customer's purchase order."),
         Column("description", Kind.TEXT, doc="Free text.", width=30),
+        Column("fx_rate", Kind.NUMBER, doc="Booking rate: reporting-currency units per unit of the document's "
+               "currency.", default="the FXRates rate in force on invoice_date", width=10),
     ),
 )
 
@@ -145,6 +152,8 @@ PAYMENTS = Table(
         Column("method", Kind.TEXT, doc="Cheque, transfer, card...", width=11),
         Column("reference", Kind.TEXT, doc="Remittance text; for a reversal, the payment_id it reverses.",
                width=30),
+        Column("fx_rate", Kind.NUMBER, doc="Booking rate: reporting-currency units per unit of the payment's "
+               "currency.", default="the FXRates rate in force on payment_date", width=10),
     ),
 )
 
@@ -195,14 +204,30 @@ ACTIVITY = Table(
     ),
 )
 
+INSTALMENTS = Table(
+    "Instalments",
+    key=None,
+    doc="Optional: an invoice due in several parts; the parts add up to the invoice and age by their own dates.",
+    optional=True,
+    columns=(
+        Column("invoice_id", Kind.ID, required=True, doc="The invoice (or debit note) paid in instalments."),
+        Column("due_date", Kind.DATE, required=True, doc="When this instalment is due."),
+        Column("amount", Kind.MONEY, required=True,
+               doc="This instalment; an invoice's instalments add up to its amount."),
+        Column("note", Kind.TEXT, doc="Free text (milestone, retention...).", width=30),
+    ),
+)
+
 FX_RATES = Table(
     "FXRates",
-    key="currency",
-    doc="Optional: the rate that converts one unit of a currency into the reporting currency.",
+    key=None,
+    doc="Optional: the rate that converts one unit of a currency into the reporting currency, from a date on.",
     optional=True,
     columns=(
         Column("currency", Kind.CURRENCY, required=True, doc="ISO 4217 code.", width=10),
         Column("rate", Kind.NUMBER, required=True, doc="Reporting-currency units per unit of this currency."),
+        Column("date", Kind.DATE, doc="The rate holds from this date until the currency's next rate.",
+               default="since always (until the currency's first dated rate)"),
     ),
 )
 
@@ -241,7 +266,7 @@ DUNNING_LEVELS = Table(
 )
 
 TABLES: tuple[Table, ...] = (SETTINGS, CUSTOMERS, INVOICES, PAYMENTS, APPLICATIONS, ADJUSTMENTS, ACTIVITY,
-                             FX_RATES, ASSERTIONS, DUNNING_LEVELS)
+                             FX_RATES, ASSERTIONS, DUNNING_LEVELS, INSTALMENTS)
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 
 
@@ -287,6 +312,9 @@ SETTING_KEYS: tuple[Setting, ...] = (
     Setting("finance_charge_grace_days", Kind.INTEGER, "0", "Days past due before finance charges start."),
     Setting("finance_charge_minimum", Kind.MONEY, "0", "Smallest finance charge worth raising."),
     Setting("hold_days", Kind.INTEGER, "90", "Credit hold when anything is more than this many days past due."),
+    Setting("aging_group_by", Kind.CHOICE, "",
+            "Subtotal the Aging sheet and the Dashboard by the customers' group, region or salesperson.",
+            choices=("", *GROUP_COLUMNS)),
     Setting("allowance_rates", Kind.TEXT, "0.01,0.03,0.10,0.25,0.50",
             "Expected-loss rate per aging bucket, Current first."),
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),

@@ -157,6 +157,12 @@ _CITIES = (
     ("Spokane", "WA"), ("Dayton", "OH"), ("Fresno", "CA"), ("Tulsa", "OK"), ("Reno", "NV"),
     ("Albany", "NY"), ("Savannah", "GA"), ("Lansing", "MI"), ("Knoxville", "TN"), ("Wichita", "KS"),
 )
+_REGIONS = {"CO": "West", "OR": "West", "ID": "West", "AZ": "West", "WA": "West", "CA": "West", "NV": "West",
+            "TX": "South", "NC": "South", "VA": "South", "OK": "South", "GA": "South", "TN": "South",
+            "OH": "Midwest", "WI": "Midwest", "NE": "Midwest", "MI": "Midwest", "KS": "Midwest", "NY": "Northeast"}
+_SALESPEOPLE = {"West": ("Maya Ortiz", "Ben Carter"), "South": ("Luis Romero", "Ava Brooks"),
+                "Midwest": ("Noah Fischer", "Grace Lee"), "Northeast": ("Sam Patel",)}
+"""Region of each state of ``_CITIES``, and the salespeople who look after each region's customers."""
 _EMAIL_BOXES = ("ap", "accounts.payable", "payables", "finance", "invoices")
 _INVOICE_TEXTS = (
     "Components order", "Spare parts", "Maintenance contract", "Installation services", "Custom fabrication",
@@ -190,10 +196,12 @@ def generate_demo(
     Returns one frame per input table of the contract (Settings, Customers, Invoices, Payments,
     Applications, Adjustments, Activity), keyed by table name, with exactly the contract's columns in
     contract order: ids and text as ``str`` (``""`` when blank), dates as ``datetime64[s]`` (NaT when
-    blank), money as float64 major units rounded to cents (NaN when blank), integers as int64 and booleans
-    as the text ``yes``/``no``. ``invoices`` is the number of rows of the Invoices table (credit and debit
-    notes included); ``customers=None`` scales with it (see ``default_customers``). Every document is dated
-    on or before ``as_of``; only promised dates and due dates may lie after it. Same arguments, same frames.
+    blank), money as float64 major units rounded to cents (NaN when blank), integers as int64, rates as
+    float64 (NaN when blank: the demo is in one currency) and booleans as the text ``yes``/``no``.
+    ``invoices`` is the number of rows of the Invoices table (credit and debit notes included);
+    ``customers=None`` scales with it (see ``default_customers``). Every document is dated on or before
+    ``as_of``; only promised dates and due dates may lie after it. Same arguments, same frames. Customers
+    carry a group, region and salesperson derived from what they already are (no extra random draws).
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
@@ -596,6 +604,7 @@ def _invoices_frame(rng: np.random.Generator, people: _Customers, documents: _Do
         status=np.array(_STATUSES, dtype=object)[documents.status],
         po_number=po_number,
         description=description,
+        fx_rate=np.full(count, np.nan),
     )
 
 
@@ -1045,6 +1054,7 @@ def _payments_frame(
         currency=np.full(size, CURRENCY, dtype=object),
         method=np.array(METHODS, dtype=object)[payments["method"][order]],
         reference=reference[order],
+        fx_rate=np.full(size, np.nan),
     )
     return frame, ids, number
 
@@ -1174,6 +1184,7 @@ def _settings_frame(as_of: dt.date) -> pd.DataFrame:
 
 
 def _customers_frame(people: _Customers, limits: np.ndarray) -> pd.DataFrame:
+    group, region, salesperson = _grouping(people)
     return _frame(
         CUSTOMERS,
         customer_id=people.ids,
@@ -1185,7 +1196,24 @@ def _customers_frame(people: _Customers, limits: np.ndarray) -> pd.DataFrame:
         on_hold=people.on_hold,
         contact=people.contacts,
         address=people.addresses,
+        group=group,
+        region=region,
+        salesperson=salesperson,
     )
+
+
+def _grouping(people: _Customers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customer group, region and salesperson, derived from what the customers already are (no random draw,
+    so the rest of the book does not change): the region from the address's state, the salesperson in turn
+    among the region's, the group from the size of the customer's invoices."""
+    states = [address.rsplit("\n", 1)[-1].rsplit(",", 1)[-1].split()[0] for address in people.addresses.tolist()]
+    region = np.array([_REGIONS[state] for state in states], dtype=object)
+    turn = np.arange(people.count)
+    salesperson = np.array([_SALESPEOPLE[area][index % len(_SALESPEOPLE[area])]
+                            for area, index in zip(region.tolist(), turn.tolist(), strict=True)], dtype=object)
+    group = np.select([people.amount_scale >= 1.4, people.amount_scale >= 0.8], ["Wholesale", "Trade"],
+                      "Retail").astype(object)
+    return group, region, salesperson
 
 
 def _frame(table: Table, **values: np.ndarray) -> pd.DataFrame:

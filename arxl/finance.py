@@ -44,7 +44,7 @@ import pandas as pd
 
 from .arrays import group_first
 from .dates import day_number, day_numbers, days_to_datetimes
-from .fx import to_reporting_currency
+from .fx import rates_on, to_reporting_currency
 from .ledger import Ledger
 from .money import floats_to_minor
 from .receivables import disputed_mask
@@ -138,7 +138,7 @@ def finance_charges(ledger: Ledger, as_of: dt.date, *, since: dt.date | None = N
 
     balance_days = _balance_days(chargeable, start, today, settlement)
     amount = interest(balance_days, rate)
-    comparable = _in_reporting_currency(ledger, amount, chargeable["currency"].to_numpy(dtype=object))
+    comparable = _in_reporting_currency(ledger, amount, chargeable["currency"].to_numpy(dtype=object), as_of)
     raise_it = (amount > 0) & (comparable >= int(settings.finance_charge_minimum))
     chargeable, start, amount = chargeable[raise_it].reset_index(drop=True), start[raise_it], amount[raise_it]
     balance_days = balance_days[raise_it]
@@ -198,14 +198,15 @@ def _balance_days(chargeable: pd.DataFrame, start: np.ndarray, today: int, settl
     return total
 
 
-def _in_reporting_currency(ledger: Ledger, amounts: np.ndarray, currencies: np.ndarray) -> np.ndarray:
-    """Amounts converted where FXRates (or being the reporting currency) allows; the others as they are."""
-    rated = set(ledger.fx_rates["currency"]) | {ledger.settings.reporting_currency}
-    convertible_rows = pd.Series(currencies, dtype=object).isin(rated).to_numpy()
+def _in_reporting_currency(ledger: Ledger, amounts: np.ndarray, currencies: np.ndarray, as_of: dt.date
+                           ) -> np.ndarray:
+    """Amounts converted where a rate in force on ``as_of`` (or being the reporting currency) allows; the others
+    as they are."""
+    convertible_rows = ~np.isnan(rates_on(ledger, currencies, day_number(as_of)))
     result = np.asarray(amounts, dtype=np.int64).copy()
     if convertible_rows.any():
         result[convertible_rows] = to_reporting_currency(ledger, result[convertible_rows],
-                                                         currencies[convertible_rows])
+                                                         currencies[convertible_rows], as_of)
     return result
 
 

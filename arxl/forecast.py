@@ -112,8 +112,8 @@ def cash_forecast(ledger: Ledger, as_of: dt.date, *, weeks: int = WEEKS, settlem
     over_label = f"Over {over_days}"
     items = settlement.open_items.reset_index(drop=True)
     amounts = items["open_amount"].to_numpy(dtype=np.int64)
-    if convertible(ledger):
-        line_amount = to_reporting_currency(ledger, amounts, items["currency"].to_numpy())
+    if convertible(ledger, as_of):
+        line_amount = to_reporting_currency(ledger, amounts, items["currency"].to_numpy(), as_of)
         line_currency = np.full(len(items), ledger.settings.reporting_currency, dtype=object)
     else:
         line_amount, line_currency = amounts, items["currency"].to_numpy(dtype=object)

@@ -12,19 +12,22 @@ Column conventions of every frame (the loader guarantees them; the core relies o
 Frames and their columns (see ``arxl.contract`` for the user-facing docs):
 
 customers:    customer_id, name, email, terms_days(int64), credit_limit(Int64), currency, on_hold(bool),
-              contact, address, row
+              contact, address, group, region, salesperson, row
 invoices:     invoice_id, customer_id, invoice_date, due_date (always filled), amount (signed: credit notes
               negative), type (invoice|credit_note|debit_note), applies_to, currency, status (""|disputed),
-              po_number, description, row. Void documents are not here (see ``voided``).
+              po_number, description, fx_rate (float64 booking rate, NaN = blank), row. Void documents are not
+              here (see ``voided``). An invoice with instalments has the due date of its last instalment.
 voided:       the void invoices, same columns, kept only so references to them can be explained.
 payments:     payment_id, customer_id, payment_date, amount (signed: reversals negative), invoice_id, currency,
-              method, reference, row
+              method, reference, fx_rate (float64 booking rate, NaN = blank), row
 applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive), date (NaT =
               the later of the two documents' dates), row
 adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (signed: negative for write_off
               and discount), currency (the invoice's), row
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
-fx_rates:     currency, rate (float64: reporting-currency units per unit), row
+fx_rates:     currency, rate (float64: reporting-currency units per unit), date (NaT = since always), row
+instalments:  invoice_id, due_date, amount (positive minor units of the invoice's currency), note, row: each
+              invoice's instalments add up to its amount (empty when the workbook has no Instalments table)
 assertions:   customer_id, date, balance (signed minor units), currency, note, row
 dunning_levels: level(int64), min_days(int64), name, fee (minor units of the reporting currency), subject,
               template, row (empty when the workbook has no DunningLevels table)
@@ -64,6 +67,7 @@ class Settings:
     finance_charge_minimum: int = 0
     hold_days: int = 90
     allowance_rates: tuple[float, ...] = (0.01, 0.03, 0.10, 0.25, 0.50)
+    aging_group_by: str = ""
     backups: int = 5
     statement_sheets_limit: int = 250
 
@@ -74,16 +78,18 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
 
 CUSTOMER_COLUMNS = {
     "customer_id": "str", "name": "str", "email": "str", "terms_days": "int64", "credit_limit": "Int64",
-    "currency": "str", "on_hold": "bool", "contact": "str", "address": "str", "row": "int64",
+    "currency": "str", "on_hold": "bool", "contact": "str", "address": "str", "group": "str", "region": "str",
+    "salesperson": "str", "row": "int64",
 }
 INVOICE_COLUMNS = {
     "invoice_id": "str", "customer_id": "str", "invoice_date": "datetime64[s]", "due_date": "datetime64[s]",
     "amount": "int64", "type": "str", "applies_to": "str", "currency": "str", "status": "str",
-    "po_number": "str", "description": "str", "row": "int64",
+    "po_number": "str", "description": "str", "fx_rate": "float64", "row": "int64",
 }
 PAYMENT_COLUMNS = {
     "payment_id": "str", "customer_id": "str", "payment_date": "datetime64[s]", "amount": "int64",
-    "invoice_id": "str", "currency": "str", "method": "str", "reference": "str", "row": "int64",
+    "invoice_id": "str", "currency": "str", "method": "str", "reference": "str", "fx_rate": "float64",
+    "row": "int64",
 }
 APPLICATION_COLUMNS = {
     "payment_id": "str", "invoice_id": "str", "amount": "int64", "date": "datetime64[s]", "row": "int64",
@@ -96,7 +102,10 @@ ACTIVITY_COLUMNS = {
     "date": "datetime64[s]", "customer_id": "str", "invoice_id": "str", "action": "str",
     "promised_date": "datetime64[s]", "promised_amount": "Int64", "note": "str", "row": "int64",
 }
-FX_COLUMNS = {"currency": "str", "rate": "float64", "row": "int64"}
+FX_COLUMNS = {"currency": "str", "rate": "float64", "date": "datetime64[s]", "row": "int64"}
+INSTALMENT_COLUMNS = {
+    "invoice_id": "str", "due_date": "datetime64[s]", "amount": "int64", "note": "str", "row": "int64",
+}
 ASSERTION_COLUMNS = {
     "customer_id": "str", "date": "datetime64[s]", "balance": "int64", "currency": "str", "note": "str",
     "row": "int64",
@@ -122,6 +131,7 @@ class Ledger:
     fx_rates: pd.DataFrame = field(default_factory=lambda: _empty(FX_COLUMNS))
     assertions: pd.DataFrame = field(default_factory=lambda: _empty(ASSERTION_COLUMNS))
     dunning_levels: pd.DataFrame = field(default_factory=lambda: _empty(DUNNING_COLUMNS))
+    instalments: pd.DataFrame = field(default_factory=lambda: _empty(INSTALMENT_COLUMNS))
 
     def customer_name(self, customer_id: CustomerId) -> str:
         match = self.customers.loc[self.customers["customer_id"] == customer_id, "name"]

@@ -39,6 +39,7 @@ from .cells import (
 )
 from .contract import Kind, Table, normalise_header
 from .excel import MAX_ROWS
+from .fx import booking_rates
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -47,6 +48,7 @@ from .ledger import (
     CUSTOMER_COLUMNS,
     DUNNING_COLUMNS,
     FX_COLUMNS,
+    INSTALMENT_COLUMNS,
     INVOICE_COLUMNS,
     PAYMENT_COLUMNS,
     Ledger,
@@ -243,6 +245,11 @@ def _parse_table(table: Table, source: RawTable, settings: Settings, date1904: b
     parsed = _Parsed(table, sheet, excel_rows, {}, {}, set(positions))
     for column in table.columns:
         values = columns_raw.get(column.name)
+        if values is None and column.kind is Kind.NUMBER:
+            # An optional number column the table does not have (fx_rate in a one-currency book): all blank.
+            parsed.columns[column.name] = np.zeros(len(excel_rows), dtype=np.float64)
+            parsed.present[column.name] = np.zeros(len(excel_rows), dtype=bool)
+            continue
         if values is None:
             values = np.full(len(excel_rows), "", dtype=object)
         ctx = ColumnContext(sheet, column.name, excel_rows, settings.date_order, settings.decimal_comma,
@@ -620,7 +627,7 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     invoice_at = dict(zip(referring, positions_in_many(
         [parsed[name].columns["invoice_id"] for name in referring], by_invoice.index), strict=True))  # type: ignore[union-attr]
     payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice,
-                         invoice_at.get("Payments"), voided, problems)
+                         invoice_at.get("Payments"), voided, reporting, problems)
     applications = _applications(parsed["Applications"], invoices, by_invoice, invoice_at.get("Applications"),
                                  payments, problems)
     adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), problems)
@@ -629,6 +636,11 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, reporting, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
     _check_balances(by_invoice, applications, adjustments, invoice_at, problems)
+    instalments = _instalments(parsed.get("Instalments"), by_invoice, voided, problems)
+    if len(instalments):
+        typed_due = ~parsed["Invoices"].blank("due_date")[~void.to_numpy()]  # type: ignore[union-attr]
+        invoices = _due_on_last_instalment(invoices, instalments, typed_due, parsed["Invoices"].sheet,  # type: ignore[union-attr]
+                                           problems)
 
     used = set(invoices["currency"].unique()) | set(payments["currency"].unique())
     rated = set(fx_rates["currency"].unique()) | {reporting}
@@ -636,9 +648,12 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
         problems.append(Problem("warning", "FXRates", None, "currency", code,
                                 f"has no rate to {reporting}; totals are reported per currency",
                                 f"a row in the FXRates table for {code}"))
-    return Ledger(settings=settings, customers=customers, invoices=invoices, voided=voided,
-                  payments=payments, applications=applications, adjustments=adjustments, activity=activity,
-                  fx_rates=fx_rates, assertions=assertions, dunning_levels=dunning_levels)
+    ledger = Ledger(settings=settings, customers=customers, invoices=invoices, voided=voided,
+                    payments=payments, applications=applications, adjustments=adjustments, activity=activity,
+                    fx_rates=fx_rates, assertions=assertions, dunning_levels=dunning_levels,
+                    instalments=instalments)
+    _missing_booking_rates(ledger, parsed, rated - {reporting}, problems)
+    return ledger
 
 
 def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
@@ -692,6 +707,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the document has no effect"))
     frame["amount"] = amounts.astype(np.int64)
     frame["type"] = types.astype("str")
+    frame["fx_rate"] = _booking_rate_column(parsed, frame["currency"], settings.reporting_currency, problems)
     unique_terms = terms_of[~terms_of.index.duplicated()]
     positions = position_in(frame["customer_id"], unique_terms.index)
     terms = pd.Series(np.where(positions >= 0, unique_terms.to_numpy(dtype=np.int64)[np.maximum(positions, 0)]
@@ -731,7 +747,7 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
 
 
 def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
-              by_invoice: pd.DataFrame, invoice_at: np.ndarray | None, voided: pd.DataFrame,
+              by_invoice: pd.DataFrame, invoice_at: np.ndarray | None, voided: pd.DataFrame, reporting: str,
               problems: list[Problem]) -> pd.DataFrame:
     """Payments; ``invoice_at``: each payment's invoice_id's place in ``by_invoice``."""
     frame = _frame(parsed, PAYMENT_COLUMNS)
@@ -742,6 +758,7 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
     default_currency = _lookup(frame["customer_id"], currency_of, "USD")
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
     frame["amount"] = _to_minor(parsed, "amount", frame["currency"], problems).astype(np.int64)
+    frame["fx_rate"] = _booking_rate_column(parsed, frame["currency"], reporting, problems)
     zero = (frame["amount"] == 0) & parsed.present["amount"]
     for row in frame["row"][zero]:
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
@@ -897,6 +914,7 @@ def _activity(parsed: _Parsed | None, known_customers: pd.Series, targets: pd.Da
 
 
 def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
+    """Exchange rates: one per currency and date (a blank date holds until the currency's first dated rate)."""
     frame = _frame(parsed, FX_COLUMNS)
     if parsed is None:
         return frame
@@ -905,8 +923,143 @@ def _fx(parsed: _Parsed | None, problems: list[Problem]) -> pd.DataFrame:
     for row, rate in zip(frame["row"][bad], frame["rate"][bad], strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "rate", format(rate, "g"), "is not positive",
                                 "a positive exchange rate"))
-    _check_unique(frame, "currency", parsed.sheet, problems)
+    dated = frame["date"].dt.strftime("%Y-%m-%d").fillna("")
+    keys = pd.Series(list(zip(frame["currency"], dated, strict=True)), index=frame.index)
+    repeated = keys.duplicated(keep=False)
+    for (currency, day), group in frame[repeated.to_numpy()].groupby([frame["currency"], dated], sort=True):
+        rows = group["row"].tolist()
+        for row in rows:
+            others = ", ".join(str(other) for other in rows if other != row)
+            what = f"has two rates from {day}" if day else "has two rates without a date"
+            problems.append(Problem("error", parsed.sheet, int(row), "currency", str(currency),
+                                    f"{what} (also row {others})", "one rate per currency and date"))
     return frame
+
+
+def _booking_rate_column(parsed: _Parsed, currencies: pd.Series, reporting: str, problems: list[Problem]
+                         ) -> np.ndarray:
+    """A document's typed ``fx_rate`` (NaN where blank): positive, and only meaningful in a foreign currency."""
+    rates = parsed.columns["fx_rate"].astype(np.float64)
+    present = parsed.present["fx_rate"].copy()
+    rows = parsed.rows
+    for index in np.flatnonzero(present & (rates <= 0)):
+        problems.append(Problem("error", parsed.sheet, int(rows[index]), "fx_rate", format(rates[index], "g"),
+                                "is not positive", "a positive exchange rate, or blank for the FXRates rate"))
+    home = (currencies.to_numpy(dtype=object) == reporting) & present & (rates != 1)
+    for index in np.flatnonzero(home):
+        problems.append(Problem("warning", parsed.sheet, int(rows[index]), "fx_rate", format(rates[index], "g"),
+                                f"is ignored: the document is in the reporting currency {reporting} (rate 1)"))
+    return np.where(present & (rates > 0), rates, np.nan)
+
+
+def _missing_booking_rates(ledger: Ledger, parsed: dict[str, _Parsed | None], rated: set[str],
+                           problems: list[Problem]) -> None:
+    """Foreign documents with no fx_rate, dated before their currency's first FXRates rate: one warning per
+    table and currency, on the first such row (currencies with no rate at all are warned about once already)."""
+    if not rated:
+        return
+    for name, frame, rates, date_column in zip(("Invoices", "Payments"), (ledger.invoices, ledger.payments),
+                                               booking_rates(ledger), ("invoice_date", "payment_date"),
+                                               strict=True):
+        source = parsed.get(name)
+        missing = np.isnan(rates) & frame["currency"].isin(rated).to_numpy()
+        if source is None or not missing.any():
+            continue
+        for currency, group in frame[missing].groupby("currency", sort=True):
+            first = group.sort_values("row").iloc[0]
+            more = f" (and {len(group) - 1} more row(s))" if len(group) > 1 else ""
+            problems.append(Problem(
+                "warning", source.sheet, int(first["row"]), "fx_rate", "",
+                f"no booking rate: {currency} has no FXRates rate in force on "
+                f"{pd.Timestamp(first[date_column]).date().isoformat()}{more}; revaluation leaves such documents "
+                "out", f"an fx_rate, or an FXRates row for {currency} dated on or before the document"))
+
+
+def _instalments(parsed: _Parsed | None, by_invoice: pd.DataFrame, voided: pd.DataFrame,
+                 problems: list[Problem]) -> pd.DataFrame:
+    """Instalments of known invoices and debit notes: positive, due on or after the invoice date, and adding up
+    to the invoice amount (every row of an invoice whose instalments do not is an error)."""
+    frame = _frame(parsed, INSTALMENT_COLUMNS)
+    if parsed is None:
+        return frame
+    sheet = parsed.sheet
+    named = (frame["invoice_id"] != "").to_numpy()
+    at = position_in(frame["invoice_id"], by_invoice.index)
+    void = named & (at < 0) & member(frame["invoice_id"], voided["invoice_id"]).to_numpy()
+    for row, invoice_id in zip(frame["row"][void], frame["invoice_id"][void], strict=True):
+        problems.append(Problem("warning", sheet, int(row), "invoice_id", invoice_id,
+                                "belongs to a void invoice; ignored"))
+    unknown = named & (at < 0) & ~void
+    for row, invoice_id in zip(frame["row"][unknown], frame["invoice_id"][unknown], strict=True):
+        problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id, "is not a known invoice",
+                                "the invoice_id of an invoice or debit note of the Invoices table"))
+    known = at >= 0
+    safe = np.maximum(at, 0)
+    currency = _lookup(frame["invoice_id"], by_invoice["currency"], "USD", at)
+    amounts = _to_minor(parsed, "amount", currency, problems).astype(np.int64)
+    frame["amount"] = amounts
+    present = parsed.present["amount"]
+    not_positive = present & (amounts <= 0)
+    for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
+        problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
+                                "a positive part of the invoice amount"))
+    invoice_type = (by_invoice["type"].to_numpy(dtype=object)[safe] if len(by_invoice)
+                    else np.full(len(frame), "", dtype=object))
+    credit = known & (invoice_type == "credit_note")
+    for row, invoice_id in zip(frame["row"][credit], frame["invoice_id"][credit], strict=True):
+        problems.append(Problem("error", sheet, int(row), "invoice_id", invoice_id,
+                                "is a credit note; only invoices and debit notes are paid in instalments",
+                                "the invoice_id of an invoice or debit note"))
+    usable = known & ~credit
+    invoice_date = by_invoice["invoice_date"].to_numpy()[safe] if len(by_invoice) else frame["due_date"].to_numpy()
+    early = usable & (frame["due_date"].to_numpy() < invoice_date)
+    for index in np.flatnonzero(early):
+        problems.append(Problem("error", sheet, int(frame["row"].iloc[index]), "due_date",
+                                pd.Timestamp(frame["due_date"].iloc[index]).date().isoformat(),
+                                f"is before the date of invoice {frame['invoice_id'].iloc[index]} "
+                                f"({pd.Timestamp(invoice_date[index]).date().isoformat()})",
+                                "a due date on or after the invoice date"))
+    checked = frame[usable]
+    readable = pd.Series(present & ~not_positive, index=frame.index)[usable]
+    for invoice_id, group in checked.groupby("invoice_id", sort=True):
+        if not readable[group.index].all():
+            continue  # an unreadable or negative part is reported already
+        invoice_amount = int(by_invoice.at[invoice_id, "amount"])
+        code = str(by_invoice.at[invoice_id, "currency"])
+        total = int(group["amount"].sum())
+        if total == invoice_amount:
+            continue
+        rows = ", ".join(str(row) for row in group["row"])
+        for row, amount in zip(group["row"], group["amount"], strict=True):
+            problems.append(Problem("error", sheet, int(row), "amount", format_plain(int(amount), code),
+                                    f"the instalments of {invoice_id} (rows {rows}) add up to "
+                                    f"{format_plain(total, code)}, not its amount "
+                                    f"{format_plain(invoice_amount, code)}",
+                                    "instalments that add up to the invoice amount"))
+    return frame[usable].reset_index(drop=True)
+
+
+def _due_on_last_instalment(invoices: pd.DataFrame, instalments: pd.DataFrame, typed_due: np.ndarray, sheet: str,
+                            problems: list[Problem]) -> pd.DataFrame:
+    """An invoice with instalments is due in full on its last instalment's due date; a different due_date typed
+    on the Invoices row is replaced, with a warning."""
+    last = instalments.groupby("invoice_id", sort=False)["due_date"].max()
+    where = position_in(invoices["invoice_id"], last.index)
+    has = where >= 0
+    if not has.any():
+        return invoices
+    invoices = invoices.copy()
+    final = last.to_numpy(dtype="datetime64[s]")[np.maximum(where, 0)]
+    current = invoices["due_date"].to_numpy(dtype="datetime64[s]")
+    differs = has & typed_due & (current != final)
+    for index in np.flatnonzero(differs):
+        problems.append(Problem("warning", sheet, int(invoices["row"].iloc[index]), "due_date",
+                                pd.Timestamp(current[index]).date().isoformat(),
+                                f"differs from the due date of the invoice's last instalment "
+                                f"({pd.Timestamp(final[index]).date().isoformat()}); the Instalments table "
+                                "decides when each part is due"))
+    invoices["due_date"] = np.where(has, final, current).astype("datetime64[s]")
+    return invoices
 
 
 def _assertions(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series, reporting: str,

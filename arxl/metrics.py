@@ -16,8 +16,12 @@ AR = AR as of as-of - P.
 
 Choices where DESIGN.md is silent:
 
-- Every amount is converted into the reporting currency item by item (``arxl.fx.to_reporting_currency``)
-  before it is summed; ``Metrics`` money is int minor units of that currency.
+- Every amount is converted into the reporting currency item by item before it is summed (``arxl.fx``): open
+  items at the rates in force on the date they are measured at (AR at the as-of date, beginning AR at as-of - P),
+  credit sales at each document's booking rate, so a back-dated figure never moves when a later rate is typed.
+  ``Metrics`` money is int minor units of the reporting currency.
+- Where a due date matters (current AR, percent current and over the last edge, days late and on-time share),
+  an invoice with instalments counts instalment by instalment, each with its own due date and open amount.
 - A ratio whose denominator is zero is ``None`` (never inf or NaN); in ``monthly_series`` such a DSO is NaN.
   Negative figures (more credit notes than invoices in the period) are returned as computed.
 - ``dso_countback`` returns 0.0 when AR is zero or negative, and None when the sales history runs out before
@@ -42,9 +46,17 @@ import pandas as pd
 from .aging import parse_edges
 from .arrays import dense_codes, sort_order, text_column
 from .dates import day_number, days_to_datetimes
-from .fx import convert_coded
+from .fx import booking_rates_coded, convert, convert_coded
 from .ledger import Ledger
-from .settle import KINDS, PreparedLedger, SettledArrays, prepared_ledger, settle_arrays
+from .settle import (
+    KINDS,
+    PreparedLedger,
+    SettledArrays,
+    applied_dues,
+    open_dues,
+    prepared_ledger,
+    settle_arrays,
+)
 
 _PAYMENT = KINDS.index("payment")
 _INVOICE = KINDS.index("invoice")
@@ -108,24 +120,48 @@ def dso_countback(ending_ar: int | float, monthly_sales_latest_first: Sequence[i
     return None
 
 
-def _reporting(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """Amounts of the documents ``rows`` in the reporting currency."""
-    return convert_coded(ledger, amounts, prepared.doc_currency[rows], prepared.currencies)
+def _ar(ledger: Ledger, prepared: PreparedLedger, core: SettledArrays
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document, due day, open amount in the reporting currency at the settlement's date) of every open item:
+    a document, or each open instalment of one that has them."""
+    rows, dues, amounts = open_dues(prepared, core)
+    return rows, dues, convert_coded(ledger, amounts, prepared.doc_currency[rows], prepared.currencies,
+                                     core.as_of)
 
 
-def _ar(ledger: Ledger, prepared: PreparedLedger, core: SettledArrays) -> tuple[np.ndarray, np.ndarray]:
-    """(documents with an open amount, their open amounts in the reporting currency)."""
-    rows = np.flatnonzero(core.open_amount)
-    return rows, _reporting(ledger, prepared, rows, core.open_amount[rows])
+def _booked_sales(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray) -> np.ndarray:
+    """The Invoices amounts of ``rows`` at their booking rates, in reporting-currency minor units."""
+    amounts = prepared.doc_original[rows]
+    currencies = np.asarray(prepared.currencies.to_pylist(), dtype=object)
+    reporting = ledger.settings.reporting_currency
+    codes = prepared.doc_currency[rows]
+    if not (currencies != reporting).any():
+        return amounts
+    typed = ledger.invoices["fx_rate"].to_numpy(dtype=np.float64)[rows]
+    rates = booking_rates_coded(ledger, codes, currencies, prepared.doc_date[rows], typed)
+    converted = amounts.copy()
+    for code, currency in enumerate(currencies.tolist()):
+        if currency == reporting:
+            continue
+        foreign = np.flatnonzero(codes == code)
+        unknown = foreign[np.isnan(rates[foreign])]
+        if len(unknown):
+            day = _EPOCH + dt.timedelta(days=int(prepared.doc_date[rows[unknown[0]]]))
+            raise ValueError(f"no exchange rate for {currency} in force on {day.isoformat()} (invoice "
+                             f"{prepared.doc_id[int(rows[unknown[0]])].as_py()}): give it an fx_rate or add an "
+                             "FXRates row dated on or before it")
+        converted[foreign] = convert(amounts[foreign], currency, rates[foreign], reporting)
+    return converted
 
 
 class _Sales:
-    """Signed Invoices amounts in the reporting currency, sorted by date, for period sums."""
+    """Signed Invoices amounts in the reporting currency (at their booking rates), sorted by date, for period
+    sums."""
 
     def __init__(self, ledger: Ledger, prepared: PreparedLedger):
         rows = sort_order([prepared.doc_date[: prepared.n_invoices]])
         self.days = prepared.doc_date[rows]
-        self.running = np.r_[0, np.cumsum(_reporting(ledger, prepared, rows, prepared.doc_original[rows]))]
+        self.running = np.r_[0, np.cumsum(_booked_sales(ledger, prepared, rows))]
 
     @classmethod
     def of(cls, ledger: Ledger, prepared: PreparedLedger) -> _Sales:
@@ -181,7 +217,7 @@ def _ar_total(ledger: Ledger, prepared: PreparedLedger, as_of: dt.date) -> int:
     balances = _Balances.of(ledger, prepared)
     if balances is not None:
         return balances.at(day_number(as_of))
-    _, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply))
+    _, _, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply))
     return int(amounts.sum())
 
 
@@ -202,11 +238,12 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
         raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
     prepared = prepared_ledger(ledger)
     day = day_number(as_of)
-    rows, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply))
+    rows, dues, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of,
+                                                              auto_apply=ledger.settings.auto_apply))
     ar, beginning_ar = int(amounts.sum()), _ar_total(ledger, prepared, as_of - dt.timedelta(days=period))
     positive = amounts > 0
-    current_ar = int(amounts[positive & (prepared.doc_due[rows] >= day)].sum())
-    aged_from = prepared.doc_due[rows] if basis == "due" else prepared.doc_date[rows]
+    current_ar = int(amounts[positive & (dues >= day)].sum())
+    aged_from = dues if basis == "due" else prepared.doc_date[rows]
     age = day - aged_from
     gross = int(amounts[positive].sum())
     pct_current = _ratio(100.0 * int(amounts[positive & (age <= 0)].sum()), gross)
@@ -291,15 +328,17 @@ def payment_behaviour(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
 
     Columns ``PAYMENT_BEHAVIOUR_COLUMNS``: paid_amount (minor units), avg_days_to_pay (application date -
     invoice date) and avg_days_late (application date - due date), both weighted by amount, and on_time_share
-    (share of the amount applied on or before the due date).
+    (share of the amount applied on or before the due date). An invoice with instalments is paid instalment by
+    instalment: each piece of an application is late against the due date of the instalment it settled.
     """
     prepared = prepared_ledger(ledger)
     core = settle_arrays(prepared, as_of, auto_apply=ledger.settings.auto_apply)
-    source, target = core.application_source, core.application_target
+    application, due, amount = applied_dues(prepared, core)
+    source, target = core.application_source[application], core.application_target[application]
     target_kind = prepared.doc_kind[target]
     keep = (prepared.doc_kind[source] == _PAYMENT) & ((target_kind == _INVOICE) | (target_kind == _DEBIT_NOTE))
-    source, target = source[keep], target[keep]
-    amount, date = core.application_amount[keep], core.application_date[keep]
+    source, target, due = source[keep], target[keep], due[keep]
+    amount, date = amount[keep], core.application_date[application][keep]
     slot, groups = dense_codes(prepared.group_of[target])
     paid = np.zeros(len(groups), dtype=np.int64)
     to_pay = np.zeros(len(groups), dtype=np.int64)
@@ -307,8 +346,8 @@ def payment_behaviour(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     on_time = np.zeros(len(groups), dtype=np.int64)
     np.add.at(paid, slot, amount)
     np.add.at(to_pay, slot, amount * (date - prepared.doc_date[target]))
-    np.add.at(late, slot, amount * (date - prepared.doc_due[target]))
-    np.add.at(on_time, slot, np.where(date <= prepared.doc_due[target], amount, 0))
+    np.add.at(late, slot, amount * (date - due))
+    np.add.at(on_time, slot, np.where(date <= due, amount, 0))
     width = max(len(prepared.currencies), 1)
     return pd.DataFrame({
         "customer_id": text_column(prepared.customers, groups // width),

@@ -107,8 +107,8 @@ def receivables(ledger: Ledger, as_of: dt.date, settlement: Settlement | None = 
     items["days_past_due"] = day_number(as_of) - day_numbers(items["due_date"])
     items["disputed"] = disputed_mask(ledger, as_of, items)
     amounts = items["open_amount"].to_numpy(dtype=np.int64)
-    if convertible(ledger):
-        items["amount"] = to_reporting_currency(ledger, amounts, items["currency"].to_numpy())
+    if convertible(ledger, as_of):
+        items["amount"] = to_reporting_currency(ledger, amounts, items["currency"].to_numpy(), as_of)
         items["group_currency"] = pd.Series([ledger.settings.reporting_currency] * len(items), dtype="str")
     else:
         items["amount"] = amounts

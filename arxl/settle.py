@@ -13,6 +13,10 @@ the as-of date do not exist; then, each step finished for every document before 
    cash taken by date, then id;
 5. whatever is left is unapplied cash or credit: an open item with a negative open amount.
 
+Within an invoice that has instalments (``ledger.instalments``), whatever settles it goes to its earliest-due open
+instalment first, and auto-apply takes each instalment by its own due date (``arxl.instalments`` states the rule
+in full); such an invoice is one open item per open instalment.
+
 A credit note (an Invoices row with a negative amount) settles like a payment dated at its invoice date, and like
 a payment it is due on that date, whatever the Invoices row says. A negative payment is a reversal: when its
 ``reference`` (else its ``invoice_id``) names a payment of the same customer it reduces that payment by its
@@ -24,8 +28,9 @@ other and keep their ``status``.
 Outputs (all money int64 minor units of the row's currency, signed as the receivable sees it: positive = owed by
 the customer):
 
-``Settlement.open_items`` (``OPEN_ITEM_COLUMNS``), one row per document with a non-zero open amount, ordered by
-customer_id, currency, document_date, document_id. ``original + adjusted + applied == open_amount``.
+``Settlement.open_items`` (``OPEN_ITEM_COLUMNS``), one row per document with a non-zero open amount (per open
+instalment for an invoice with instalments), ordered by customer_id, currency, document_date, document_id (then
+instalment). ``original + adjusted + applied == open_amount``.
 ``Settlement.applications`` (``APPLICATION_COLUMNS``), the application ledger: for every receivable,
 ``original + adjusted - sum(amount of its applications) == open_amount``; for every payment or credit note,
 ``original + adjusted + sum(amount of its applications) == open_amount``.
@@ -90,6 +95,7 @@ from .arrays import (
     text_column,
 )
 from .dates import NAT_DAY, day_number, days_to_datetimes
+from .instalments import InstalmentPlan, axis_bounds, open_parts, overlay, plan_instalments, split_parts
 from .ledger import Ledger
 
 KIND_INVOICE = "invoice"
@@ -108,13 +114,15 @@ STEPS: tuple[str, ...] = (STEP_EXPLICIT, STEP_REFERENCE, STEP_AUTO)
 OPEN_ITEM_COLUMNS: tuple[str, ...] = (
     "customer_id", "document_id", "kind", "currency", "document_date", "due_date",
     "original", "adjusted", "applied", "open_amount", "status", "po_number", "reference", "description",
+    "instalment",
 )
 """Columns of ``Settlement.open_items``: ``original`` (signed document amount: credit notes and payments
 negative), ``adjusted`` (adjustments in force; for payments and reversals the part reversed), ``applied``
 (signed amount settled, bringing the item towards zero), ``open_amount`` (positive = receivable, negative =
 unapplied cash or credit); ``status`` is the invoice status (``""`` or ``disputed``); ``reference`` is a credit
 note's ``applies_to`` or a payment's remittance text; ``description`` an invoice's description or a payment's
-method."""
+method; ``instalment`` is ``k/n`` for the k-th of an invoice's n instalments (its own due date and amounts), blank
+for a whole document."""
 
 APPLICATION_COLUMNS: tuple[str, ...] = (
     "source_id", "source_kind", "invoice_id", "invoice_kind", "customer_id", "currency", "amount", "date",
@@ -122,7 +130,9 @@ APPLICATION_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``Settlement.applications``: a payment or credit note (``source_*``) settling ``amount``
 (positive minor units) of a receivable (``invoice_*``, whose document date and due date are repeated for
-payment-behaviour figures), effective on ``date``, by ``step`` (one of ``STEPS``)."""
+payment-behaviour figures; for an invoice with instalments the due date of its last one, while
+``applied_dues`` splits each application over the instalments it settled), effective on ``date``, by ``step``
+(one of ``STEPS``)."""
 
 ADJUSTMENT_COLUMNS: tuple[str, ...] = (
     "adjustment_id", "invoice_id", "customer_id", "currency", "date", "type", "amount", "effect", "reason",
@@ -235,6 +245,8 @@ class PreparedLedger:
     reference_first: np.ndarray
     settled: dict[tuple[int, bool], SettledArrays] = field(default_factory=dict)
     derived: dict[str, object] = field(default_factory=dict)
+    instalments: InstalmentPlan | None = None
+    auto_units: AutoUnits | None = None
 
 
 _PREPARED: dict[int, PreparedLedger] = {}
@@ -405,6 +417,7 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
     fixed_adjust = np.zeros(len(docs.kind), dtype=np.int64)
     fixed_adjust[reversals.documents] = -reversals.consumed
     date = docs.date
+    plan = _instalment_plan(ledger, docs)
     return PreparedLedger(
         ledger_ref=weakref.ref(ledger),
         n_invoices=docs.n_invoices,
@@ -446,6 +459,8 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
         reference_target=reference_target,
         reference_exists_from=np.maximum(date[reference_source], date[reference_target]),
         reference_first=group_first(reference_target),
+        instalments=plan,
+        auto_units=None if plan is None else _auto_apply_units(docs, plan),
     )
 
 
@@ -683,7 +698,8 @@ def _settle_arrays(prepared: PreparedLedger, as_of: dt.date, day: int, auto_appl
 
     # Step 4: FIFO, oldest due first, as an interval intersection over all accounts at once.
     if auto_apply:
-        source, target, taken = _fifo(prepared, held, owed)
+        fifo = _fifo if prepared.instalments is None else _fifo_instalments
+        source, target, taken = fifo(prepared, held, owed)
         np.subtract.at(held, source, taken)
         np.subtract.at(owed, target, taken)
         steps.append((source, target, taken, np.maximum(prepared.doc_date[source], prepared.doc_date[target]), 2))
@@ -737,11 +753,18 @@ def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
     """
     cash = prepared.cash_order[held[prepared.cash_order] > 0]
     debts = prepared.invoice_order[owed[prepared.invoice_order] > 0]
+    cash_at, debt_at, taken = _fifo_segments(prepared, cash, held[cash], debts, owed[debts])
+    return cash[cash_at], debts[debt_at], taken
+
+
+def _fifo_segments(prepared: PreparedLedger, cash: np.ndarray, cash_amount: np.ndarray, debts: np.ndarray,
+                   debt_amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The interval intersection of ``_fifo``: (position in ``cash``, position in ``debts``, amount) of every
+    application, for cash and debts (documents, in the order they are taken) with what each holds or owes."""
     empty = np.zeros(0, dtype=np.int64)
     if not len(cash) or not len(debts):
         return empty, empty, empty
     cash_account, debt_account = prepared.account_of[cash], prepared.account_of[debts]
-    cash_amount, debt_amount = held[cash], owed[debts]
     cash_total = np.zeros(prepared.n_accounts, dtype=np.int64)
     debt_total = np.zeros(prepared.n_accounts, dtype=np.int64)
     np.add.at(cash_total, cash_account, cash_amount)
@@ -764,7 +787,7 @@ def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
     inside = (cash_at < len(cash)) & (debt_at < len(debts))
     inside[inside] = ((cash_start[cash_at[inside]] <= low[inside])
                       & (debt_start[debt_at[inside]] <= low[inside]))
-    return cash[cash_at[inside]], debts[debt_at[inside]], (high - low)[inside]
+    return cash_at[inside], debt_at[inside], (high - low)[inside]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -777,6 +800,8 @@ def _open_items_frame(prepared: PreparedLedger, core: SettledArrays, customer: i
     rows = order[core.open_amount[order] != 0]
     if customer is not None:
         rows = rows[prepared.doc_customer[rows] == customer]
+    if prepared.instalments is not None and prepared.instalments.has[rows].any():
+        return _open_instalments_frame(prepared, core, rows)
     data: dict[str, object] = {
         "customer_id": text_column(prepared.customers, prepared.doc_customer[rows]),
         "document_id": text_column(prepared.doc_id, rows),
@@ -791,6 +816,7 @@ def _open_items_frame(prepared: PreparedLedger, core: SettledArrays, customer: i
     }
     for column, values in prepared.doc_text.items():
         data[column] = text_column(values, rows)
+    data["instalment"] = pd.Series(np.full(len(rows), "", dtype=object), dtype="str")
     return pd.DataFrame(data, columns=list(OPEN_ITEM_COLUMNS), copy=False)
 
 
@@ -842,3 +868,167 @@ def _adjustments_frame(ledger: Ledger, prepared: PreparedLedger, core: SettledAr
         "reason": source["reason"].astype("str").reset_index(drop=True),
     }
     return pd.DataFrame(data, columns=list(ADJUSTMENT_COLUMNS), copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Instalments: the plan, auto-apply over instalments, and open items per instalment (rule in arxl.instalments).
+
+
+class AutoUnits(NamedTuple):
+    """What auto-apply takes one by one when some invoices have instalments: every receivable without
+    instalments (``part`` -1) and every instalment (``part``: its index in the plan), with ``order`` the
+    auto-apply order over them (account, due date, document date, id, instalment number)."""
+
+    doc: np.ndarray
+    part: np.ndarray
+    order: np.ndarray
+
+
+def _instalment_plan(ledger: Ledger, docs: _Documents) -> InstalmentPlan | None:
+    """The Instalments rows of invoices and debit notes in force, as a plan over document positions."""
+    table = ledger.instalments
+    if table.empty:
+        return None
+    (doc,) = _lookup_many([_arrow(table["invoice_id"])], docs.invoice_ids)
+    usable = doc >= 0
+    usable[usable] = docs.is_target[doc[usable]]
+    return plan_instalments(np.where(usable, doc, -1), _days(table["due_date"]),
+                            table["amount"].to_numpy(dtype=np.int64), table["row"].to_numpy(dtype=np.int64),
+                            docs.original)
+
+
+def _auto_apply_units(docs: _Documents, plan: InstalmentPlan) -> AutoUnits:
+    whole = np.flatnonzero(docs.is_receivable & ~plan.has)
+    doc = np.concatenate([whole, plan.doc])
+    part = np.concatenate([np.full(len(whole), -1, dtype=np.int64), np.arange(len(plan), dtype=np.int64)])
+    due = np.concatenate([docs.due[whole], plan.due])
+    number = np.concatenate([np.zeros(len(whole), dtype=np.int64), plan.number])
+    order = sort_order([docs.account[doc], due, docs.rank[doc], number])
+    return AutoUnits(doc=doc, part=part, order=order)
+
+
+def _fifo_instalments(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_fifo`` over the auto-apply units: instalments by their own due dates. Consecutive pieces of one
+    source on one document (several instalments of it in a row) are one application."""
+    units, plan = prepared.auto_units, prepared.instalments
+    assert units is not None and plan is not None
+    unit_owed = owed[units.doc]
+    parts = units.part >= 0
+    unit_owed[parts] = open_parts(plan, owed)[units.part[parts]]
+    debts = units.order[unit_owed[units.order] > 0]
+    cash = prepared.cash_order[held[prepared.cash_order] > 0]
+    cash_at, debt_at, taken = _fifo_segments(prepared, cash, held[cash], units.doc[debts], unit_owed[debts])
+    source, target = cash[cash_at], units.doc[debts[debt_at]]
+    if len(source) < 2:
+        return source, target, taken
+    starts = np.flatnonzero(np.r_[True, (source[1:] != source[:-1]) | (target[1:] != target[:-1])])
+    return source[starts], target[starts], np.add.reduceat(taken, starts)
+
+
+def _adjustment_sides(prepared: PreparedLedger, core: SettledArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: the increases (finance charges, recoveries) and the reductions (write-offs, discounts) in
+    force, both positive."""
+    live = core.adjustment_live
+    target, effect = prepared.adjustment_target[live], prepared.adjustment_effect[live]
+    increase = np.zeros(len(prepared.doc_kind), dtype=np.int64)
+    reduction = np.zeros(len(prepared.doc_kind), dtype=np.int64)
+    np.add.at(increase, target, np.maximum(effect, 0))
+    np.add.at(reduction, target, np.maximum(-effect, 0))
+    return increase, reduction
+
+
+def _open_instalments_frame(prepared: PreparedLedger, core: SettledArrays, rows: np.ndarray) -> pd.DataFrame:
+    """The open items of documents ``rows`` (in order) with every split document replaced by its open
+    instalments (in due order)."""
+    plan = prepared.instalments
+    assert plan is not None
+    increase, reduction = _adjustment_sides(prepared, core)
+    original, adjusted, applied, open_amount = split_parts(plan, prepared.doc_original, core.open_amount,
+                                                           increase, reduction)
+    # Each document row becomes its instalments (open ones only) or stays itself.
+    split = plan.has[rows]
+    first, count = np.zeros(len(rows), dtype=np.int64), np.ones(len(rows), dtype=np.int64)
+    starts = np.flatnonzero(plan.number == 1)
+    start_of = np.full(len(prepared.doc_kind), -1, dtype=np.int64)
+    start_of[plan.doc[starts]] = starts
+    first[split] = start_of[rows[split]]
+    count[split] = plan.count[first[split]]
+    item_doc = np.repeat(rows, count)
+    offset = np.arange(len(item_doc)) - np.repeat(np.cumsum(count) - count, count)
+    part = np.where(np.repeat(split, count), np.repeat(first, count) + offset, -1)
+    is_part = part >= 0
+    safe = np.maximum(part, 0)
+    item_open = np.where(is_part, open_amount[safe], core.open_amount[item_doc])
+    keep = item_open != 0
+    item_doc, part, is_part = item_doc[keep], part[keep], is_part[keep]
+    safe, item_open = safe[keep], item_open[keep]
+    labels = np.full(len(item_doc), "", dtype=object)
+    labels[is_part] = plan.labels(part[is_part])
+    data: dict[str, object] = {
+        "customer_id": text_column(prepared.customers, prepared.doc_customer[item_doc]),
+        "document_id": text_column(prepared.doc_id, item_doc),
+        "kind": text_column(_KIND_NAMES, prepared.doc_kind[item_doc]),
+        "currency": text_column(prepared.currencies, prepared.doc_currency[item_doc]),
+        "document_date": days_to_datetimes(prepared.doc_date[item_doc]),
+        "due_date": days_to_datetimes(np.where(is_part, plan.due[safe], prepared.doc_due[item_doc])),
+        "original": np.where(is_part, original[safe], prepared.doc_original[item_doc]),
+        "adjusted": np.where(is_part, adjusted[safe], core.adjusted[item_doc]),
+        "applied": np.where(is_part, applied[safe], core.applied[item_doc]),
+        "open_amount": item_open,
+    }
+    for column, values in prepared.doc_text.items():
+        data[column] = text_column(values, item_doc)
+    data["instalment"] = pd.Series(labels, dtype="str")
+    return pd.DataFrame(data, columns=list(OPEN_ITEM_COLUMNS), copy=False)
+
+
+def open_dues(prepared: PreparedLedger, core: SettledArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document, due day, open amount) of every open item: a document, or each open instalment of a split
+    one. What the metrics use wherever a due date matters."""
+    rows = np.flatnonzero(core.open_amount)
+    plan = prepared.instalments
+    if plan is None:
+        return rows, prepared.doc_due[rows], core.open_amount[rows]
+    whole = rows[~plan.has[rows]]
+    parts = open_parts(plan, core.open_amount)
+    open_part = np.flatnonzero(parts)
+    return (np.concatenate([whole, plan.doc[open_part]]), np.concatenate([prepared.doc_due[whole],
+                                                                         plan.due[open_part]]),
+            np.concatenate([core.open_amount[whole], parts[open_part]]))
+
+
+def applied_dues(prepared: PreparedLedger, core: SettledArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(application index, due day, amount): every application of ``core``, and for an invoice with instalments
+    its pieces, each with the due date of the instalment it settled (the module rule: after the invoice's
+    write-offs and discounts, its applications fill its instalments earliest-due first, in settlement order)."""
+    count = len(core.application_target)
+    plan = prepared.instalments
+    everything = np.arange(count, dtype=np.int64)
+    if plan is None:
+        return everything, prepared.doc_due[core.application_target], core.application_amount
+    target = core.application_target
+    split = plan.has[target]
+    whole = everything[~split]
+    pieces = everything[split]
+    if not len(pieces):
+        return whole, prepared.doc_due[target[whole]], core.application_amount[whole]
+    increase, reduction = _adjustment_sides(prepared, core)
+    low, high = axis_bounds(plan, prepared.doc_original, increase)
+    # One axis for every split document: each gets the room of its largest bound and its cash, end to end.
+    pieces = pieces[np.argsort(target[pieces], kind="stable")]  # settlement order kept within a document
+    piece_doc = target[pieces]
+    amount = core.application_amount[pieces]
+    running = np.cumsum(amount)
+    before = running - amount
+    before -= before[group_first(piece_doc)]
+    room = np.zeros(len(prepared.doc_kind), dtype=np.int64)
+    np.maximum.at(room, plan.doc, high)
+    np.maximum.at(room, piece_doc, reduction[piece_doc] + before + amount)
+    base = np.cumsum(room) - room
+    cash_low = base[piece_doc] + reduction[piece_doc] + before
+    part_low, part_high = base[plan.doc] + low, base[plan.doc] + high
+    at_cash, at_part, length = overlay(cash_low, cash_low + amount, part_low, part_high)
+    return (np.concatenate([whole, pieces[at_cash]]), np.concatenate([prepared.doc_due[target[whole]],
+                                                                      plan.due[at_part]]),
+            np.concatenate([core.application_amount[whole], length]))

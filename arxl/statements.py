@@ -15,6 +15,8 @@ Choices where DESIGN.md is silent:
   with the effect the engine gave it. Documents of zero amount are left out. Lines are ordered by currency,
   date, kind (``ACTIVITY_KINDS`` order: what the customer owes before what it paid) and document id.
 - The opening balance is the customer's balance at the end of the day before ``start``.
+- An invoice with instalments is one open item per open instalment (``instalment`` = ``k/n``), each with its own
+  due date and age; the activity statement lists the invoice once, as the customer was billed.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "currency", "date", "document_id", "kind", "description", "debit", "credit", "running_balance",
 )
 STATEMENT_ITEM_COLUMNS: tuple[str, ...] = (
-    "currency", "document_id", "kind", "document_date", "due_date", "original", "adjusted", "applied",
-    "open_amount", "days_past_due", "bucket", "status", "po_number", "reference", "description",
+    "currency", "document_id", "instalment", "kind", "document_date", "due_date", "original", "adjusted",
+    "applied", "open_amount", "days_past_due", "bucket", "status", "po_number", "reference", "description",
 )
 
 

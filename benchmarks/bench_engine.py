@@ -99,6 +99,7 @@ def synthetic_ledger(n_invoices: int, seed: int = 7) -> Ledger:
         "status": _text(np.where(rng.random(n_invoices) < 0.01, "disputed", "")),
         "po_number": _blank(n_invoices),
         "description": _blank(n_invoices),
+        "fx_rate": np.full(n_invoices, np.nan),
         "row": np.arange(n_invoices, dtype=np.int64) + 2,
     })
 
@@ -127,6 +128,7 @@ def synthetic_ledger(n_invoices: int, seed: int = 7) -> Ledger:
         "currency": _text(customer_currency[payment_customer]),
         "method": _text(np.where(rng.random(n_payments) < 0.5, "transfer", "cheque")),
         "reference": _text(reference),
+        "fx_rate": np.full(n_payments, np.nan),
         "row": np.arange(n_payments, dtype=np.int64) + 2,
     })
 
@@ -153,7 +155,8 @@ def synthetic_ledger(n_invoices: int, seed: int = 7) -> Ledger:
         "reason": _blank(len(adjusted)),
         "row": np.arange(len(adjusted), dtype=np.int64) + 2,
     })
-    fx_rates = pd.DataFrame({"currency": _text(np.array(["EUR"])), "rate": [1.08], "row": np.array([2])})
+    fx_rates = pd.DataFrame({"currency": _text(np.array(["EUR"])), "rate": [1.08],
+                             "date": np.array(["NaT"], dtype="datetime64[s]"), "row": np.array([2])})
     return Ledger(settings=Settings(), customers=customers, invoices=invoices, voided=invoices.iloc[:0],
                   payments=payments, applications=applications, adjustments=adjustments,
                   activity=empty_frame(ACTIVITY_COLUMNS), fx_rates=fx_rates)

@@ -3,7 +3,9 @@
 Amounts are major units written as strings (``"100.00"``) and go through ``money.to_minor``; dates are ISO
 strings or ``datetime.date``; omitted columns take the loader's defaults (due date = invoice date + the
 customer's terms, type from the sign, currency from the customer, customers created for every id used).
-Invoices with ``status="void"`` go to ``ledger.voided``.
+Invoices with ``status="void"`` go to ``ledger.voided``. Instalments (``invoice_id, due_date, amount``) set
+their invoice's due date to the last one's, as the loader does; an invoice's or payment's ``fx_rate`` and an
+FXRates row's ``date`` are optional.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from arxl.ledger import (
     APPLICATION_COLUMNS,
     CUSTOMER_COLUMNS,
     FX_COLUMNS,
+    INSTALMENT_COLUMNS,
     INVOICE_COLUMNS,
     PAYMENT_COLUMNS,
     Ledger,
@@ -61,6 +64,7 @@ def build_ledger(
     adjustments: Sequence[Row] = (),
     customers: Sequence[Row] = (),
     fx_rates: Sequence[Row] = (),
+    instalments: Sequence[Row] = (),
     settings: Settings | None = None,
     **setting_overrides: Any,
 ) -> Ledger:
@@ -77,7 +81,8 @@ def build_ledger(
             "email": given.get("email", ""), "terms_days": given.get("terms_days", settings.default_terms_days),
             "credit_limit": None if limit is None else to_minor(limit, currency), "currency": currency,
             "on_hold": bool(given.get("on_hold", False)), "contact": given.get("contact", ""),
-            "address": given.get("address", ""), "row": index + 2,
+            "address": given.get("address", ""), "group": given.get("group", ""),
+            "region": given.get("region", ""), "salesperson": given.get("salesperson", ""), "row": index + 2,
         }
     for given in [*invoices, *payments]:
         customer_id = given["customer_id"]
@@ -85,7 +90,8 @@ def build_ledger(
             customer_rows[customer_id] = {
                 "customer_id": customer_id, "name": customer_id, "email": "",
                 "terms_days": settings.default_terms_days, "credit_limit": None, "currency": reporting,
-                "on_hold": False, "contact": "", "address": "", "row": len(customer_rows) + 2,
+                "on_hold": False, "contact": "", "address": "", "group": "", "region": "", "salesperson": "",
+                "row": len(customer_rows) + 2,
             }
 
     invoice_rows: list[Row] = []
@@ -101,7 +107,7 @@ def build_ledger(
             "type": given.get("type", "credit_note" if amount < 0 else "invoice"),
             "applies_to": given.get("applies_to", ""), "currency": currency, "status": given.get("status", ""),
             "po_number": given.get("po_number", ""), "description": given.get("description", ""),
-            "row": given.get("row", index + 2),
+            "fx_rate": float(given.get("fx_rate", "nan")), "row": given.get("row", index + 2),
         })
     invoice_currency = {row["invoice_id"]: row["currency"] for row in invoice_rows}
 
@@ -112,7 +118,8 @@ def build_ledger(
             "payment_id": given["payment_id"], "customer_id": given["customer_id"],
             "payment_date": day(given["payment_date"]), "amount": to_minor(given["amount"], currency),
             "invoice_id": given.get("invoice_id", ""), "currency": currency, "method": given.get("method", ""),
-            "reference": given.get("reference", ""), "row": given.get("row", index + 2),
+            "reference": given.get("reference", ""), "fx_rate": float(given.get("fx_rate", "nan")),
+            "row": given.get("row", index + 2),
         })
 
     application_rows = []
@@ -135,8 +142,18 @@ def build_ledger(
             "reason": given.get("reason", ""), "row": given.get("row", index + 2),
         })
 
-    fx_rows = [{"currency": given["currency"], "rate": float(given["rate"]), "row": index + 2}
-               for index, given in enumerate(fx_rates)]
+    fx_rows = [{"currency": given["currency"], "rate": float(given["rate"]), "date": day(given.get("date")),
+                "row": index + 2} for index, given in enumerate(fx_rates)]
+
+    instalment_rows = [{"invoice_id": given["invoice_id"], "due_date": day(given["due_date"]),
+                        "amount": to_minor(given["amount"], invoice_currency.get(given["invoice_id"], reporting)),
+                        "note": given.get("note", ""), "row": given.get("row", index + 2)}
+                       for index, given in enumerate(instalments)]
+    last_due: dict[str, dt.date] = {}
+    for row in instalment_rows:
+        last_due[row["invoice_id"]] = max(row["due_date"], last_due.get(row["invoice_id"], row["due_date"]))
+    for row in invoice_rows:
+        row["due_date"] = last_due.get(row["invoice_id"], row["due_date"])
 
     live = [row for row in invoice_rows if row["status"] != "void"]
     void = [row for row in invoice_rows if row["status"] == "void"]
@@ -150,6 +167,7 @@ def build_ledger(
         adjustments=_frame(adjustment_rows, ADJUSTMENT_COLUMNS),
         activity=empty_frame(ACTIVITY_COLUMNS),
         fx_rates=_frame(fx_rows, FX_COLUMNS),
+        instalments=_frame(instalment_rows, INSTALMENT_COLUMNS),
     )
 
 

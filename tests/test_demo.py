@@ -173,6 +173,8 @@ def test_values_are_typed_as_a_user_would_type_them(book):
                 assert (np.abs(present * 100 - np.rint(present * 100)) < 1e-6).all(), f"{where} has sub-cents"
             elif column.kind is Kind.INTEGER:
                 assert values.dtype == np.int64, where
+            elif column.kind is Kind.NUMBER:
+                assert values.dtype == np.float64, where
             else:
                 assert pd.api.types.is_string_dtype(values.dtype), where
                 assert not values.isna().any(), f"{where}: blanks must be empty strings"

@@ -20,6 +20,10 @@ recalculate daily), ``period_days`` (DSO period), ``basis`` (``due`` or ``invoic
 ``Decimal`` (a cell formatted as currency or accounting, on Windows), datetime, date, bool, text, None (a blank
 cell), and an error value as its text (``#N/A``), which is refused with a message naming the argument instead
 of being read as a blank (``_report_error_values`` asks xlwings for error texts on every argument).
+``AR_AGING``, ``AR_OPEN_ITEMS``, ``AR_BALANCE`` and ``AR_FORECAST`` also take ``instalments`` and ``fx_rates``
+after their options (the Instalments and FXRates tables, read the same way); the other functions see them
+when called with no table argument at all. ``AR_AGING`` also takes ``by`` (``group``, ``region`` or
+``salesperson``: one row per group).
 
 Recalculation. The table-argument forms are the documented default: Excel knows the cell depends on the
 tables and recalculates it when they change. With no data argument at all, a function reads the calling
@@ -30,10 +34,10 @@ each time (the cache makes it one settlement per change). Use that form on small
 tables. Functions that take tables are skipped while Excel's function wizard is open (``call_in_wizard=False``:
 the wizard would otherwise call them on every keystroke) and show 0 there.
 
-Results. Money is in major units of the reporting currency when every currency converts (an FXRates table
-covers them), otherwise in the document's currency. Tables (``AR_AGING``, ``AR_OPEN_ITEMS``,
-``AR_STATEMENT``, ``AR_FORECAST``, ``AR_PAYMENT_PLAN``) are dynamic arrays: a header row, then the rows. A
-problem is returned as text starting with ``#ARXL:``; no function raises or shows a traceback.
+Results. Money is in major units of the reporting currency when every currency converts (an FXRates rate in
+force on the as-of date covers them), otherwise in the document's currency. Tables (``AR_AGING``,
+``AR_OPEN_ITEMS``, ``AR_STATEMENT``, ``AR_FORECAST``, ``AR_PAYMENT_PLAN``) are dynamic arrays: a header row,
+then the rows. A problem is returned as text starting with ``#ARXL:``; no function raises or shows a traceback.
 
 Speed. Loaded ledgers are cached by the content of the data arguments (``arxl.verbs.functions.LedgerCache``):
 the key is a hash of the raw values, computed in C, and the values are converted into typed tables only when
@@ -62,7 +66,9 @@ import xlwings as xw
 from arxl import statements as statement_module
 from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_labels, parse_edges
 from arxl.cells import EXCEL_ERRORS, decimal_text
+from arxl.contract import GROUP_COLUMNS
 from arxl.errors import ArxlError
+from arxl.groups import aging_by_group
 from arxl.load import RawTable
 from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
 from arxl.text import Outcome, read_flags
@@ -84,7 +90,8 @@ CACHE = LedgerCache(maxsize=4)
 """Loaded ledgers by the content of their tables, shared by every function of this module."""
 
 TABLE_ARGUMENTS = {"invoices": "Invoices", "payments": "Payments", "customers": "Customers",
-                   "applications": "Applications", "adjustments": "Adjustments", "settings": "Settings"}
+                   "applications": "Applications", "adjustments": "Adjustments", "settings": "Settings",
+                   "instalments": "Instalments", "fx_rates": "FXRates"}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 DOC_INVOICES = "The Invoices table with its header row, e.g. Invoices[#All]"
@@ -98,6 +105,9 @@ DOC_PERIOD = "Optional DSO period in days; blank = the Settings dso_period_days 
 DOC_BASIS = 'Optional aging basis: "due" or "invoice"; blank = the Settings aging_basis'
 DOC_BUCKETS = 'Optional bucket edges such as "30,60,90"; blank = the Settings bucket_edges'
 DOC_CUSTOMER = "A customer_id (or a range of them)"
+DOC_BY = 'Optional: subtotal by the customers\' "group", "region" or "salesperson" (one row per group)'
+DOC_INSTALMENTS = "Optional: the Instalments table, e.g. Instalments[#All]"
+DOC_FX_RATES = "Optional: the FXRates table, e.g. FXRates[#All]"
 DOC_TYPED_CURRENCY = ('Optional currency code of the amounts, e.g. "JPY" or "KWD": decides their decimals; '
                       "blank = 2 decimals (cents)")
 
@@ -129,6 +139,13 @@ def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _later_tables(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The two optional tables that come after a function's options (Instalments and FXRates: an invoice due
+    in parts, rates over time), declared as ranges like the six others."""
+    function = xw.arg("instalments", "range", doc=DOC_INSTALMENTS)(function)
+    return xw.arg("fx_rates", "range", doc=DOC_FX_RATES)(function)
+
+
 # --- argument conversion --------------------------------------------------------------------------------------
 
 def _rows(value: Any, name: str) -> list[list[Any]] | ExcelValues | None:
@@ -152,10 +169,11 @@ def _rows(value: Any, name: str) -> list[list[Any]] | ExcelValues | None:
 
 
 def _book(invoices: Any, payments: Any, customers: Any, applications: Any, adjustments: Any,
-          settings: Any) -> CachedBook:
+          settings: Any, instalments: Any = None, fx_rates: Any = None) -> CachedBook:
     given = {TABLE_ARGUMENTS[name]: rows for name, value in (
         ("invoices", invoices), ("payments", payments), ("customers", customers),
-        ("applications", applications), ("adjustments", adjustments), ("settings", settings))
+        ("applications", applications), ("adjustments", adjustments), ("settings", settings),
+        ("instalments", instalments), ("fx_rates", fx_rates))
         if (rows := _rows(value, name)) is not None}
     date1904 = any(_date1904(value) for value in (invoices, payments, customers, applications, adjustments,
                                                   settings) if value is not None)
@@ -310,6 +328,15 @@ def _buckets(value: Any) -> tuple[int, ...] | None:
         raise UdfError(f"buckets: {exc}") from None
 
 
+def _by(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    grouping = str(value).strip().lower()
+    if grouping not in GROUP_COLUMNS:
+        raise UdfError(f'by: "{value}" is not one of {", ".join(GROUP_COLUMNS)}')
+    return grouping
+
+
 def _currency(value: Any) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return TYPED_AMOUNT_CURRENCY
@@ -462,12 +489,13 @@ def AR_TURNOVER(invoices=None, payments=None, customers=None, applications=None,
 @xw.arg("customer", ndim=2, doc=DOC_CUSTOMER)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
+@_later_tables
 @_guarded
 def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-               settings=None, as_of=None):
+               settings=None, as_of=None, instalments=None, fx_rates=None):
     """A customer's balance at the as-of date (open items, unapplied cash netted); a range of customer ids
     gives a column of balances."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
     balances = book.balances(_as_of(book, as_of))
     known = book.customer_ids()
 
@@ -490,15 +518,29 @@ def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applicati
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("basis", doc=DOC_BASIS)
 @xw.arg("buckets", doc=DOC_BUCKETS)
+@xw.arg("by", doc=DOC_BY)
+@_later_tables
 @_guarded
 def AR_AGING(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-             as_of=None, basis=None, buckets=None):
+             as_of=None, basis=None, buckets=None, by=None, instalments=None, fx_rates=None):
     """The aging by customer (dynamic array): customer_id, name, the buckets, Unapplied, Total, as
-    arxl report aging prints it (a currency column after name when amounts cannot be converted)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    arxl report aging prints it (a currency column after name when amounts cannot be converted). With by
+    ("group", "region" or "salesperson"): one row per group (and currency), with how many customers, as
+    arxl report aging --by prints it."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
     report = book.aging(_as_of(book, as_of), _basis(basis), _buckets(buckets))
-    summary = report.summary.sort_values(["customer_id", "currency"], kind="stable")
     money = [*report.labels, UNAPPLIED, TOTAL]
+    grouping = _by(by)
+    if grouping is not None:
+        grouped = aging_by_group(book.ledger, report, grouping)
+        several = grouped["currency"].nunique() > 1
+        rows = [[grouping, *(["currency"] if several else []), "customers", *money]]
+        for record in grouped.to_dict("records"):
+            currency = str(record["currency"])
+            rows.append([record[grouping], *([currency] if several else []), int(record["customers"]),
+                         *(to_major_float(record[column], currency) for column in money)])
+        return rows
+    summary = report.summary.sort_values(["customer_id", "currency"], kind="stable")
     several = summary["currency"].nunique() > 1
     header = ["customer_id", "name", *(["currency"] if several else []), *money]
     rows = [header]
@@ -509,8 +551,8 @@ def AR_AGING(invoices=None, payments=None, customers=None, applications=None, ad
     return rows
 
 
-OPEN_ITEM_COLUMNS = ("document_id", "kind", "document_date", "due_date", "days_past_due", "bucket", "currency",
-                     "original", "open_amount", "status", "reference")
+OPEN_ITEM_COLUMNS = ("document_id", "instalment", "kind", "document_date", "due_date", "days_past_due", "bucket",
+                     "currency", "original", "open_amount", "status", "reference")
 
 
 @xw.func(category=CATEGORY)
@@ -519,12 +561,14 @@ OPEN_ITEM_COLUMNS = ("document_id", "kind", "document_date", "due_date", "days_p
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("basis", doc=DOC_BASIS)
 @xw.arg("buckets", doc=DOC_BUCKETS)
+@_later_tables
 @_guarded
 def AR_OPEN_ITEMS(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                  settings=None, as_of=None, basis=None, buckets=None):
-    """A customer's open items at the as-of date (dynamic array): document, dates, days past due, bucket,
-    amounts (in the document's currency)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+                  settings=None, as_of=None, basis=None, buckets=None, instalments=None, fx_rates=None):
+    """A customer's open items at the as-of date (dynamic array): document, instalment (2/3 for the second of
+    an invoice's three instalments, each a row of its own), dates, days past due, bucket, amounts (in the
+    document's currency)."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
     customer_id = _customer(customer)
     if customer_id not in book.customer_ids():
         raise UdfError(f'customer "{customer_id}" is not in the Customers table')
@@ -533,8 +577,9 @@ def AR_OPEN_ITEMS(customer, invoices=None, payments=None, customers=None, applic
     rows: list[list[Any]] = [list(OPEN_ITEM_COLUMNS)]
     for record in items.to_dict("records"):
         currency = str(record["currency"])
-        rows.append([record["document_id"], record["kind"], _datetime(record["document_date"]),
-                     _datetime(record["due_date"]), int(record["days_past_due"]), record["bucket"], currency,
+        rows.append([record["document_id"], record["instalment"], record["kind"],
+                     _datetime(record["document_date"]), _datetime(record["due_date"]),
+                     int(record["days_past_due"]), record["bucket"], currency,
                      to_major_float(record["original"], currency), to_major_float(record["open_amount"], currency),
                      record["status"], record["reference"]])
     return rows
@@ -583,13 +628,14 @@ FORECAST_COLUMNS = ("line", "week_start", "week_end", "currency", "amount", "ite
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("weeks", doc="Optional number of weeks to show (default 13)")
+@_later_tables
 @_guarded
 def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                settings=None, as_of=None, weeks=None):
+                settings=None, as_of=None, weeks=None, instalments=None, fx_rates=None):
     """Expected receipts per week (dynamic array): each open receivable at its due date plus its customer's
     average days late; then Later, and what is set apart (Disputed, Over 90, Unapplied). The lines add up to
     the open AR."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
     count = _whole(weeks, "weeks", 13)
     if count is None or not 1 <= count <= 520:
         raise UdfError(f"weeks must be between 1 and 520, not {count}")

@@ -110,7 +110,8 @@ def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> 
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today).")
 @click.option("--only", default=None, metavar="SHEETS",
-              help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast.")
+              help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast,"
+                   "revaluation.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .common import (
+    BY,
     DATE,
     FORMATS,
     as_of_or_default,
@@ -40,6 +41,8 @@ from .common import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..ledger import Ledger
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 """``--min-confidence``'s default: ``arxl.verbs.apply.DEFAULT_MIN_CONFIDENCE`` (a test keeps them equal; the
@@ -205,14 +208,20 @@ WORKLIST_MONEY: tuple[str, ...] = ("balance", "overdue", "collectable", "dispute
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today).")
+@click.option("--by", type=BY, default=None, help="Subtotal by the customers' group, region or salesperson.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True,
               help="table for people, csv or json for programs.")
 @handle_errors
-def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> None:
+def worklist_report(path: Path, as_of: dt.date | None, by: str | None, output_format: str) -> None:
     """The collections worklist: customers with overdue items, highest priority first.
+
+    With --by, csv and json give one row per group and currency (customers, balance, overdue, collectable,
+    disputed, oldest days past due, how many over limit or on hold); the table lists each group's customers
+    by rank with the group's subtotal after them.
 
     \b
     Example:  arxl report worklist ar.xlsx --format csv > worklist.csv
+              arxl report worklist ar.xlsx --by salesperson
     """
     import json
 
@@ -222,7 +231,11 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
-    frame = worklist(ledger, date)[list(WORKLIST_REPORT_COLUMNS)]
+    full = worklist(ledger, date)
+    if by is not None:
+        _worklist_by(ledger, full, by, output_format, date)
+        return
+    frame = full[list(WORKLIST_REPORT_COLUMNS)]
     records = _records(frame, WORKLIST_MONEY)
     if output_format == "csv":
         click.echo(_csv(records, list(WORKLIST_REPORT_COLUMNS)), nl=False)
@@ -241,6 +254,44 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
                         ("yes" if record[column] else "") if isinstance(record[column], bool) else
                         f"{record[column]:,.2f}" if column == "overdue" else str(record[column])
                         for column in shown))
+    out_console.print(table)
+
+
+def _worklist_by(ledger: Ledger, full: pd.DataFrame, by: str, output_format: str, date: dt.date) -> None:
+    import json
+
+    from rich.table import Table as RichTable
+
+    from ..groups import WORKLIST_GROUP_COLUMNS, group_of, shown, worklist_by_group
+
+    grouped = worklist_by_group(ledger, full, by)
+    money = ("balance", "overdue", "collectable", "disputed")
+    records = _records(grouped, money)
+    if output_format == "csv":
+        click.echo(_csv(records, [by, *WORKLIST_GROUP_COLUMNS]), nl=False)
+        return
+    if output_format == "json":
+        click.echo(json.dumps({"as_of": date.isoformat(), "by": by, "groups": records}, indent=1,
+                              ensure_ascii=False))
+        return
+    rows = _records(full.assign(_group=group_of(ledger, full["customer_id"], by).to_numpy()),
+                    ("balance", "overdue", "collectable", "disputed"))
+    table = RichTable(title=f"Collections worklist by {by} as of {date.isoformat()}", header_style="bold")
+    columns = (by, "rank", "customer_id", "name", "currency", "overdue", "collectable", "oldest_days",
+               "next_action")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("rank", "overdue", "collectable", "oldest_days")
+                         else "left", overflow="fold")
+    for group in records:
+        value, currency = str(group[by]), str(group["currency"])
+        for row in rows:
+            if row["_group"] == value and row["currency"] == currency:
+                table.add_row(shown(value), str(row["rank"]), str(row["customer_id"]), str(row["name"]), currency,
+                              f"{row['overdue']:,.2f}", f"{row['collectable']:,.2f}", str(row["oldest_days"]),
+                              str(row["next_action"]))
+        table.add_row(f"Subtotal {shown(value)}", "", "", f"{group['customers']} customer(s)", currency,
+                      f"{group['overdue']:,.2f}", f"{group['collectable']:,.2f}", str(group["oldest_days"]), "",
+                      style="bold")
     out_console.print(table)
 
 

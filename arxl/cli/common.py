@@ -117,6 +117,16 @@ class LazyChoice(click.Choice):
         return self._loaded
 
 
+def _grouping_columns() -> tuple[str, ...]:
+    from ..contract import GROUP_COLUMNS
+
+    return GROUP_COLUMNS
+
+
+BY = LazyChoice(_grouping_columns)
+"""What ``--by`` can name: the Customers columns reports subtotal by (group, region, salesperson)."""
+
+
 @contextmanager
 def status(first: str) -> Iterator[Callable[[str], None]]:
     """A spinner on stderr showing ``first``, then each progress message given to the callback it yields

@@ -1,7 +1,10 @@
 """``arxl report ...``: the engine's figures in shapes other tools rely on (csv, json) or for people (table).
 
 Shapes are stable: ``report aging --format csv`` has exactly the header
-``customer_id,name,Current,1-30,31-60,61-90,Over 90,Unapplied,Total`` for the default edges.
+``customer_id,name,Current,1-30,31-60,61-90,Over 90,Unapplied,Total`` for the default edges. With ``--by
+group|region|salesperson`` the csv and json give one row per group value and currency (``arxl.groups``): header
+``<by>,currency,customers,<buckets>,Unapplied,Total``; the table shows the customers under their group with a
+subtotal after each group and the total at the end.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import DATE, FORMATS, as_of_or_default, handle_errors, load_or_exit, out_console
+from .common import BY, DATE, FORMATS, as_of_or_default, handle_errors, load_or_exit, out_console
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..aging import AgingReport
     from ..ledger import Ledger
 
 
@@ -72,14 +76,16 @@ def report() -> None:
 @click.option("--basis", type=click.Choice(["due", "invoice"]), default=None,
               help="Default: Settings aging_basis.")
 @click.option("--buckets", default=None, metavar="30,60,90", help="Bucket edges in days. Default: Settings.")
+@click.option("--by", type=BY, default=None, help="Subtotal by the customers' group, region or salesperson.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
 @handle_errors
-def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets: str | None,
+def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets: str | None, by: str | None,
                   output_format: str) -> None:
     """Aged receivables per customer: buckets, Unapplied and Total (= buckets - Unapplied).
 
     \b
     Example:  arxl report aging ar.xlsx --as-of 2026-06-30 --buckets 30,60,90,120 --format csv
+              arxl report aging ar.xlsx --by salesperson --format csv
     """
     import pandas as pd
 
@@ -95,7 +101,10 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
             raise click.BadParameter(f"{buckets!r}: {exc}", param_hint="--buckets") from exc
     ledger = load_or_exit(path)
     date = as_of_or_default(ledger, as_of)
-    result = aging(ledger, date, basis=basis, edges=edges, convert=convertible(ledger))
+    result = aging(ledger, date, basis=basis, edges=edges, convert=convertible(ledger, date))
+    if by is not None:
+        _aging_by(ledger, result, by, output_format, date)
+        return
     if output_format == "csv":
         click.echo(aging_csv(result.summary, result.labels, ledger), nl=False)
         return
@@ -122,18 +131,63 @@ def _digits(currency: str) -> int:
     return exponent(str(currency))
 
 
+def _aging_by(ledger: Ledger, result: AgingReport, by: str, output_format: str, date: dt.date) -> None:
+    """``report aging --by``: the groups' rows (csv, json), or the customers under their groups (table)."""
+    import pandas as pd
+
+    from ..aging import TOTAL, UNAPPLIED
+    from ..groups import aging_by_group, group_of, shown
+    from ..money import to_major
+    from ..render.plain import aging_by_group_csv
+
+    money = [*result.labels, UNAPPLIED, TOTAL]
+    grouped = aging_by_group(ledger, result, by)
+    if output_format == "csv":
+        click.echo(aging_by_group_csv(grouped, result.labels, by), nl=False)
+        return
+    if output_format == "json":
+        records = [{by: row[by], "currency": row["currency"], "customers": int(row["customers"]),
+                    **{label: to_major(int(row[label]), str(row["currency"])) for label in money}}
+                   for row in grouped.to_dict("records")]
+        _print_frame(pd.DataFrame(records, columns=[by, "currency", "customers", *money]), "json")
+        return
+    summary = result.summary.assign(_group=group_of(ledger, result.summary["customer_id"], by).to_numpy())
+    rows: list[dict[str, object]] = []
+    for record in grouped.to_dict("records"):
+        value, currency = str(record[by]), str(record["currency"])
+        members = summary[(summary["_group"] == value).to_numpy() & (summary["currency"] == currency).to_numpy()]
+        for member in members.sort_values("customer_id").to_dict("records"):
+            amounts = {label: to_major(int(member[label]), currency) for label in money}
+            rows.append({by: shown(value), "customer_id": member["customer_id"], "name": member["name"],
+                         "currency": currency, **amounts})
+        rows.append({by: f"Subtotal {shown(value)}", "customer_id": "", "name": f"{int(record['customers'])} "
+                     "customer(s)", "currency": currency,
+                     **{label: to_major(int(record[label]), currency) for label in money}})
+    for currency, block in grouped.groupby("currency", sort=True):
+        rows.append({by: "Total", "customer_id": "", "name": "", "currency": str(currency),
+                     **{label: to_major(int(block[label].sum()), str(currency)) for label in money}})
+    frame = pd.DataFrame(rows, columns=[by, "customer_id", "name", "currency", *money])
+    _print_frame(frame, "table", f"Aging by {by} as of {date.isoformat()} ({result.basis} basis)")
+
+
 @report.command("metrics")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
 @click.option("--period-days", type=click.IntRange(1), default=None, help="Default: Settings dso_period_days.")
+@click.option("--by", type=BY, default=None,
+              help="One column of figures per customer group, region or salesperson, then the total.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @handle_errors
-def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, output_format: str) -> None:
+def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, by: str | None,
+                    output_format: str) -> None:
     """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures.
+
+    With --by, each group's figures are those of its customers alone; its money figures add up to the total.
 
     \b
     Example:  arxl report metrics ar.xlsx --period-days 90 --format json
+              arxl report metrics ar.xlsx --by region
     """
     from rich.table import Table as RichTable
 
@@ -141,7 +195,11 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     from ..render.plain import metrics_dict
 
     ledger = load_or_exit(path)
-    figures = metrics_dict(compute_metrics(ledger, as_of_or_default(ledger, as_of), period_days=period_days))
+    date = as_of_or_default(ledger, as_of)
+    figures = metrics_dict(compute_metrics(ledger, date, period_days=period_days))
+    if by is not None:
+        _metrics_by(ledger, date, by, period_days, figures, output_format)
+        return
     if output_format == "json":
         click.echo(json.dumps(figures, indent=1))
         return
@@ -150,6 +208,32 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     table.add_column("value", justify="right")
     for key, value in figures.items():
         table.add_row(key, "n/a" if value is None else str(value))
+    out_console.print(table)
+
+
+def _metrics_by(ledger: Ledger, date: dt.date, by: str, period_days: int | None, total: dict[str, object],
+                output_format: str) -> None:
+    from rich.table import Table as RichTable
+
+    from ..groups import metrics_by_group, shown
+    from ..render.plain import metrics_dict
+
+    groups = [(value, metrics_dict(metrics)) for value, metrics in
+              metrics_by_group(ledger, date, by, period_days=period_days)]
+    if output_format == "json":
+        payload = {"by": by, "groups": [{by: value, **figures} for value, figures in groups], "total": total}
+        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+        return
+    table = RichTable(title=f"Metrics by {by} as of {total['as_of']}", header_style="bold")
+    table.add_column("metric")
+    for value, _ in groups:
+        table.add_column(shown(value), justify="right")
+    table.add_column("Total", justify="right")
+    for key, whole in total.items():
+        if key == "as_of":
+            continue
+        values = [figures[key] for _, figures in groups] + [whole]
+        table.add_row(key, *("n/a" if value is None else str(value) for value in values))
     out_console.print(table)
 
 
@@ -174,8 +258,8 @@ def open_items_command(path: Path, customer: str | None, as_of: dt.date | None, 
     detail = aging(ledger, date).detail
     if customer is not None:
         detail = detail[detail["customer_id"] == customer]
-    columns = ["customer_id", "document_id", "kind", "currency", "document_date", "due_date", "days_past_due",
-               "bucket", "status", "original", "adjusted", "applied", "open_amount"]
+    columns = ["customer_id", "document_id", "instalment", "kind", "currency", "document_date", "due_date",
+               "days_past_due", "bucket", "status", "original", "adjusted", "applied", "open_amount"]
     _print_frame(open_items_frame(detail, columns), output_format, f"Open items as of {date.isoformat()}")
 
 
@@ -223,3 +307,69 @@ def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.
     _print_frame(main_frame, output_format, title)
     if output_format == "table":
         _print_frame(totals, "table")
+
+
+REVALUATION_COLUMNS: tuple[str, ...] = (
+    "customer_id", "name", "currency", "open_amount", "booked", "revalued", "unrealised", "realised",
+)
+
+
+@report.command("revaluation")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Default: Settings as_of, else today.")
+@click.option("--from", "start", type=DATE, default=None,
+              help="First day of the period of realised differences (default: the first of the as-of month).")
+@click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
+@handle_errors
+def revaluation_command(path: Path, as_of: dt.date | None, start: dt.date | None, output_format: str) -> None:
+    """Open foreign-currency items at the as-of rate against their booked value (unrealised difference), and
+    the differences settlements realised in the period, per customer and currency.
+
+    open_amount is in the item's currency; the other figures in the reporting currency.
+
+    \b
+    Example:  arxl report revaluation ar.xlsx --as-of 2026-06-30 --format csv
+    """
+    import pandas as pd
+
+    from ..fx import has_foreign_items
+    from ..money import to_major
+    from ..revaluation import revaluation
+
+    ledger = load_or_exit(path)
+    date = as_of_or_default(ledger, as_of)
+    if start is not None and start > date:
+        raise click.BadParameter(f"{start} is after the as-of date {date}", param_hint="--from")
+    result = revaluation(ledger, date, start)
+    reporting = result.currency
+    records = [{column: (to_major(int(row[column]), str(row["currency"]) if column == "open_amount" else reporting)
+                         if column in REVALUATION_COLUMNS[3:] else row[column]) for column in REVALUATION_COLUMNS}
+               for row in result.summary.to_dict("records")]
+    frame = pd.DataFrame(records, columns=list(REVALUATION_COLUMNS))
+    if output_format == "csv":
+        _print_frame(frame, "csv")
+        return
+    realised = [{"date": pd.Timestamp(row["date"]).date(), "customer_id": row["customer_id"],
+                 "currency": row["currency"], "source_id": row["source_id"], "invoice_id": row["invoice_id"],
+                 "amount": to_major(int(row["amount"]), str(row["currency"])), "source_rate": row["source_rate"],
+                 "invoice_rate": row["invoice_rate"], "realised": to_major(int(row["realised"]), reporting)}
+                for row in result.realised.to_dict("records")]
+    totals = {name: to_major(result.total(name), reporting) for name in ("booked", "revalued", "unrealised",
+                                                                         "realised")}
+    if output_format == "json":
+        payload = {"as_of": date.isoformat(), "from": result.start.isoformat(), "currency": reporting,
+                   "customers": frame.astype(object).to_dict("records"), "totals": totals, "realised": realised,
+                   "missing": list(result.missing)}
+        click.echo(json.dumps(payload, default=_json_default, indent=1, ensure_ascii=False))
+        return
+    if not has_foreign_items(ledger):
+        click.echo(f"No document is in another currency than {reporting}: nothing to revalue.")
+        return
+    shown = pd.concat([frame, pd.DataFrame([{"customer_id": "Total", "name": "", "currency": reporting,
+                                             "open_amount": None, **totals}])], ignore_index=True)
+    _print_frame(shown, "table", f"Revaluation as of {date.isoformat()} in {reporting} (realised from "
+                                 f"{result.start.isoformat()})")
+    if realised:
+        _print_frame(pd.DataFrame(realised), "table", "Realised differences")
+    for note in result.missing:
+        click.echo(f"Not revalued: {note}")

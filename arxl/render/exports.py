@@ -5,8 +5,9 @@ units of each row's ``currency``, and which columns are money, dates or text); `
 as CSV, Parquet or a new .xlsx workbook. What each export holds (columns in order):
 
 - ``open-items``: the aging detail at the as-of date, one row per open document (unapplied cash and credit as
-  negative items): customer_id, name, document_id, kind, currency, document_date, due_date, days_past_due,
-  bucket, status, original, adjusted, applied, open_amount.
+  negative items; one row per open instalment of an invoice with instalments): customer_id, name, document_id,
+  kind, currency, document_date, due_date, days_past_due, bucket, status, original, adjusted, applied,
+  open_amount, instalment (``2/3``, blank for a whole document).
 - ``aging``: one row per customer (per customer and currency when a currency has no FXRates rate): customer_id,
   name, currency, the bucket columns (``Current``, ``1-30``, ...), Unapplied, Total - what ``arxl report aging``
   shows, with the currency column.
@@ -49,7 +50,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 OPEN_ITEM_COLUMNS: tuple[str, ...] = (
     "customer_id", "name", "document_id", "kind", "currency", "document_date", "due_date", "days_past_due",
-    "bucket", "status", "original", "adjusted", "applied", "open_amount",
+    "bucket", "status", "original", "adjusted", "applied", "open_amount", "instalment",
 )
 APPLICATION_COLUMNS: tuple[str, ...] = (
     "source_id", "source_kind", "invoice_id", "invoice_kind", "customer_id", "currency", "amount", "date",
@@ -100,7 +101,7 @@ def export_table(ledger: Ledger, what: str, as_of: dt.date | None) -> ExportTabl
         return _table("applications", applications[list(APPLICATION_COLUMNS)].copy(), ("amount",))
     from ..fx import convertible
 
-    report = aging(ledger, as_of, convert=what == "aging" and convertible(ledger))
+    report = aging(ledger, as_of, convert=what == "aging" and convertible(ledger, as_of))
     if what == "aging":
         columns = ["customer_id", "name", "currency", *report.labels, UNAPPLIED, TOTAL]
         return _table("aging", report.summary[columns].copy(), (*report.labels, UNAPPLIED, TOTAL))

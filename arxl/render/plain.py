@@ -3,6 +3,7 @@
 - ``aging_csv``: the aging summary as CSV, header exactly ``customer_id,name,<bucket labels>,Unapplied,Total``
   (``Current,1-30,31-60,61-90,Over 90`` for the default edges), one row per summary row, amounts as plain
   decimals with the currency's minor digits, no thousands separators, no total row.
+- ``aging_by_group_csv``: the aging added up by a customer grouping (``--by``), one row per group and currency.
 - ``metrics_dict``: the metrics as a JSON-ready dict.
 - ``open_items_frame`` / ``statement_frames``: display frames with money as exact ``Decimal`` major units.
 
@@ -58,6 +59,20 @@ def aging_csv(summary: pd.DataFrame, labels: Sequence[str], ledger: Ledger | Non
             name = ledger.customer_name(str(row["customer_id"]))
         currency = str(row["currency"])
         writer.writerow([safe_text(str(row["customer_id"])), safe_text(name),
+                         *(format_plain(int(row[column]), currency) for column in money_columns)])
+    return buffer.getvalue()
+
+
+def aging_by_group_csv(grouped: pd.DataFrame, labels: Sequence[str], by: str) -> str:
+    """``arxl.groups.aging_by_group`` as CSV: header ``<by>,currency,customers,<bucket labels>,Unapplied,Total``,
+    one row per (group value, currency), a blank value for customers without one; amounts as plain decimals."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    money_columns = [*labels, UNAPPLIED, TOTAL]
+    writer.writerow([by, "currency", "customers", *money_columns])
+    for row in grouped.to_dict("records"):
+        currency = str(row["currency"])
+        writer.writerow([safe_text(str(row[by])), currency, int(row["customers"]),
                          *(format_plain(int(row[column]), currency) for column in money_columns)])
     return buffer.getvalue()
 

@@ -15,6 +15,8 @@ import pandas as pd
 
 from ..aging import TOTAL, UNAPPLIED, AgingReport
 from ..excel import column_letter, quoted
+from ..groups import aging_by_group, group_of, shown
+from ..instalments import item_labels
 from ..ledger import Ledger
 from ..metrics import Metrics
 from ..money import to_major_float, to_major_floats
@@ -62,7 +64,11 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
     frame["Share"] = summary["share"].astype("float64")
     frame["Credit limit"] = to_major_floats(summary["credit_limit"].astype("float64"), currencies)
     frame["Headroom"] = to_major_floats(summary["headroom"].astype("float64"), currencies)
-    styles = ("text", "text", "text", *(["money"] * len(labels)), "percent", "money", "money")
+    styles: tuple[str, ...] = ("text", "text", "text", *(["money"] * len(labels)), "percent", "money", "money")
+    by = ledger.settings.aging_group_by
+    if by:
+        frame[by.capitalize()] = [shown(value) for value in group_of(ledger, summary["customer_id"], by)]
+        styles = (*styles, "text")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     cells = title_cells(ledger, "Aged receivables", report.as_of, basis_text(report.basis))
@@ -84,13 +90,18 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
     widths = {1: 13, 2: 30, 3: 9, **{column: 14 for column in money_columns}}
     share_column = 4 + len(labels)
     widths.update({share_column: 8, share_column + 1: 14, share_column + 2: 14})
+    after_totals = total_row + len(set(currencies) or {""})
+    if by:
+        widths[share_column + 3] = 18
+        after_totals = _group_subtotals(cells, ledger, report, by, after_totals + 1, first, last,
+                                        column_letter(share_column + 3), labels)
     old = [column_letter(4 + index) for index in range(len(report.labels) - 2, len(report.labels))]
     conditional = tuple(ConditionalFill(_column_range(letter, first, last), "FFC7CE", "9C0006") for letter in old)
     charts: tuple[Chart, ...] = ()
     if len(frame):
         # The chart shows the largest balances: a small helper block to the right, sorted by Total.
         top = summary.sort_values(TOTAL, ascending=False, kind="stable").head(top_chart)
-        helper_left = share_column + 4
+        helper_left = share_column + (5 if by else 4)
         helper = pd.DataFrame({"Top customers": top["name"].where(top["name"] != "", top["customer_id"])})
         for label in report.labels:
             helper[label] = to_major_floats(top[label], top["currency"])
@@ -104,7 +115,7 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
             Series(label, f"{sheet}!${column_letter(helper_left + 1 + index)}${helper_first}:"
                           f"${column_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
             for index, label in enumerate(report.labels))
-        chart_top = total_row + len(set(currencies)) + 2
+        chart_top = after_totals + 2
         charts = (Chart("bar_stacked", "Largest balances by age", categories, series, (chart_top, 1),
                         (chart_top + 22, 10)),)
         widths[helper_left] = 26
@@ -118,6 +129,36 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
+def _criterion(value: str) -> str:
+    """An exact-match SUMIFS criterion for a text, as a formula string literal: ``="A~*B"`` for ``A*B``."""
+    escaped = value.replace("~", "~~").replace("*", "~*").replace("?", "~?").replace('"', '""')
+    return f'"={escaped}"'
+
+
+def _group_subtotals(cells: dict[tuple[int, int], Cell], ledger: Ledger, report: AgingReport, by: str, top: int,
+                     first: int, last: int, group_letter: str, labels: list[str]) -> int:
+    """Subtotals of the Aging table by Settings ``aging_group_by``: one row per (value, currency) from ``top``,
+    each a live SUMIFS over the table's rows whose cached value is ``arxl.groups.aging_by_group``'s figure.
+    Returns the last row used."""
+    cells[(top, 1)] = Cell(f"Subtotals by {by}", "label")
+    grouped = aging_by_group(ledger, report, by)
+    row = top
+    for record in grouped.to_dict("records"):
+        row += 1
+        value, currency = shown(str(record[by])), str(record["currency"])
+        cells[(row, 1)] = Cell(value, "label")
+        cells[(row, 2)] = Cell(f"{int(record['customers'])} customer(s)")
+        cells[(row, 3)] = Cell(currency)
+        for offset, label in enumerate(labels):
+            letter = column_letter(4 + offset)
+            groups = f"${group_letter}${first}:${group_letter}${last}"
+            formula = (f"SUMIFS({_column_range(letter, first, last)},{groups},{_criterion(value)},"
+                       f'$C${first}:$C${last},"{currency}")')
+            cells[(row, 4 + offset)] = Cell(to_major_float(int(record[label]), currency), "money_bold",
+                                            formula=formula)
+    return row
+
+
 # --- Aging Detail ---------------------------------------------------------------------------------------------
 
 def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Series) -> SheetSpec:
@@ -128,7 +169,8 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
     frame = pd.DataFrame({
         "Customer ID": detail["customer_id"],
         "Customer": detail["customer_id"].map(names).fillna(""),
-        "Document": detail["document_id"],
+        "Document": pd.Series(item_labels(detail["document_id"], detail["instalment"]), index=detail.index,
+                              dtype="str"),
         "Kind": detail["kind"].str.replace("_", " "),
         "Date": detail["document_date"],
         "Due date": detail["due_date"],
@@ -216,11 +258,35 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
         f"Total ({currency})": to_major_floats(top_overdue["total"], currency),
     })
     top_block = Block(top_row + 1, 1, top, ("text", "text", "money", "integer", "money"))
+    blocks = [series_block, bucket_block, top_block]
+    by = ledger.settings.aging_group_by
+    if by:
+        group_top = top_row + len(top) + 3
+        cells[(group_top, 1)] = Cell(f"AR by {by}", "label")
+        blocks.append(Block(group_top + 1, 1, _group_totals(ledger, report, by),
+                            ("text", "text", "integer", "money", "money", "money", "money")))
     widths = {column: 14 for column in range(1, 18)}
     widths.update({1: 16, 2: 28, 4: 18, 7: 18, 10: 18, 14: 12})
-    return SheetSpec("Dashboard", cells=cells, blocks=(series_block, bucket_block, top_block),
+    return SheetSpec("Dashboard", cells=cells, blocks=tuple(blocks),
                      widths=widths, charts=(ar_chart, bucket_chart), tab_color="C00000",
                      page=PageSetup(landscape=True))
+
+
+def _group_totals(ledger: Ledger, report: AgingReport, by: str) -> pd.DataFrame:
+    """The Dashboard's AR by group: customers, current, overdue (every day bucket after Current), unapplied and
+    total per (group value, currency), in major units."""
+    grouped = aging_by_group(ledger, report, by)
+    currencies = grouped["currency"]
+    overdue = grouped[report.labels[1:]].to_numpy(dtype="int64").sum(axis=1)
+    return pd.DataFrame({
+        by.capitalize(): [shown(value) for value in grouped[by]],
+        "Currency": currencies,
+        "Customers": grouped["customers"].astype("int64"),
+        "Current": to_major_floats(grouped[report.labels[0]], currencies),
+        "Overdue": to_major_floats(pd.Series(overdue), currencies),
+        UNAPPLIED: to_major_floats(grouped[UNAPPLIED], currencies),
+        TOTAL: to_major_floats(grouped[TOTAL], currencies),
+    })
 
 
 def top_overdue_customers(ledger: Ledger, report: AgingReport, count: int = 10) -> pd.DataFrame:
@@ -326,7 +392,8 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     currencies = items["currency"]
     frame = pd.DataFrame({
         "Date": items["document_date"],
-        "Document": items["document_id"],
+        "Document": pd.Series(item_labels(items["document_id"], items["instalment"]), index=items.index,
+                              dtype="str"),
         "Type": items["kind"].str.replace("_", " "),
         "Due date": items["due_date"],
         "Days past due": np.where(items["open_amount"] > 0, items["days_past_due"].clip(lower=0), 0

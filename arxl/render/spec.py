@@ -49,6 +49,7 @@ STYLES: dict[str, CellStyle] = {
     "integer": CellStyle(number_format="#,##0"),
     "decimal": CellStyle(number_format="#,##0.0"),
     "percent": CellStyle(number_format="0.0%"),
+    "rate": CellStyle(number_format="#,##0.0000##"),
     "kpi": CellStyle(number_format="#,##0.0", bold=True, size=14, color=NAVY),
     "kpi_money": CellStyle(number_format="#,##0.00", bold=True, size=14, color=NAVY),
     "kpi_percent": CellStyle(number_format="0.0%", bold=True, size=14, color=NAVY),

@@ -61,7 +61,7 @@ def failed_check_problems(ledger: Ledger, as_of: dt.date | None, today: dt.date)
 
     date = resolve_as_of(ledger, as_of, today)
     settlement = settle(ledger, date)
-    report = aging(ledger, date, settlement=settlement, convert=convertible(ledger))
+    report = aging(ledger, date, settlement=settlement, convert=convertible(ledger, date))
     checks = run_checks(ledger, date, settlement, report)
     return [Problem("error", "Checks", None, "", "", f"{row.check} ({row.scope}) failed as of {date.isoformat()}: "
                     f"expected {row.expected}, found {row.actual}; {row.explanation}")

@@ -106,9 +106,10 @@ def closing_assertions(ledger: Ledger, through: dt.date) -> pd.DataFrame:
     balances = document_balances(ledger, through)
     balances = balances[balances["balance"] != 0].reset_index(drop=True)
     reporting = ledger.settings.reporting_currency
-    if convertible(ledger):
-        total = int(to_reporting_currency(ledger, balances.groupby("currency")["balance"].sum().to_numpy(),
-                                          balances.groupby("currency")["balance"].sum().index.to_numpy()).sum())
+    if convertible(ledger, through):
+        per_currency = balances.groupby("currency")["balance"].sum()
+        total = int(to_reporting_currency(ledger, per_currency.to_numpy(), per_currency.index.to_numpy(),
+                                          through).sum())
         control = pd.DataFrame({"customer_id": [""], "currency": [reporting], "balance": [total]})
     else:
         grouped = balances.groupby("currency")["balance"].sum()

@@ -229,7 +229,7 @@ class CachedBook:
         basis = basis or self.ledger.settings.aging_basis
         edges = tuple(edges or self.ledger.settings.bucket_edges)
         return self._memoised(("aging", as_of, basis, edges), lambda: aging(
-            self.ledger, as_of, basis=basis, edges=edges, convert=convertible(self.ledger),
+            self.ledger, as_of, basis=basis, edges=edges, convert=convertible(self.ledger, as_of),
             settlement=self.settlement(as_of)))
 
     def metrics(self, as_of: dt.date, period_days: int | None = None, basis: str | None = None,
@@ -303,8 +303,9 @@ def customer_balances(ledger: Ledger, settlement: Settlement) -> dict[str, tuple
     """
     items = settlement.open_items
     result: dict[str, tuple[int, str] | str] = {}
-    if convertible(ledger):
-        amounts = to_reporting_currency(ledger, items["open_amount"].to_numpy(), items["currency"].to_numpy())
+    if convertible(ledger, settlement.as_of):
+        amounts = to_reporting_currency(ledger, items["open_amount"].to_numpy(), items["currency"].to_numpy(),
+                                        settlement.as_of)
         totals = pd.Series(amounts).groupby(items["customer_id"].to_numpy()).sum()
         currency = ledger.settings.reporting_currency
         return {str(customer): (int(total), currency) for customer, total in totals.items()}

@@ -23,7 +23,7 @@ from ..arrays import member
 from ..contract import Table
 from ..dates import resolve_as_of
 from ..errors import EditsFound, ValidationFailed
-from ..fx import convertible
+from ..fx import convertible, has_foreign_items
 from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
@@ -34,12 +34,14 @@ from ..render.limits import fit_to_excel
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
-SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast")
-"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections and
-Forecast."""
+SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast",
+                           "revaluation")
+"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections,
+Forecast and Revaluation (written only when the book has foreign-currency documents)."""
 
 SHEET_KEYS = {"dashboard": "dashboard", "aging": "aging", "detail": "aging-detail", "checks": "checks",
-              "collections": "collections", "forecast": "forecast", "statements": statement_key("")}
+              "collections": "collections", "forecast": "forecast", "revaluation": "revaluation",
+              "statements": statement_key("")}
 """The key (``arxl.ownership``) of each kind of sheet ``--only`` can name; ``statement:`` covers them all."""
 
 Progress = Callable[[str], None]
@@ -218,7 +220,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     """
     say = progress or (lambda _message: None)
     settlement = settle(ledger, as_of)
-    report = aging(ledger, as_of, settlement=settlement, convert=convertible(ledger))
+    report = aging(ledger, as_of, settlement=settlement, convert=convertible(ledger, as_of))
     specs: list[SheetSpec] = []
     counts = {"open_items": len(settlement.open_items), "customers": int(report.summary["customer_id"].nunique())}
     if "dashboard" in only:
@@ -259,6 +261,11 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..render.collections import forecast_sheet
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
+    if "revaluation" in only and has_foreign_items(ledger):
+        from ..render.revaluation import revaluation_sheet
+        from ..revaluation import revaluation
+
+        specs.append(revaluation_sheet(ledger, revaluation(ledger, as_of, settlement=settlement)))
     return specs, counts, checks
 
 
