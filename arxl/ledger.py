@@ -22,12 +22,14 @@ payments:     payment_id, customer_id, payment_date, amount (signed: reversals n
 applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive), date (NaT =
               the later of the two documents' dates), row
 adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (signed: negative for write_off
-              and discount), currency (the invoice's), row
+              and discount; positive for finance_charge, bad_debt_recovery and late_fee), currency (the
+              invoice's), row
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
 fx_rates:     currency, rate (float64: reporting-currency units per unit), row
 assertions:   customer_id, date, balance (signed minor units), currency, note, row
 dunning_levels: level(int64), min_days(int64), name, fee (minor units of the reporting currency), subject,
-              template, row (empty when the workbook has no DunningLevels table)
+              template, gap_days(Int64, ``<NA>`` = Settings dunning_gap_days), row (empty when the workbook has
+              no DunningLevels table)
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ class Settings:
     allowance_rates: tuple[float, ...] = (0.01, 0.03, 0.10, 0.25, 0.50)
     backups: int = 5
     statement_sheets_limit: int = 250
+    company_email: str = ""
+    reply_to: str = ""
+    letter_signature: str = ""
+    dunning_gap_days: int = 14
+    promise_grace_days: int = 3
+    closed_through: dt.date | None = None
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -102,7 +110,7 @@ ASSERTION_COLUMNS = {
 }
 DUNNING_COLUMNS = {
     "level": "int64", "min_days": "int64", "name": "str", "fee": "int64", "subject": "str", "template": "str",
-    "row": "int64",
+    "gap_days": "Int64", "row": "int64",
 }
 
 
