@@ -1,15 +1,16 @@
 """The ``arxl`` command: a thin shell over the verbs that turns domain errors into messages and exit codes.
 
 One module per command group (``book``: new, demo, check, refresh, statements; ``report``; ``data``: import,
-export; ``collections``: letters, apply, report worklist/forecast), all sharing ``common`` (exit codes, consoles,
-error handling). This module only assembles the group, so nothing imports it back.
+export; ``collections``: letters, apply, charges, report worklist/forecast; ``risk``: report allowance/credit),
+all sharing ``common`` (exit codes, consoles, error handling). This module only assembles the group, so nothing
+imports it back.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import book, collections, data, report
+from . import book, collections, data, report, risk
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -27,7 +28,8 @@ def main() -> None:
 
 
 for command in (book.new, book.demo, book.check, book.refresh, book.statements, data.import_command,
-                data.export_command, collections.letters, collections.apply):
+                data.export_command, collections.letters, collections.apply, collections.charges):
     main.add_command(command)
 main.add_command(report.report)
 collections.register(report.report)
+risk.register(report.report)

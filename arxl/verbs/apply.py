@@ -17,8 +17,12 @@ proposals are accepted:
 
 Either way a proposal already in the Applications table (same payment, invoice and amount) is never appended
 again, and a payment with Applications rows is no longer proposed, so accepting twice appends nothing the
-second time. Applications rows are written the way a user types them: amounts in major units, the date left
-blank (a blank date means the later of the payment's and the invoice's dates, which is the proposal's date).
+second time. A proposal dated on or before Settings ``closed_through`` is never appended (it would change the
+closed period): it is listed in ``refused`` with the reason. Which receipts are reviewed is
+``arxl.cashapp``'s rule (still unapplied, or auto-applied in the open period; ``since`` moves the start), and
+``Accepted.appended`` lists every row appended (table, Excel row, values) for an audit trail. Applications rows
+are written the way a user types them: amounts in major units, the date left blank (a blank date means the
+later of the payment's and the invoice's dates, which is the proposal's date).
 Marking only some rows of a payment appends those; the rest of its cash is then settled by the usual rules.
 Both steps keep a backup of a book file whatever Settings ``backups`` says.
 """
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 
     from ..ledger import Ledger
     from ..render.spec import SheetSpec
-    from .refresh import BookAdapter, Progress
+    from .refresh import AppendedRow, BookAdapter, Progress
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 """Proposals at or above this confidence are marked yes on the review sheet."""
@@ -72,6 +76,8 @@ class Accepted:
         backup: the backup of the book file, if one was made.
         stale: marked rows no longer proposed, as ``payment -> invoice``, skipped.
         review_missing: ``marked`` was asked but the book has no review sheet (propose first).
+        refused: selected proposals that the closed period refuses, as ``payment -> invoice: why``.
+        appended: the rows appended, each with its table, Excel row and values.
     """
 
     as_of: dt.date
@@ -82,10 +88,13 @@ class Accepted:
     backup: Path | None = None
     stale: list[str] = field(default_factory=list)
     review_missing: bool = False
+    refused: list[str] = field(default_factory=list)
+    appended: tuple[AppendedRow, ...] = ()
 
 
 def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-            min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: Progress | None = None) -> Proposed:
+            min_confidence: float = DEFAULT_MIN_CONFIDENCE, since: dt.date | None = None,
+            progress: Progress | None = None) -> Proposed:
     """Write the proposals to the review sheet; ValidationFailed (nothing written) when the book has errors."""
     from ..cashapp import propose_applications
     from ..dates import resolve_as_of
@@ -98,8 +107,9 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         ledger = load_validated(adapter).ledger
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
-        proposals = propose_applications(ledger, date)
-        chosen = _confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
+        proposals = propose_applications(ledger, date, since=since)
+        chosen = (_confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
+                  & _acceptable(proposals))
         spec = cash_application_sheet(ledger, date, proposals, min_confidence)
         committed = adapter.commit((), [spec], [CASH_APPLICATION_SHEET], keep_backups=_backups(ledger))
     return Proposed(date, CASH_APPLICATION_SHEET, int(proposals["payment_id"].nunique()),
@@ -107,14 +117,14 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
 
 
 def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-           min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False,
+           min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False, since: dt.date | None = None,
            progress: Progress | None = None) -> Accepted:
     """Append the accepted proposals to Applications (see the module docstring for which ones)."""
     from ..cashapp import propose_applications
     from ..contract import APPLICATIONS
     from ..dates import resolve_as_of
     from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
-    from .refresh import Append, load_validated
+    from .refresh import Append, appended_rows, load_validated
 
     say = progress or (lambda _message: None)
     with adapter.hold():
@@ -122,7 +132,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         ledger = load_validated(adapter).ledger
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
-        proposals = propose_applications(ledger, date)
+        proposals = propose_applications(ledger, date, since=since)
         reviewed = CASH_APPLICATION_SHEET.casefold() in {name.casefold() for name in adapter.owned_sheets()}
         stale: list[str] = []
         if not marked:
@@ -132,9 +142,13 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         else:
             marks = marked_rows(adapter.sheet_values(CASH_APPLICATION_SHEET) or [])
             selected, stale = _selected_by_marks(proposals, marks)
-        rows = proposals[selected & ~_already_applied(ledger, proposals)]
+        fresh = selected & ~_already_applied(ledger, proposals)
+        acceptable = _acceptable(proposals)
+        refused = [f"{row.payment_id} -> {row.invoice_id}: {row.refused}"
+                   for row in proposals[fresh & ~acceptable].itertuples(index=False)]
+        rows = proposals[fresh & acceptable]
         if rows.empty:
-            return Accepted(date, 0, 0, 0, min_confidence, stale=stale)
+            return Accepted(date, 0, 0, 0, min_confidence, stale=stale, refused=refused)
         say(f"appending {len(rows)} row(s) to Applications")
         specs: list[SheetSpec] = []
         replace: list[str] = []
@@ -142,10 +156,11 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
             specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
             replace = [CASH_APPLICATION_SHEET]
-        committed = adapter.commit([Append(APPLICATIONS, applications_frame(rows))], specs, replace,
-                                   keep_backups=_backups(ledger))
+        append = Append(APPLICATIONS, applications_frame(rows))
+        committed = adapter.commit([append], specs, replace, keep_backups=_backups(ledger))
     return Accepted(date, len(rows), int(rows["payment_id"].nunique()), committed.first_rows[0], min_confidence,
-                    committed.backup, stale)
+                    committed.backup, stale, refused=refused,
+                    appended=tuple(appended_rows(append, committed.first_rows[0])))
 
 
 def marked_rows(values: list[list[object]]) -> set[tuple[str, str]]:
@@ -191,6 +206,14 @@ def _confident(proposals: pd.DataFrame, min_confidence: float) -> np.ndarray:
     import numpy as np
 
     return proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence
+
+
+def _acceptable(proposals: pd.DataFrame) -> np.ndarray:
+    """Proposals the closed period does not refuse."""
+    import numpy as np
+
+    return proposals["refused"].to_numpy(dtype=object) == "" if "refused" in proposals else \
+        np.ones(len(proposals), dtype=bool)
 
 
 def _backups(ledger: Ledger) -> int:

@@ -32,12 +32,14 @@ from ..render import sheets as render
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
-SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast")
-"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections and
-Forecast."""
+SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast",
+                           "allowance", "credit")
+"""What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections,
+Forecast, Allowance and Credit."""
 
 SHEET_NAMES = {"dashboard": "Dashboard", "aging": "Aging", "detail": "Aging Detail", "checks": "Checks",
-               "collections": "Collections", "forecast": "Forecast"}
+               "collections": "Collections", "forecast": "Forecast", "allowance": "Allowance",
+               "credit": "Credit"}
 STATEMENT_PREFIX = "ST "
 
 Progress = Callable[[str], None]
@@ -56,6 +58,26 @@ class Append:
 
     table: Table
     rows: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class AppendedRow:
+    """One row a verb appended to an input table, as an audit trail logs it: the table, the Excel row it
+    landed on, and its values as written (column -> value, blanks left out)."""
+
+    table: str
+    row: int
+    values: dict[str, object]
+
+
+def appended_rows(append: Append, first_row: int) -> list[AppendedRow]:
+    """The rows of ``append`` as ``AppendedRow`` records, the first landing on Excel row ``first_row``."""
+    records = []
+    for offset, record in enumerate(append.rows.to_dict("records")):
+        values = {column: value for column, value in record.items()
+                  if not (isinstance(value, str) and value == "") and not pd.isna(value)}
+        records.append(AppendedRow(append.table.name, first_row + offset, values))
+    return records
 
 
 @dataclass(frozen=True)
@@ -140,13 +162,19 @@ def parse_only(only: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def load_validated(adapter: BookAdapter) -> LoadResult:
     """Read and validate; raise ValidationFailed (with every problem) when there is any error."""
+    return load_validated_tables(adapter)[0]
+
+
+def load_validated_tables(adapter: BookAdapter) -> tuple[LoadResult, frozenset[str]]:
+    """``load_validated``, and the names of the input tables the book has (to know, before any work, whether a
+    table a verb appends to is there)."""
     raw, date1904, found = adapter.read_tables()
     result = load_tables(raw, date1904=date1904)
     problems = sort_problems(found + result.problems)
     result = LoadResult(result.ledger, problems)
     if not result.ok:
         raise ValidationFailed(problems)
-    return result
+    return result, frozenset(raw)
 
 
 def last_payment_dates(settlement: Settlement, document_ids: pd.Series | None = None) -> pd.Series:
@@ -183,8 +211,10 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     if "aging" in only:
         specs.append(render.aging_sheet(ledger, report))
     if "detail" in only:
+        from ..receivables import dispute_details
+
         last_payment = last_payment_dates(settlement, report.detail["document_id"])
-        specs.append(render.aging_detail_sheet(ledger, report, last_payment))
+        specs.append(render.aging_detail_sheet(ledger, report, last_payment, dispute_details(ledger, as_of)))
     if "statements" in only:
         with_balance = int((report.detail.groupby("customer_id")["open_amount"].sum() != 0).sum())
         if explicit or with_balance <= ledger.settings.statement_sheets_limit:
@@ -210,6 +240,18 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..render.collections import forecast_sheet
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
+    if "allowance" in only:
+        from ..allowance import provision_matrix, write_off_proposals
+        from ..render.risk import allowance_sheet
+
+        say("computing the allowance")
+        specs.append(allowance_sheet(ledger, provision_matrix(ledger, as_of, settlement=settlement),
+                                     write_off_proposals(ledger, as_of, settlement=settlement)))
+    if "credit" in only:
+        from ..credit import credit_standing
+        from ..render.risk import credit_sheet
+
+        specs.append(credit_sheet(ledger, as_of, credit_standing(ledger, as_of, settlement=settlement)))
     return specs, counts
 
 
