@@ -61,7 +61,8 @@ def test_custom_ui_is_well_formed_and_in_the_package_relationships() -> None:
 def test_the_buttons_are_the_ribbon_entry_points() -> None:
     buttons = list(_ui().iter(f"{CUSTOM_UI_NS}button"))
     assert [button.get("label") for button in buttons] == [
-        "Refresh", "Statements", "Check", "Apply cash", "Accept cash", "Import", "Help"]
+        "Refresh", "Statements", "Check", "Apply cash", "Accept cash", "Import", "Charges", "Accept charges",
+        "Credit check", "Help"]
     assert {button.get("id") for button in buttons} == set(arxl_macros.ACTIONS)
     assert {button.get("onAction") for button in buttons} == {"RibbonArxl.ArxlRibbon"}
 

@@ -14,7 +14,9 @@ data argument at all, a function reads the calling workbook's own Excel Tables; 
 cell depends on them, so recalculate with Ctrl+Alt+F9 after changing the data. Scalar options: ``as_of``
 (blank: the Settings as-of date, else today; pass ``TODAY()`` to have Excel recalculate daily),
 ``period_days`` (DSO period), ``basis`` (``due`` or ``invoice``) and ``buckets`` (``"30,60,90"`` or a range
-of numbers).
+of numbers). The optional seventh table, ``activity`` (``Activity[#All]``), comes last in every signature (after
+the options, so formulas written before it existed keep their meaning): disputes and promises recorded there
+count, as on the generated sheets (auto-apply settles disputed invoices last).
 
 Results. Money is in major units of the reporting currency when every currency converts (an FXRates table
 covers them), otherwise in the document's currency. Tables (``AR_AGING``, ``AR_OPEN_ITEMS``,
@@ -46,7 +48,7 @@ from arxl import statements as statement_module
 from arxl.aging import DEFAULT_EDGES, TOTAL, UNAPPLIED, bucket_index, bucket_labels, parse_edges
 from arxl.errors import ArxlError
 from arxl.load import RawTable
-from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
+from arxl.money import ISO_CURRENCIES, exponent, to_major_float, to_major_floats, to_minor
 from arxl.verbs.books import live_book
 from arxl.verbs.functions import (
     TYPED_AMOUNT_CURRENCY,
@@ -64,7 +66,8 @@ CACHE = LedgerCache(maxsize=4)
 """Loaded ledgers by the content of their tables, shared by every function of this module."""
 
 TABLE_ARGUMENTS = {"invoices": "Invoices", "payments": "Payments", "customers": "Customers",
-                   "applications": "Applications", "adjustments": "Adjustments", "settings": "Settings"}
+                   "applications": "Applications", "adjustments": "Adjustments", "settings": "Settings",
+                   "activity": "Activity"}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 DOC_INVOICES = "The Invoices table with its header row, e.g. Invoices[#All]"
@@ -73,6 +76,8 @@ DOC_CUSTOMERS = "The Customers table with its header row, e.g. Customers[#All]"
 DOC_APPLICATIONS = "Optional: the Applications table, e.g. Applications[#All]"
 DOC_ADJUSTMENTS = "Optional: the Adjustments table, e.g. Adjustments[#All]"
 DOC_SETTINGS = "Optional: the Settings table, e.g. Settings[#All]"
+DOC_ACTIVITY = ("Optional: the Activity table, e.g. Activity[#All]: disputes and promises recorded there count "
+                "(auto-apply settles disputed invoices last)")
 DOC_AS_OF = "Optional as-of date; blank = the Settings as_of, else today"
 DOC_PERIOD = "Optional DSO period in days; blank = the Settings dso_period_days (90)"
 DOC_BASIS = 'Optional aging basis: "due" or "invoice"; blank = the Settings aging_basis'
@@ -100,10 +105,11 @@ def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The argument docs of the six table arguments, shared by every function that takes them."""
+    """The argument docs of the seven table arguments, shared by every function that takes them (``activity``
+    comes last in each signature, so that formulas written before it existed keep their meaning)."""
     for name, doc in (("invoices", DOC_INVOICES), ("payments", DOC_PAYMENTS), ("customers", DOC_CUSTOMERS),
                       ("applications", DOC_APPLICATIONS), ("adjustments", DOC_ADJUSTMENTS),
-                      ("settings", DOC_SETTINGS)):
+                      ("settings", DOC_SETTINGS), ("activity", DOC_ACTIVITY)):
         function = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(function)  # "#N/A", not an empty cell
     return function
 
@@ -124,10 +130,11 @@ def _rows(value: Any, name: str) -> list[list[Any]] | None:
 
 
 def _book(invoices: Any, payments: Any, customers: Any, applications: Any, adjustments: Any,
-          settings: Any) -> CachedBook:
+          settings: Any, activity: Any = None) -> CachedBook:
     given = {TABLE_ARGUMENTS[name]: rows for name, value in (
         ("invoices", invoices), ("payments", payments), ("customers", customers),
-        ("applications", applications), ("adjustments", adjustments), ("settings", settings))
+        ("applications", applications), ("adjustments", adjustments), ("settings", settings),
+        ("activity", activity))
         if (rows := _rows(value, name)) is not None}
     date1904 = False
     tables: dict[str, RawTable | list[list[Any]]] = dict(given)
@@ -297,8 +304,8 @@ def _datetime(value: Any) -> Any:
 # --- metrics --------------------------------------------------------------------------------------------------
 
 def _metric(name: str, what: str, invoices: Any, payments: Any, customers: Any, applications: Any,
-            adjustments: Any, settings: Any, as_of: Any, period_days: Any) -> float:
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+            adjustments: Any, settings: Any, as_of: Any, period_days: Any, activity: Any = None) -> float:
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     period = _whole(period_days, "period_days")
     if period is not None and period <= 0:
         raise UdfError(f"period_days must be a positive number of days, not {period}")
@@ -312,10 +319,10 @@ def _metric(name: str, what: str, invoices: Any, payments: Any, customers: Any, 
 @xw.arg("period_days", doc=DOC_PERIOD)
 @_guarded
 def AR_DSO(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, activity=None):
     """Days sales outstanding (average method): ending AR / credit sales of the period x period days."""
     return _metric("dso", "DSO", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, activity)
 
 
 @xw.func(category=CATEGORY)
@@ -323,11 +330,11 @@ def AR_DSO(invoices=None, payments=None, customers=None, applications=None, adju
 @xw.arg("as_of", doc=DOC_AS_OF)
 @_guarded
 def AR_DSO_COUNTBACK(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                     settings=None, as_of=None):
+                     settings=None, as_of=None, activity=None):
     """Days sales outstanding (countback method): calendar months of credit sales, latest first, that the
     ending AR consumes."""
     return _metric("dso_countback", "Countback DSO (the sales history runs out before the AR)", invoices,
-                   payments, customers, applications, adjustments, settings, as_of, None)
+                   payments, customers, applications, adjustments, settings, as_of, None, activity)
 
 
 @xw.func(category=CATEGORY)
@@ -336,10 +343,10 @@ def AR_DSO_COUNTBACK(invoices=None, payments=None, customers=None, applications=
 @xw.arg("period_days", doc=DOC_PERIOD)
 @_guarded
 def AR_BPDSO(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-             as_of=None, period_days=None):
+             as_of=None, period_days=None, activity=None):
     """Best possible DSO: current (not yet due) AR / credit sales of the period x period days."""
     return _metric("bpdso", "Best possible DSO", invoices, payments, customers, applications, adjustments,
-                   settings, as_of, period_days)
+                   settings, as_of, period_days, activity)
 
 
 @xw.func(category=CATEGORY)
@@ -348,10 +355,10 @@ def AR_BPDSO(invoices=None, payments=None, customers=None, applications=None, ad
 @xw.arg("period_days", doc=DOC_PERIOD)
 @_guarded
 def AR_ADD(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, activity=None):
     """Average days delinquent: DSO - best possible DSO."""
     return _metric("add", "ADD", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, activity)
 
 
 @xw.func(category=CATEGORY)
@@ -360,11 +367,11 @@ def AR_ADD(invoices=None, payments=None, customers=None, applications=None, adju
 @xw.arg("period_days", doc=DOC_PERIOD)
 @_guarded
 def AR_CEI(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, activity=None):
     """Collection effectiveness index (percent): (beginning AR + credit sales - ending AR) / (beginning AR +
     credit sales - ending current AR) x 100."""
     return _metric("cei", "CEI", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, activity)
 
 
 @xw.func(category=CATEGORY)
@@ -373,10 +380,10 @@ def AR_CEI(invoices=None, payments=None, customers=None, applications=None, adju
 @xw.arg("period_days", doc=DOC_PERIOD)
 @_guarded
 def AR_TURNOVER(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                settings=None, as_of=None, period_days=None):
+                settings=None, as_of=None, period_days=None, activity=None):
     """AR turnover for the period: credit sales / average of beginning and ending AR."""
     return _metric("turnover", "AR turnover", invoices, payments, customers, applications, adjustments,
-                   settings, as_of, period_days)
+                   settings, as_of, period_days, activity)
 
 
 # --- balances and aging ---------------------------------------------------------------------------------------
@@ -387,10 +394,10 @@ def AR_TURNOVER(invoices=None, payments=None, customers=None, applications=None,
 @xw.arg("as_of", doc=DOC_AS_OF)
 @_guarded
 def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-               settings=None, as_of=None):
+               settings=None, as_of=None, activity=None):
     """A customer's balance at the as-of date (open items, unapplied cash netted); a range of customer ids
     gives a column of balances."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     balances = book.balances(_as_of(book, as_of))
     known = book.customer_ids()
 
@@ -415,10 +422,10 @@ def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applicati
 @xw.arg("buckets", doc=DOC_BUCKETS)
 @_guarded
 def AR_AGING(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-             as_of=None, basis=None, buckets=None):
+             as_of=None, basis=None, buckets=None, activity=None):
     """The aging by customer (dynamic array): customer_id, name, the buckets, Unapplied, Total, as
     arxl report aging prints it (a currency column after name when amounts cannot be converted)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     report = book.aging(_as_of(book, as_of), _basis(basis), _buckets(buckets))
     summary = report.summary.sort_values(["customer_id", "currency"], kind="stable")
     money = [*report.labels, UNAPPLIED, TOTAL]
@@ -444,10 +451,10 @@ OPEN_ITEM_COLUMNS = ("document_id", "kind", "document_date", "due_date", "days_p
 @xw.arg("buckets", doc=DOC_BUCKETS)
 @_guarded
 def AR_OPEN_ITEMS(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                  settings=None, as_of=None, basis=None, buckets=None):
+                  settings=None, as_of=None, basis=None, buckets=None, activity=None):
     """A customer's open items at the as-of date (dynamic array): document, dates, days past due, bucket,
     amounts (in the document's currency)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     customer_id = _customer(customer)
     if customer_id not in book.customer_ids():
         raise UdfError(f'customer "{customer_id}" is not in the Customers table')
@@ -473,10 +480,10 @@ STATEMENT_COLUMNS = ("currency", "date", "document_id", "kind", "description", "
 @_data_arguments
 @_guarded
 def AR_STATEMENT(customer, from_date, to_date, invoices=None, payments=None, customers=None, applications=None,
-                 adjustments=None, settings=None):
+                 adjustments=None, settings=None, activity=None):
     """A customer's activity statement (dynamic array): opening balance, every document of the period with a
     running balance, closing balance (equal to the aging total at the last day)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     customer_id = _customer(customer)
     if customer_id not in book.customer_ids():
         raise UdfError(f'customer "{customer_id}" is not in the Customers table')
@@ -508,11 +515,11 @@ FORECAST_COLUMNS = ("line", "week_start", "week_end", "currency", "amount", "ite
 @xw.arg("weeks", doc="Optional number of weeks to show (default 13)")
 @_guarded
 def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                settings=None, as_of=None, weeks=None):
+                settings=None, as_of=None, weeks=None, activity=None):
     """Expected receipts per week (dynamic array): each open receivable at its due date plus its customer's
     average days late; then Later, and what is set apart (Disputed, Over 90, Unapplied). The lines add up to
     the open AR."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
     count = _whole(weeks, "weeks", 13)
     if count is None or not 1 <= count <= 520:
         raise UdfError(f"weeks must be between 1 and 520, not {count}")
@@ -522,6 +529,70 @@ def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None,
         currency = str(record["currency"])
         rows.append([record["line"], _datetime(record["week_start"]), _datetime(record["week_end"]), currency,
                      to_major_float(record["amount"], currency), int(record["items"])])
+    return rows
+
+
+# --- credit risk ------------------------------------------------------------------------------------------------
+
+ALLOWANCE_COLUMNS = ("bucket", "currency", "exposure", "rate", "expected_loss")
+
+
+@xw.func(category=CATEGORY)
+@_data_arguments
+@xw.arg("as_of", doc=DOC_AS_OF)
+@xw.arg("method", doc='Optional: "settings" (Settings allowance_rates, the default) or "history" (from the '
+                      "write-off history)")
+@_guarded
+def AR_ALLOWANCE(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
+                 settings=None, as_of=None, method=None, activity=None):
+    """The allowance for doubtful accounts (dynamic array): the provision matrix, one row per aging bucket and
+    currency (exposure, loss rate, expected loss), then an Allowance row per currency with the totals - the
+    figures of the Allowance sheet and arxl report allowance."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
+    chosen = "settings" if method is None or (isinstance(method, str) and not method.strip()) else \
+        str(method).strip().lower()
+    if chosen not in ("settings", "history"):
+        raise UdfError(f'method: "{method}" is not one of settings, history')
+    allowance = book.allowance(_as_of(book, as_of), chosen)
+    rows: list[list[Any]] = [list(ALLOWANCE_COLUMNS)]
+    matrix = allowance.matrix
+    for record in matrix.to_dict("records"):
+        currency = str(record["currency"])
+        rows.append([record["bucket"], currency, to_major_float(record["exposure"], currency),
+                     float(record["rate"]), to_major_float(record["expected_loss"], currency)])
+    for currency in sorted(set(matrix["currency"])):
+        mine = matrix[matrix["currency"] == currency]
+        rows.append(["Allowance", currency, to_major_float(int(mine["exposure"].sum()), currency), None,
+                     to_major_float(allowance.total(currency), currency)])
+    return rows
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("customer", doc="A customer_id")
+@xw.arg("order", doc="The order amount, in the customer's currency")
+@_data_arguments
+@xw.arg("as_of", doc=DOC_AS_OF)
+@_guarded
+def AR_CREDIT_CHECK(customer, order, invoices=None, payments=None, customers=None, applications=None,
+                    adjustments=None, settings=None, as_of=None, activity=None):
+    """Can we ship this order? (dynamic array) A header row, then the decision (approve, refer or refuse, with
+    the largest order approved today) and the four findings behind it: limit, hold, overdue share, risk grade.
+    =INDEX(AR_CREDIT_CHECK("C0001", 5000), 2, 2) is the verdict alone - the same as arxl report credit."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, activity)
+    customer_id = _customer(customer)
+    if customer_id not in book.customer_ids():
+        raise UdfError(f'customer "{customer_id}" is not in the Customers table')
+    customers_table = book.ledger.customers
+    currency = str(customers_table.loc[customers_table["customer_id"] == customer_id, "currency"].iloc[0])
+    amount = to_minor(_number(order, "order"), currency)
+    if amount <= 0:
+        raise UdfError("order must be a positive amount")
+    decision = book.credit_check(_as_of(book, as_of), customer_id, amount)
+    up_to = ("any amount (no credit limit)" if decision.approve_up_to is None else
+             f"{to_major_float(decision.approve_up_to, currency):,.{exponent(currency)}f} {currency}")
+    rows: list[list[Any]] = [["finding", "verdict", "why"],
+                             ["decision", decision.verdict, f"orders up to {up_to} are approved"]]
+    rows += [[finding.topic, finding.verdict, finding.text] for finding in decision.findings]
     return rows
 
 
@@ -617,7 +688,7 @@ def AR_FINANCE_CHARGE(balance, days_overdue, monthly_rate, grace_days=0, minimum
 
 
 __all__ = [
-    "AR_ADD", "AR_AGING", "AR_BALANCE", "AR_BPDSO", "AR_BUCKET", "AR_CEI", "AR_DAYS_PAST_DUE",
-    "AR_DISCOUNT_APR", "AR_DSO", "AR_DSO_COUNTBACK", "AR_FINANCE_CHARGE", "AR_FORECAST", "AR_OPEN_ITEMS",
-    "AR_PAYMENT_PLAN", "AR_STATEMENT", "AR_TURNOVER", "CACHE",
+    "AR_ADD", "AR_AGING", "AR_ALLOWANCE", "AR_BALANCE", "AR_BPDSO", "AR_BUCKET", "AR_CEI", "AR_CREDIT_CHECK",
+    "AR_DAYS_PAST_DUE", "AR_DISCOUNT_APR", "AR_DSO", "AR_DSO_COUNTBACK", "AR_FINANCE_CHARGE", "AR_FORECAST",
+    "AR_OPEN_ITEMS", "AR_PAYMENT_PLAN", "AR_STATEMENT", "AR_TURNOVER", "CACHE",
 ]
