@@ -206,11 +206,13 @@ def paused_mask(items: pd.DataFrame, promise_rows: pd.DataFrame) -> np.ndarray:
 
 
 def dunning(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None,
-            promise_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+            promise_rows: pd.DataFrame | None = None, receivable_items: pd.DataFrame | None = None
+            ) -> pd.DataFrame:
     """Every overdue, undisputed receivable with the level it has reached at ``as_of`` and whether a pending
-    promise pauses it (``DUNNING_COLUMNS``)."""
+    promise pauses it (``DUNNING_COLUMNS``). ``promise_rows`` and ``receivable_items`` (``arxl.receivables``'
+    ``promises`` and ``receivables`` at ``as_of``) may be passed to reuse them."""
     settlement = settlement if settlement is not None else settle(ledger, as_of)
-    items = receivables(ledger, as_of, settlement)
+    items = receivable_items if receivable_items is not None else receivables(ledger, as_of, settlement)
     items = items[(items["days_past_due"] > 0) & ~items["disputed"]].reset_index(drop=True)
     levels = dunning_levels(ledger)
     position = level_index(items["days_past_due"].to_numpy(), levels)
@@ -363,11 +365,15 @@ def _longest_disputes(ledger: Ledger, as_of: dt.date, items: pd.DataFrame) -> pd
                          "dispute_reason": pd.Series(reason, dtype="str")})
 
 
-def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None) -> pd.DataFrame:
-    """One row per customer with anything overdue, ranked (``WORKLIST_COLUMNS``, rules in the module docstring)."""
+def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None,
+             credit: pd.DataFrame | None = None, promise_rows: pd.DataFrame | None = None,
+             receivable_items: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per customer with anything overdue, ranked (``WORKLIST_COLUMNS``, rules in the module docstring).
+    ``credit`` (``arxl.credit.credit_position``), ``promise_rows`` and ``receivable_items``
+    (``arxl.receivables``' ``promises`` and ``receivables``), at ``as_of``, may be passed to reuse them."""
     settlement = settlement if settlement is not None else settle(ledger, as_of)
     today = day_number(as_of)
-    items = receivables(ledger, as_of, settlement)
+    items = receivable_items if receivable_items is not None else receivables(ledger, as_of, settlement)
     levels = dunning_levels(ledger)
     overdue_mask = items["days_past_due"].to_numpy() > 0
     collectable_mask = overdue_mask & ~items["disputed"].to_numpy()
@@ -388,8 +394,9 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     grouped["balance"] = balance.reindex(keys).fillna(0).to_numpy(dtype=np.int64)
     customers = grouped["customer_id"]
 
-    promise_rows = promises(ledger, as_of, settlement=settlement)
-    dunned = dunning(ledger, as_of, settlement=settlement, promise_rows=promise_rows)
+    if promise_rows is None:
+        promise_rows = promises(ledger, as_of, settlement=settlement)
+    dunned = dunning(ledger, as_of, settlement=settlement, promise_rows=promise_rows, receivable_items=items)
     plan = dunning_plan(ledger, as_of, items=dunned)
     oldest = np.where(grouped["collectable"] > 0, grouped["collectable_days"], grouped["overdue_days"])
     position = np.where(grouped["collectable"] > 0,
@@ -429,8 +436,9 @@ def worklist(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     broken_rows = promise_rows[promise_rows["status"].isin(NOT_KEPT).to_numpy() & recent]
     broken = broken_rows.groupby("customer_id").size().reindex(customers).fillna(0).to_numpy(dtype=np.int64)
 
-    credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows,
-                             receivable_items=items)
+    if credit is None:
+        credit = credit_position(ledger, as_of, settlement=settlement, promise_rows=promise_rows,
+                                 receivable_items=items)
     over_limit = _lookup(customers, credit, "over_limit", False).astype(bool)
     hold = _lookup(customers, credit, "hold", False).astype(bool)
     hold_reason = _lookup(customers, credit, "hold_reason", "")

@@ -260,13 +260,17 @@ def _money(minor: int, currency: str) -> str:
 
 
 def credit_standing(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = None,
-                    position: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every customer's order-independent findings and order limits (``STANDING_COLUMNS``; rules above)."""
+                    position: pd.DataFrame | None = None, receivable_items: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """Every customer's order-independent findings and order limits (``STANDING_COLUMNS``; rules above).
+    ``position`` (``credit_position``) and ``receivable_items`` (``arxl.receivables.receivables``), at the same
+    date, may be passed to reuse them."""
     settlement = settlement if settlement is not None else settle(ledger, as_of)
-    position = position if position is not None else credit_position(ledger, as_of, settlement=settlement)
+    owed = receivable_items if receivable_items is not None else receivables(ledger, as_of, settlement)
+    position = position if position is not None else credit_position(ledger, as_of, settlement=settlement,
+                                                                      receivable_items=owed)
     index = pd.Index(position["customer_id"])
     currency = position["currency"].to_numpy(dtype=object)
-    owed = receivables(ledger, as_of, settlement)
     own = owed["currency"].to_numpy(dtype=object) == currency[np.maximum(index.get_indexer(owed["customer_id"]),
                                                                          0)]
     owed = owed[own]

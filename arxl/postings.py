@@ -136,7 +136,7 @@ def late_fee_proposals(ledger: Ledger, as_of: dt.date, *, settlement: Settlement
         name = str(levels["name"].iloc[int(position[index])])
         rows.append({"adjustment_id": ids.iloc[index], "invoice_id": invoice,
                      "date": np.datetime64(pd.Timestamp(letter.date).date(), "s"), "type": LATE_FEE,
-                     "amount": amount, "reason": f"Late fee: dunning letter level {int(level_number[index])} "
+                     "amount": amount, "reason": f"Dunning letter level {int(level_number[index])} "
                                                  f"({name}) of {pd.Timestamp(letter.date).date().isoformat()}",
                      "customer_id": customer, "currency": currency,
                      "source": f"letter of {pd.Timestamp(letter.date).date().isoformat()} (Activity row "

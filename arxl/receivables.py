@@ -190,8 +190,9 @@ def promises(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     named[named] = (receivable["customer_id"].to_numpy(dtype=object)[invoice_at[named]]
                     == made["customer_id"].to_numpy(dtype=object)[named])
 
-    # Account promises: the customer's net payments in the window.
+    # Account promises: the customer's net payments in the window (only the promising customers' payments).
     payments = ledger.payments
+    payments = payments[member(payments["customer_id"], made["customer_id"]).to_numpy()]
     paid_account = _window_sums(payments["customer_id"], day_numbers(payments["payment_date"]),
                                 payments["amount"].to_numpy(dtype=np.int64), made["customer_id"], start, end)
     asked_account = np.where(given, promised, 1)
@@ -201,8 +202,10 @@ def promises(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     asked_invoice = np.zeros(len(made), dtype=np.int64)
     if named.any():
         settlement = settlement if settlement is not None else settle(ledger, as_of)
-        applications, adjustments = settlement.applications, settlement.adjustments
         which = made["invoice_id"].where(named, "")
+        applications, adjustments = settlement.applications, settlement.adjustments
+        applications = applications[member(applications["invoice_id"], which[named]).to_numpy()]
+        adjustments = adjustments[member(adjustments["invoice_id"], which[named]).to_numpy()]
         paid_invoice = _window_sums(applications["invoice_id"], day_numbers(applications["date"]),
                                     applications["amount"].to_numpy(dtype=np.int64), which, start, end)
         before = start - 1

@@ -230,11 +230,23 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..checks import run_checks
 
         specs.append(render.checks_sheet(ledger, as_of, run_checks(ledger, as_of, settlement, report)))
+    owed = position = promised = None
+    if "collections" in only or "credit" in only:
+        # What the worklist and the Credit sheet both judge, computed once.
+        from ..credit import credit_position
+        from ..receivables import promises, receivables
+
+        owed = receivables(ledger, as_of, settlement)
+        promised = promises(ledger, as_of, settlement=settlement)
+        position = credit_position(ledger, as_of, settlement=settlement, promise_rows=promised,
+                                   receivable_items=owed)
     if "collections" in only:
         from ..collections import worklist
         from ..render.collections import collections_sheet
 
-        specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement)))
+        specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement,
+                                                               credit=position, promise_rows=promised,
+                                                               receivable_items=owed)))
     if "forecast" in only:
         from ..forecast import cash_forecast
         from ..render.collections import forecast_sheet
@@ -251,7 +263,8 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..credit import credit_standing
         from ..render.risk import credit_sheet
 
-        specs.append(credit_sheet(ledger, as_of, credit_standing(ledger, as_of, settlement=settlement)))
+        specs.append(credit_sheet(ledger, as_of, credit_standing(ledger, as_of, settlement=settlement,
+                                                                 position=position, receivable_items=owed)))
     return specs, counts
 
 
