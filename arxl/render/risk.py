@@ -107,7 +107,7 @@ def allowance_sheet(ledger: Ledger, allowance: AllowanceMatrix, write_offs: pd.D
         _sum_by_currency(cells, header + len(proposals) + 1, "Total", write_offs["currency"],
                          {7: write_offs["amount"]}, header + 1, header + len(proposals), 4)
     # One set of widths serves the three tables: the customers' bucket columns (6 on) are the widest need.
-    widths = {1: 25, 2: 30, 3: 12, 4: 14, 5: 14, 6: 18, 7: 14,
+    widths = {1: 25, 2: 30, 3: 16, 4: 14, 5: 16, 6: 18, 7: 14,
               **{8 + index: 13 for index in range(max(len(allowance.labels) - 2, 1))}}
     return SheetSpec(ALLOWANCE_SHEET, cells=cells, blocks=tuple(blocks), widths=widths, tab_color="7F6000",
                      freeze=(TITLE_ROWS + 1, 1), page=PageSetup(landscape=True))
