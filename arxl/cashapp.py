@@ -1,9 +1,19 @@
 """Cash application assistant: proposed Applications rows, with a confidence, for payments that name no invoice.
 
-``propose_applications(ledger, as_of)`` looks at every **unreferenced payment**: a positive payment dated on or
-before the as-of date with a blank invoice_id and no Applications rows, that still holds unapplied cash when
-the ledger is settled with auto-apply off. It proposes where that cash should go, as rows shaped like the
-Applications table (payment_id, invoice_id, amount, date) plus ``confidence`` (0-1), ``reason`` and context.
+``propose_applications(ledger, as_of)`` looks at the **unreferenced receipts**: positive payments dated on or
+before the as-of date with a blank invoice_id and no Applications rows, that still hold cash when the ledger is
+settled with auto-apply off. It proposes where that cash should go, as rows shaped like the Applications table
+(payment_id, invoice_id, amount, date) plus ``confidence`` (0-1), ``reason`` and context.
+
+**It looks forward.** By default it reviews only the receipts whose placing is still open to decide: those
+still unapplied at the as-of date (with the book's own auto-apply setting: cash nobody has placed, whatever its
+date), and those auto-applied in the **open period** (an auto-apply application dated on or after its first
+day). The open period starts the day after Settings ``closed_through``; with nothing closed, on the first day
+of the as-of month (the month being worked on). ``since`` moves the start (``since`` far back reviews the
+whole history). Receipts applied long ago by auto-apply are settled business: re-pointing them would rewrite
+aging that was reported. A proposal never changes a closed period: one dated on or before ``closed_through``
+(its date is the later of the receipt's and the invoice's dates) is listed with ``refused`` saying why, and
+``arxl.verbs.apply`` never appends it.
 
 Evidence, strongest first; the first rule that finds something makes the payment's proposal:
 
@@ -46,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .arrays import member
 from .dates import day_number, day_numbers, days_to_datetimes
 from .ledger import Ledger
 from .money import exponent, format_plain
@@ -65,12 +76,13 @@ CONFIDENCE: dict[str, float] = {
 
 PROPOSAL_COLUMNS: tuple[str, ...] = (
     "payment_id", "invoice_id", "amount", "date", "confidence", "reason", "rank", "customer_id", "currency",
-    "payment_date", "payment_amount", "reference", "invoice_due_date", "invoice_open",
+    "payment_date", "payment_amount", "reference", "invoice_due_date", "invoice_open", "now", "refused",
 )
 """The first four are the Applications columns (amount in minor units of ``currency``; ``date`` the later of the
 payment's and the invoice's dates, which is also what a blank Applications date means); ``payment_amount`` is
-the unapplied cash of the payment, ``invoice_open`` what the invoice owes at the as-of date (auto-apply off)
-before any proposal."""
+the receipt's unreferenced cash (what it holds with auto-apply off), ``invoice_open`` what the invoice owes at
+the as-of date (auto-apply off) before any proposal; ``now`` where the receipt's cash is without the proposal
+("unapplied", or "auto-applied to ..."); ``refused`` why the proposal cannot be accepted ("" when it can)."""
 
 _TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_\-/.#]*[A-Za-z0-9])?")
 _BANK_WORDS = frozenset((
@@ -133,11 +145,20 @@ def _combinations(size: int) -> list[np.ndarray]:
 _COMBINATIONS = {size: _combinations(size) for size in range(COMBINATION_POOL + 1)}
 
 
-def propose_applications(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
-    """Proposed applications of the unreferenced payments at ``as_of`` (``PROPOSAL_COLUMNS``; see above)."""
+def review_start(ledger: Ledger, as_of: dt.date) -> dt.date:
+    """The first day of the open period the assistant reviews by default (rule in the module docstring)."""
+    closed = ledger.settings.closed_through
+    if closed is not None:
+        return closed + dt.timedelta(days=1)
+    return as_of.replace(day=1)
+
+
+def receipts_to_review(ledger: Ledger, as_of: dt.date, *, since: dt.date | None = None) -> pd.DataFrame:
+    """The unreferenced receipts the assistant reviews at ``as_of``: the Payments rows, plus ``cash`` (what each
+    holds with auto-apply off) and ``now`` (where its cash is today), by payment date and id."""
     today = day_number(as_of)
-    settlement = settle(ledger, as_of, auto_apply=False)
-    items = settlement.open_items
+    start = day_number(since if since is not None else review_start(ledger, as_of))
+    items = settle(ledger, as_of, auto_apply=False).open_items
     payments = ledger.payments
     payment_day = day_numbers(payments["payment_date"])
     explicit = set(ledger.applications["payment_id"])
@@ -146,9 +167,31 @@ def propose_applications(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
     candidates = payments[(payments["amount"] > 0).to_numpy() & (payments["invoice_id"] == "").to_numpy()
                           & (payment_day <= today) & ~payments["payment_id"].isin(explicit).to_numpy()
                           & payments["payment_id"].isin(held.index).to_numpy()]
+    actual = settle(ledger, as_of)
+    still = actual.open_items
+    still = set(still.loc[(still["kind"] == "payment") & (still["open_amount"] < 0), "document_id"])
+    auto = actual.applications[(actual.applications["step"] == "auto").to_numpy()]
+    auto = auto[member(auto["source_id"], candidates["payment_id"]).to_numpy()]
+    recent = set(auto.loc[day_numbers(auto["date"]) >= start, "source_id"])
+    placed = auto.groupby("source_id")["invoice_id"].agg(lambda ids: ", ".join(dict.fromkeys(ids)))
+    reviewed = candidates["payment_id"].isin(still | recent).to_numpy()
+    candidates = candidates[reviewed]
+    now = placed.reindex(candidates["payment_id"]).to_numpy(dtype=object)
+    is_unapplied = candidates["payment_id"].isin(still).to_numpy()
+    text = np.where(pd.isna(now), "unapplied", "auto-applied to " + pd.Series(now).fillna("").astype(str))
+    text = np.where(is_unapplied & ~pd.isna(now), text + " (part unapplied)", text)
     candidates = candidates.assign(day=day_numbers(candidates["payment_date"]),
-                                   cash=held.reindex(candidates["payment_id"]).to_numpy(dtype=np.int64))
-    candidates = candidates.sort_values(["day", "payment_id"], kind="stable").reset_index(drop=True)
+                                   cash=held.reindex(candidates["payment_id"]).to_numpy(dtype=np.int64),
+                                   now=pd.Series(text, index=candidates.index, dtype="str"))
+    return candidates.sort_values(["day", "payment_id"], kind="stable").reset_index(drop=True)
+
+
+def propose_applications(ledger: Ledger, as_of: dt.date, *, since: dt.date | None = None) -> pd.DataFrame:
+    """Proposed applications of the unreferenced receipts to review at ``as_of`` (``PROPOSAL_COLUMNS``; see
+    above; ``since``: the first day of the period reviewed, default ``review_start``)."""
+    settlement = settle(ledger, as_of, auto_apply=False)
+    items = settlement.open_items
+    candidates = receipts_to_review(ledger, as_of, since=since)
 
     receivable = items[items["kind"].isin(["invoice", "debit_note"]) & (items["open_amount"] > 0)].copy()
     receivable["disputed"] = disputed_mask(ledger, as_of, receivable)
@@ -197,7 +240,7 @@ def propose_applications(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
         found = _by_amount(account, int(payment.cash), str(payment.currency))
         if found is not None:
             chosen[index] = found
-    return _frame(candidates, chosen, resolved, receivable)
+    return _frame(ledger, candidates, chosen, resolved, receivable)
 
 
 def _take(account: _Account, rows: list[tuple[int, int]]) -> list[tuple[str, int]]:
@@ -278,7 +321,7 @@ def _by_amount(account: _Account, cash: int, currency: str) -> tuple[list[tuple[
     return None
 
 
-def _frame(candidates: pd.DataFrame, chosen: dict[int, tuple[list[tuple[str, int]], float, str]],
+def _frame(ledger: Ledger, candidates: pd.DataFrame, chosen: dict[int, tuple[list[tuple[str, int]], float, str]],
            resolved: list[tuple[str, float, str]], receivable: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for index, (taken, confidence, reason) in chosen.items():
@@ -291,13 +334,15 @@ def _frame(candidates: pd.DataFrame, chosen: dict[int, tuple[list[tuple[str, int
                          "amount": amount, "confidence": round(confidence * factor, 4),
                          "reason": f"{how}; {reason}" if how else reason, "customer_id": customer,
                          "currency": payment["currency"], "payment_day": int(payment["day"]),
-                         "payment_amount": int(payment["cash"]), "reference": payment["reference"]})
+                         "payment_amount": int(payment["cash"]), "reference": payment["reference"],
+                         "now": payment["now"]})
     frame = pd.DataFrame(rows, columns=["index", "payment_id", "invoice_id", "amount", "confidence", "reason",
-                                        "customer_id", "currency", "payment_day", "payment_amount", "reference"])
+                                        "customer_id", "currency", "payment_day", "payment_amount", "reference",
+                                        "now"])
     if frame.empty:
         return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in zip(PROPOSAL_COLUMNS, (
             "str", "str", "int64", "datetime64[s]", "float64", "str", "int64", "str", "str", "datetime64[s]",
-            "int64", "str", "datetime64[s]", "int64"), strict=True)})
+            "int64", "str", "datetime64[s]", "int64", "str", "str"), strict=True)})
     info = receivable.drop_duplicates("document_id").set_index("document_id")
     invoice_day = day_numbers(info["document_date"].reindex(frame["invoice_id"]))
     proposal = frame.groupby("index")["confidence"].first()
@@ -320,5 +365,18 @@ def _frame(candidates: pd.DataFrame, chosen: dict[int, tuple[list[tuple[str, int
         "reference": frame["reference"].astype("str"),
         "invoice_due_date": info["due_date"].reindex(frame["invoice_id"]).to_numpy(dtype="datetime64[s]"),
         "invoice_open": info["open_amount"].reindex(frame["invoice_id"]).to_numpy(dtype=np.int64),
+        "now": frame["now"].astype("str"),
+        "refused": pd.Series([""] * len(frame), dtype="str"),
     }, columns=list(PROPOSAL_COLUMNS))
+    result["refused"] = pd.Series(_closed_refusal(ledger, result["date"].to_numpy()), dtype="str")
     return result.sort_values(["rank", "invoice_due_date", "invoice_id"], kind="stable").reset_index(drop=True)
+
+
+def _closed_refusal(ledger: Ledger, dates: np.ndarray) -> np.ndarray:
+    """"" for a proposal that may be accepted, else why not: dated on or before Settings ``closed_through``."""
+    closed = ledger.settings.closed_through
+    if closed is None:
+        return np.full(len(dates), "", dtype=object)
+    text = (f"dated on or before closed_through {closed.isoformat()}: applying it would change the closed "
+            "period")
+    return np.where(day_numbers(dates) <= day_number(closed), text, "").astype(object)

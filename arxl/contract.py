@@ -79,7 +79,7 @@ class Table:
 
 INVOICE_TYPES = ("invoice", "credit_note", "debit_note")
 INVOICE_STATUSES = ("", "disputed", "void")
-ADJUSTMENT_TYPES = ("write_off", "discount", "finance_charge", "bad_debt_recovery")
+ADJUSTMENT_TYPES = ("write_off", "discount", "finance_charge", "bad_debt_recovery", "late_fee")
 ACTIONS = ("call", "email", "letter", "promise", "dispute", "resolved", "note")
 REDUCING_ADJUSTMENTS = ("write_off", "discount")
 GROUP_COLUMNS = ("group", "region", "salesperson")
@@ -173,14 +173,15 @@ APPLICATIONS = Table(
 ADJUSTMENTS = Table(
     "Adjustments",
     key="adjustment_id",
-    doc="Write-offs, discounts, finance charges and recoveries against an invoice.",
+    doc="Write-offs, discounts, finance charges, late fees and recoveries against an invoice.",
     optional=True,
     columns=(
         Column("adjustment_id", Kind.ID, required=True, doc="Adjustment number."),
         Column("invoice_id", Kind.ID, required=True, doc="The invoice adjusted."),
         Column("date", Kind.DATE, required=True, doc="Effective date."),
         Column("type", Kind.CHOICE, required=True, choices=ADJUSTMENT_TYPES,
-               doc="write_off, discount, finance_charge or bad_debt_recovery.", width=18),
+               doc="write_off, discount, finance_charge, bad_debt_recovery or late_fee (a dunning fee).",
+               width=18),
         Column("amount", Kind.MONEY, required=True,
                doc="Positive amount; write_off and discount reduce the invoice, the others increase it."),
         Column("reason", Kind.TEXT, doc="Why.", width=30),
@@ -262,6 +263,8 @@ DUNNING_LEVELS = Table(
         Column("subject", Kind.TEXT, doc="E-mail subject; placeholders such as {customer_name}.", width=30),
         Column("template", Kind.TEXT, doc="Letter text with placeholders ({customer_name}, {total_overdue}, "
                "{items}, {company_name}...).", width=60),
+        Column("gap_days", Kind.INTEGER, doc="Fewest days after the previous letter before this level's letter "
+               "may go out.", default="Settings dunning_gap_days", width=10),
     ),
 )
 
@@ -320,6 +323,15 @@ SETTING_KEYS: tuple[Setting, ...] = (
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),
     Setting("statement_sheets_limit", Kind.INTEGER, "250",
             "Most ST statement sheets a refresh writes; above it use arxl statements --pdf or --only statements."),
+    Setting("company_email", Kind.TEXT, "",
+            "Address dunning letters come from (From); arxl letters refuses to write letters while it is blank."),
+    Setting("reply_to", Kind.TEXT, "", "Where replies to letters go (Reply-To); blank means company_email."),
+    Setting("letter_signature", Kind.TEXT, "",
+            "How letters are signed (use line breaks); blank means company_name."),
+    Setting("dunning_gap_days", Kind.INTEGER, "14",
+            "Fewest days between two dunning letters to a customer (DunningLevels gap_days overrides it)."),
+    Setting("promise_grace_days", Kind.INTEGER, "3",
+            "Days after the promised date that a payment still keeps a promise to pay."),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTING_KEYS}
 

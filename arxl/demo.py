@@ -53,6 +53,8 @@ PAYMENT_INSTRUCTIONS = (
     "Pay by ACH or wire to Northwind Components Ltd, First Harbor Bank, routing 125000024, account 4400187723. "
     "Quote the invoice number with every payment."
 )
+COMPANY_EMAIL = "receivables@northwind-components.example"
+"""The demo's sender: a documentation domain (RFC 2606), so a demo letter can never reach anyone."""
 FINANCE_CHARGE_RATE_BP = 150
 """The demo's finance charges are 1.5% a month (in basis points), and its Settings say so."""
 
@@ -1174,6 +1176,7 @@ def _settings_frame(as_of: dt.date) -> pd.DataFrame:
         "as_of": as_of.isoformat(),
         "payment_instructions": PAYMENT_INSTRUCTIONS,
         "finance_charge_rate": str(FINANCE_CHARGE_RATE_BP / 10_000),
+        "company_email": COMPANY_EMAIL,
     }
     return _frame(
         SETTINGS,

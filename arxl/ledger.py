@@ -23,14 +23,16 @@ payments:     payment_id, customer_id, payment_date, amount (signed: reversals n
 applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive), date (NaT =
               the later of the two documents' dates), row
 adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (signed: negative for write_off
-              and discount), currency (the invoice's), row
+              and discount; positive for finance_charge, bad_debt_recovery and late_fee), currency (the
+              invoice's), row
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
 fx_rates:     currency, rate (float64: reporting-currency units per unit), date (NaT = since always), row
 instalments:  invoice_id, due_date, amount (positive minor units of the invoice's currency), note, row: each
               invoice's instalments add up to its amount (empty when the workbook has no Instalments table)
 assertions:   customer_id, date, balance (signed minor units), currency, note, row
 dunning_levels: level(int64), min_days(int64), name, fee (minor units of the reporting currency), subject,
-              template, row (empty when the workbook has no DunningLevels table)
+              template, gap_days(Int64, ``<NA>`` = Settings dunning_gap_days), row (empty when the workbook has
+              no DunningLevels table)
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ class Settings:
     aging_group_by: str = ""
     backups: int = 5
     statement_sheets_limit: int = 250
+    company_email: str = ""
+    reply_to: str = ""
+    letter_signature: str = ""
+    dunning_gap_days: int = 14
+    promise_grace_days: int = 3
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -112,7 +119,7 @@ ASSERTION_COLUMNS = {
 }
 DUNNING_COLUMNS = {
     "level": "int64", "min_days": "int64", "name": "str", "fee": "int64", "subject": "str", "template": "str",
-    "row": "int64",
+    "gap_days": "Int64", "row": "int64",
 }
 
 

@@ -1081,6 +1081,9 @@ def _dunning_levels(parsed: _Parsed | None, settings: Settings, problems: list[P
         return frame
     currency = np.full(len(frame), settings.reporting_currency, dtype=object)
     frame["fee"] = _to_minor(parsed, "fee", currency, problems).astype(np.int64)
+    gap = pd.array(np.asarray(parsed.columns["gap_days"], dtype=np.int64), dtype="Int64")
+    gap[~parsed.present["gap_days"]] = pd.NA
+    frame["gap_days"] = gap
     duplicated = frame["level"].duplicated(keep=False).to_numpy() & parsed.present["level"]
     for row, level in zip(frame["row"][duplicated], frame["level"][duplicated], strict=True):
         problems.append(Problem("error", parsed.sheet, int(row), "level", str(level), "is a duplicate level",

@@ -50,6 +50,8 @@ MARKER_PREFIX = "arxl:"
 STATE_KEY = "state"
 STATE_SHEET = "arxl_state"
 STATEMENT_KEY = "statement:"
+ACTIVITY_KEY = "activity:"
+"""Keys of the open-item (``ST``) and activity (``AS``) statement sheets: the prefix and the customer id."""
 LEGACY_KEY = "legacy:"
 """Key of a sheet a book written by an older arxl lists by name only (adopted by the spec of the same name)."""
 CHUNK = 32_000
@@ -77,6 +79,10 @@ def marker_key(text: str) -> str | None:
 
 def statement_key(customer_id: str) -> str:
     return STATEMENT_KEY + customer_id
+
+
+def activity_key(customer_id: str) -> str:
+    return ACTIVITY_KEY + customer_id
 
 
 def spec_key(spec: SheetSpec) -> str:

@@ -9,8 +9,12 @@ the as-of date do not exist; then, each step finished for every document before 
 3. each payment's own ``invoice_id`` and each credit note's ``applies_to``, up to that invoice's remaining open
    amount (several documents naming one invoice are taken by date, then id);
 4. when auto-apply is on, the remainder of every payment and credit note to the same customer's open invoices,
-   debit notes and reopened reversals in the same currency, oldest due date first (then document date, then id),
-   cash taken by date, then id;
+   debit notes and reopened reversals in the same currency: **undisputed ones before disputed ones**, each
+   group oldest due date first (then document date, then id), cash taken by date, then id. An increasing
+   adjustment (finance charge, late fee, recovery) is a part of its invoice owed from the adjustment's own date
+   and due that day: whatever settled the invoice before (reductions, Applications rows, references) settled
+   its older parts first, and auto-apply reaches the newer part in the order of that due date, so a charge
+   posted today never takes cash that had paid an older invoice;
 5. whatever is left is unapplied cash or credit: an open item with a negative open amount.
 
 Within an invoice that has instalments (``ledger.instalments``), whatever settles it goes to its earliest-due open
@@ -22,8 +26,14 @@ a payment it is due on that date, whatever the Invoices row says. A negative pay
 ``reference`` (else its ``invoice_id``) names a payment of the same customer it reduces that payment by its
 amount from the reversal's date on, so every application of that payment is recomputed from what it still
 holds; a reversal naming no payment is a positive open debit, kind ``reversal``, due on its date. Void invoices
-never reach the engine (the loader keeps them in ``ledger.voided``); disputed invoices settle and age like any
-other and keep their ``status``.
+never reach the engine (the loader keeps them in ``ledger.voided``).
+
+**Disputed** documents are those ``arxl.receivables`` calls disputed at the as-of date: Invoices ``status``
+``disputed``, or an Activity ``dispute`` row naming the document (for the same customer) that no ``resolved``
+row dated the same day or later follows. They settle and age like any other, except that auto-apply reaches
+them only once every undisputed receivable of the account is settled; explicit Applications rows and a
+payment's own reference settle them as usual (a customer who names a disputed invoice means to pay it). Their
+open items carry ``status`` ``disputed`` whichever of the two made them so, so every report shows the same.
 
 Outputs (all money int64 minor units of the row's currency, signed as the receivable sees it: positive = owed by
 the customer):
@@ -61,8 +71,8 @@ Choices where DESIGN.md is silent (an accountant's reading, as in ERPNext's AR r
   on or before the reversal. Several reversals of one payment are taken by date, then id; the part of a
   reversal beyond what the payment still holds stays open as a debit (kind ``reversal``). For a payment,
   ``adjusted`` is the part reversed; for a reversal, ``adjusted`` is minus the part that reduced the payment.
-- Reopened reversals take part in auto-apply like debit notes, but Applications rows and references cannot
-  name them.
+- Reopened reversals take part in auto-apply like debit notes (never disputed), but Applications rows and
+  references cannot name them.
 - Payments and documents of zero amount never appear in the outputs.
 - "Then id" compares ids as text, by Unicode code point (``I10`` comes before ``I9``), so the result never
   depends on the order of the input rows. Only rows that are exact duplicates (same id, which the loader
@@ -119,7 +129,8 @@ OPEN_ITEM_COLUMNS: tuple[str, ...] = (
 """Columns of ``Settlement.open_items``: ``original`` (signed document amount: credit notes and payments
 negative), ``adjusted`` (adjustments in force; for payments and reversals the part reversed), ``applied``
 (signed amount settled, bringing the item towards zero), ``open_amount`` (positive = receivable, negative =
-unapplied cash or credit); ``status`` is the invoice status (``""`` or ``disputed``); ``reference`` is a credit
+unapplied cash or credit); ``status`` is ``disputed`` for a disputed document (its Invoices status, or an open
+Activity dispute at the as-of date), else ``""``; ``reference`` is a credit
 note's ``applies_to`` or a payment's remittance text; ``description`` an invoice's description or a payment's
 method; ``instalment`` is ``k/n`` for the k-th of an invoice's n instalments (its own due date and amounts), blank
 for a whole document."""
@@ -199,7 +210,10 @@ class PreparedLedger:
 
     Documents are the invoices rows (positions ``0 .. n_invoices-1``) followed by the payments rows; every
     ``doc_*`` array has one entry per document. Customer and currency codes index the sorted ``customers`` and
-    ``currencies``, so integer order is text order. ``settled`` memoises the last few ``SettledArrays`` and
+    ``currencies``, so integer order is text order. ``invoice_order`` is auto-apply's order, undisputed
+    (by Invoices status) first; the ``dispute_*`` arrays are the Activity dispute and resolved rows naming a
+    document of their customer (document position, day, whether the row resolves). ``settled`` memoises the last
+    few ``SettledArrays`` and
     ``derived`` holds what other modules derive from the prepared ledger once (such as converted sales).
     """
 
@@ -222,6 +236,10 @@ class PreparedLedger:
     is_source: np.ndarray
     cash_order: np.ndarray
     invoice_order: np.ndarray
+    status_disputed: np.ndarray
+    dispute_target: np.ndarray
+    dispute_day: np.ndarray
+    dispute_resolves: np.ndarray
     group_of: np.ndarray
     account_of: np.ndarray
     n_accounts: int
@@ -414,6 +432,9 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
     adjustments = _adjustments(ledger.adjustments, docs, names.adjustment_invoice)
     applications = _applications(ledger.applications, docs, names)
     reference_source, reference_target = _references(docs, names)
+    status_disputed = np.zeros(len(docs.kind), dtype=bool)
+    status_disputed[: docs.n_invoices] = _equal(_arrow(ledger.invoices["status"]), "disputed")
+    dispute_target, dispute_day, dispute_resolves = _activity_disputes(ledger, docs)
     fixed_adjust = np.zeros(len(docs.kind), dtype=np.int64)
     fixed_adjust[reversals.documents] = -reversals.consumed
     date = docs.date
@@ -437,7 +458,11 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
         is_receivable=docs.is_receivable,
         is_source=docs.is_source,
         cash_order=docs.order[docs.is_source[docs.order]],
-        invoice_order=_auto_apply_order(docs),
+        invoice_order=_auto_apply_order(docs, status_disputed),
+        status_disputed=status_disputed,
+        dispute_target=dispute_target,
+        dispute_day=dispute_day,
+        dispute_resolves=dispute_resolves,
         group_of=docs.group,
         account_of=docs.account,
         n_accounts=docs.n_accounts,
@@ -606,12 +631,36 @@ def _references(docs: _Documents, names: _Names) -> tuple[np.ndarray, np.ndarray
     return source[order], target[order]
 
 
-def _auto_apply_order(docs: _Documents) -> np.ndarray:
-    """Receivables in (account, due date, document date, id) order: the order auto-apply settles them in."""
+def _auto_apply_order(docs: _Documents, disputed: np.ndarray) -> np.ndarray:
+    """Receivables in (account, disputed, due date, document date, id) order: the order auto-apply settles them
+    in, with ``disputed`` the Invoices status (open Activity disputes are added per as-of date)."""
     # Receivables in document order already run by date then id within each account; a stable sort by
-    # (account, due date) on top gives (account, due date, date, id) with a key small enough to pack.
+    # (account, disputed, due date) on top gives (account, disputed, due date, date, id) with a key small
+    # enough to pack.
     receivables = docs.order[docs.is_receivable[docs.order]]
-    return receivables[sort_order([docs.account[receivables], docs.due[receivables]])]
+    return receivables[sort_order([docs.account[receivables], disputed[receivables].astype(np.int64),
+                                   docs.due[receivables]])]
+
+
+def _activity_disputes(ledger: Ledger, docs: _Documents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document position, day, resolves) of every Activity dispute or resolved row naming an invoice of its
+    own customer."""
+    activity = ledger.activity
+    empty = np.zeros(0, dtype=np.int64)
+    if activity.empty:
+        return empty, empty, np.zeros(0, dtype=bool)
+    action = _arrow(activity["action"])
+    rows = np.flatnonzero(_equal(action, "dispute") | _equal(action, "resolved"))
+    if not len(rows):
+        return empty, empty, np.zeros(0, dtype=bool)
+    taken = pa.array(rows, type=pa.int64())
+    (target,) = _lookup_many([_arrow(activity["invoice_id"]).take(taken)], docs.invoice_ids)
+    customer = pc.index_in(_arrow(activity["customer_id"]).take(taken), value_set=docs.customers)
+    customer = customer.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = target >= 0
+    keep[keep] = docs.customer[target[keep]] == customer[keep]
+    return (target[keep], _days(activity["date"])[rows][keep],
+            _equal(action.take(taken), "resolved")[keep])
 
 
 def _document_text(ledger: Ledger, names: _Names) -> dict[str, pa.Array]:
@@ -636,7 +685,7 @@ class SettledArrays:
 
     ``exists``, ``adjusted``, ``applied`` and ``open_amount`` have one entry per document of the
     ``PreparedLedger``; the ``application_*`` arrays list the application ledger; ``adjustment_live`` says which
-    prepared adjustments are in force.
+    prepared adjustments are in force; ``disputed`` which documents are disputed at the as-of date.
     """
 
     as_of: dt.date
@@ -650,6 +699,7 @@ class SettledArrays:
     application_date: np.ndarray
     application_step: np.ndarray
     adjustment_live: np.ndarray
+    disputed: np.ndarray
 
 
 def settle_arrays(prepared: PreparedLedger, as_of: dt.date, *, auto_apply: bool) -> SettledArrays:
@@ -696,13 +746,17 @@ def _settle_arrays(prepared: PreparedLedger, as_of: dt.date, day: int, auto_appl
     np.subtract.at(owed, target, taken)
     steps.append((source, target, taken, np.maximum(prepared.doc_date[source], prepared.doc_date[target]), 1))
 
-    # Step 4: FIFO, oldest due first, as an interval intersection over all accounts at once.
+    # Step 4: FIFO, undisputed first, oldest due first, as an interval intersection over all accounts at once.
+    disputed, order = _disputed_at(prepared, day)
     if auto_apply:
-        fifo = _fifo if prepared.instalments is None else _fifo_instalments
-        source, target, taken = fifo(prepared, held, owed)
+        if prepared.instalments is None:
+            source, target, taken, since = _auto_apply(prepared, held, owed, disputed, order, adjustment_live)
+        else:
+            source, target, taken = _fifo_instalments(prepared, held, owed, disputed)
+            since = prepared.doc_date[target]
         np.subtract.at(held, source, taken)
         np.subtract.at(owed, target, taken)
-        steps.append((source, target, taken, np.maximum(prepared.doc_date[source], prepared.doc_date[target]), 2))
+        steps.append((source, target, taken, np.maximum(prepared.doc_date[source], since), 2))
 
     open_amount = np.where(prepared.is_receivable, owed, -held)
     kept = [step[2] > 0 for step in steps]
@@ -719,7 +773,28 @@ def _settle_arrays(prepared: PreparedLedger, as_of: dt.date, day: int, auto_appl
         application_step=np.concatenate([np.full(int(k.sum()), step[4], dtype=np.int8)
                                          for step, k in zip(steps, kept, strict=True)]),
         adjustment_live=adjustment_live,
+        disputed=disputed,
     )
+
+
+def _disputed_at(prepared: PreparedLedger, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which documents are disputed at ``day`` (Invoices status, or an open Activity dispute), and auto-apply's
+    order of the receivables with those disputes last in each account."""
+    live = prepared.dispute_day <= day
+    if not live.any():
+        return prepared.status_disputed, prepared.invoice_order
+    target, resolves = prepared.dispute_target[live], prepared.dispute_resolves[live]
+    when = prepared.dispute_day[live]
+    last_dispute = np.full(len(prepared.doc_kind), NAT_DAY, dtype=np.int64)
+    last_resolved = np.full(len(prepared.doc_kind), NAT_DAY, dtype=np.int64)
+    np.maximum.at(last_dispute, target[~resolves], when[~resolves])
+    np.maximum.at(last_resolved, target[resolves], when[resolves])
+    opened = (last_dispute != NAT_DAY) & (last_dispute > last_resolved)
+    if not (opened & ~prepared.status_disputed).any():
+        return prepared.status_disputed, prepared.invoice_order
+    disputed = prepared.status_disputed | opened
+    order = prepared.invoice_order
+    return disputed, order[sort_order([prepared.account_of[order], disputed[order].astype(np.int64)])]
 
 
 def _capped_in_order(requested: np.ndarray, source_room: np.ndarray, target_room: np.ndarray,
@@ -742,19 +817,81 @@ def _capped_in_order(requested: np.ndarray, source_room: np.ndarray, target_room
     return taken
 
 
-def _fifo(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Oldest-due-first application of what every source still holds, for all accounts at once.
+def _auto_apply(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray, disputed: np.ndarray,
+                order: np.ndarray, adjustment_live: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Step 4: (source, receivable, amount, the day the part of the receivable paid came to be owed).
 
-    Per (customer, currency) account, cash (in date, id order) and debts (in due date, date, id order) are laid
-    end to end from the account's base on one global axis (each account gets the larger of its two totals);
-    each elementary segment between the merged breakpoints lies in one cash interval and one debt interval,
-    and is one application.
+    A receivable is owed in parts: its own amount from its date, due on its due date, and each increasing
+    adjustment (finance charge, late fee, recovery) from the adjustment's date, due that day. Whatever already
+    settled the receivable (reductions, explicit applications, its own references) settled its oldest parts
+    first; auto-apply reaches the parts in (account, disputed, due date, document date, id) order. So a charge
+    posted today is paid after every receivable due before today, never with cash that paid an older invoice.
+    """
+    increase = adjustment_live & (prepared.adjustment_effect > 0)
+    split = np.zeros(len(owed), dtype=bool)
+    split[prepared.adjustment_target[increase]] = True
+    split &= owed > 0
+    if not split.any():
+        debts = order[owed[order] > 0]
+        cash, position, taken = _fifo(prepared, held, debts, owed[debts])
+        return cash, debts[position], taken, prepared.doc_date[debts[position]]
+    # The parts of the receivables that have increases: own amount first, then increases by date.
+    split_docs = np.flatnonzero(split)
+    rows = np.flatnonzero(increase & split[prepared.adjustment_target])
+    part_doc = np.concatenate([split_docs, prepared.adjustment_target[rows]])
+    part_amount = np.concatenate([prepared.doc_original[split_docs], prepared.adjustment_effect[rows]])
+    part_day = np.concatenate([prepared.doc_date[split_docs], prepared.adjustment_exists_from[rows]])
+    part_seq = np.concatenate([np.zeros(len(split_docs), dtype=np.int64), np.arange(1, len(rows) + 1)])
+    stack = sort_order([part_doc, part_day, part_seq])
+    part_doc, part_amount, part_day = part_doc[stack], part_amount[stack], part_day[stack]
+    part_due = np.where(part_seq[stack] == 0, prepared.doc_due[part_doc], part_day)
+    ends = np.cumsum(part_amount)
+    ends -= (ends - part_amount)[group_first(part_doc)]
+    total = np.zeros(len(owed), dtype=np.int64)
+    np.add.at(total, part_doc, part_amount)
+    settled_before = total[part_doc] - owed[part_doc]
+    part_left = np.clip(ends - settled_before, 0, part_amount)
+    keep = part_left > 0
+    part_doc, part_left, part_day, part_due = part_doc[keep], part_left[keep], part_day[keep], part_due[keep]
+
+    # Accounts without parts keep the prepared order; the others are sorted afresh, parts and all.
+    account = prepared.account_of
+    touched = np.zeros(prepared.n_accounts, dtype=bool)
+    touched[account[split_docs]] = True
+    plain = order[(owed[order] > 0) & ~split[order]]
+    mixed = touched[account[plain]]
+    whole_doc = plain[mixed]
+    doc = np.concatenate([whole_doc, part_doc])
+    amount = np.concatenate([owed[whole_doc], part_left])
+    since = np.concatenate([prepared.doc_date[whole_doc], part_day])
+    due = np.concatenate([prepared.doc_due[whole_doc], part_due])
+    sequence = np.concatenate([np.zeros(len(whole_doc), dtype=np.int64), np.arange(1, len(part_doc) + 1)])
+    resorted = sort_order([account[doc], disputed[doc].astype(np.int64), due, prepared.doc_rank[doc], sequence])
+    untouched = plain[~mixed]
+    doc = np.concatenate([untouched, doc[resorted]])
+    amount = np.concatenate([owed[untouched], amount[resorted]])
+    since = np.concatenate([prepared.doc_date[untouched], since[resorted]])
+    by_account = sort_order([account[doc]])
+    doc, amount, since = doc[by_account], amount[by_account], since[by_account]
+    cash, position, taken = _fifo(prepared, held, doc, amount)
+    return cash, doc[position], taken, since[position]
+
+
+def _fifo(prepared: PreparedLedger, held: np.ndarray, debts: np.ndarray, debt_amount: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Oldest-due-first application of what every source still holds, for all accounts at once: (source,
+    position in ``debts``, amount).
+
+    ``debts`` (receivables, one entry per part owed, ``debt_amount`` positive) are grouped by account in
+    ascending account order, each account's in the order auto-apply takes them. Per (customer, currency)
+    account, cash (in date, id order) and debts are laid end to end from the account's base on one global axis
+    (each account gets the larger of its two totals); each elementary segment between the merged breakpoints
+    lies in one cash interval and one debt interval, and is one application.
     """
     cash = prepared.cash_order[held[prepared.cash_order] > 0]
-    debts = prepared.invoice_order[owed[prepared.invoice_order] > 0]
-    cash_at, debt_at, taken = _fifo_segments(prepared, cash, held[cash], debts, owed[debts])
-    return cash[cash_at], debts[debt_at], taken
+    cash_at, debt_at, taken = _fifo_segments(prepared, cash, held[cash], debts, debt_amount)
+    return cash[cash_at], debt_at, taken
 
 
 def _fifo_segments(prepared: PreparedLedger, cash: np.ndarray, cash_amount: np.ndarray, debts: np.ndarray,
@@ -816,8 +953,17 @@ def _open_items_frame(prepared: PreparedLedger, core: SettledArrays, customer: i
     }
     for column, values in prepared.doc_text.items():
         data[column] = text_column(values, rows)
+    _mark_disputed(prepared, core, rows, data)
     data["instalment"] = pd.Series(np.full(len(rows), "", dtype=object), dtype="str")
     return pd.DataFrame(data, columns=list(OPEN_ITEM_COLUMNS), copy=False)
+
+
+def _mark_disputed(prepared: PreparedLedger, core: SettledArrays, rows: np.ndarray,
+                   data: dict[str, object]) -> None:
+    """Show ``status`` "disputed" on the documents an open Activity dispute holds (Invoices says otherwise)."""
+    by_activity = core.disputed[rows] & ~prepared.status_disputed[rows]
+    if by_activity.any():
+        data["status"] = data["status"].mask(by_activity, "disputed")  # type: ignore[union-attr]
 
 
 def _applications_frame(prepared: PreparedLedger, core: SettledArrays, customer: int | None = None
@@ -907,16 +1053,21 @@ def _auto_apply_units(docs: _Documents, plan: InstalmentPlan) -> AutoUnits:
     return AutoUnits(doc=doc, part=part, order=order)
 
 
-def _fifo_instalments(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray
+def _fifo_instalments(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray, disputed: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_fifo`` over the auto-apply units: instalments by their own due dates. Consecutive pieces of one
-    source on one document (several instalments of it in a row) are one application."""
+    """``_fifo`` over the auto-apply units: instalments by their own due dates, disputed documents last in
+    their account. Consecutive pieces of one source on one document (several instalments of it in a row) are
+    one application."""
     units, plan = prepared.auto_units, prepared.instalments
     assert units is not None and plan is not None
     unit_owed = owed[units.doc]
     parts = units.part >= 0
     unit_owed[parts] = open_parts(plan, owed)[units.part[parts]]
-    debts = units.order[unit_owed[units.order] > 0]
+    order = units.order
+    if disputed[units.doc].any():
+        order = order[sort_order([prepared.account_of[units.doc[order]],
+                                  disputed[units.doc[order]].astype(np.int64)])]
+    debts = order[unit_owed[order] > 0]
     cash = prepared.cash_order[held[prepared.cash_order] > 0]
     cash_at, debt_at, taken = _fifo_segments(prepared, cash, held[cash], units.doc[debts], unit_owed[debts])
     source, target = cash[cash_at], units.doc[debts[debt_at]]
@@ -979,6 +1130,7 @@ def _open_instalments_frame(prepared: PreparedLedger, core: SettledArrays, rows:
     }
     for column, values in prepared.doc_text.items():
         data[column] = text_column(values, item_doc)
+    _mark_disputed(prepared, core, item_doc, data)
     data["instalment"] = pd.Series(labels, dtype="str")
     return pd.DataFrame(data, columns=list(OPEN_ITEM_COLUMNS), copy=False)
 

@@ -20,6 +20,13 @@ The buttons:
   reviews the column: ``yes`` (or ``y``, ``x``, TRUE) accepts a row, a blank cell refuses it.
 - **Accept cash** appends the rows marked on that sheet to the Applications table (``arxl.verbs.apply.accept``
   with ``marked=True``) and rewrites the sheet with the proposals of the payments not accepted.
+- **Charges** proposes the late fees of the letters logged and the finance charges due on the ``Charges``
+  sheet, as ``arxl charges``; its Accept column is ``yes`` on every row the closed period allows.
+- **Accept charges** appends the rows marked yes on that sheet to the Adjustments table
+  (``arxl.verbs.charges.accept`` with ``marked=True``).
+- **Credit check** asks for a customer id and an order amount (one input box: ``C0001 5000``) and answers
+  approve, refer or refuse with the four findings, as ``arxl report credit --customer --order``; nothing is
+  written.
 - **Import** appends the rows of a CSV, Excel or Parquet file to an input table, as ``arxl import``. What the user
   sees: (1) the file: on Windows Excel's Open dialog (CSV, Excel and Parquet files); where Excel's object model
   has no such dialog (macOS), Excel's input box asking for the file's full path (in Finder, Option-Command-C
@@ -47,9 +54,11 @@ from arxl.errors import ArxlError, EditsFound, ValidationFailed
 from arxl.imports import MappingError
 from arxl.problems import Problem
 from arxl.verbs import apply as cash
+from arxl.verbs import charges as posting
 from arxl.verbs import importing
 from arxl.verbs.books import live_book
 from arxl.verbs.check import check_book
+from arxl.verbs.credit import check_order
 from arxl.verbs.refresh import SHEETS, RefreshResult, run_refresh
 from arxl.verbs.statements import statement_sheets
 
@@ -61,13 +70,18 @@ IMPORT_FILTER = f"Data files ({IMPORT_PATTERNS}),{IMPORT_PATTERNS}"
 HELP_TEXT = (
     "arxl keeps your receivables in this workbook.\n\n"
     "Refresh: validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, "
-    "Collections and Forecast.\n"
+    "Collections, Forecast, Allowance and Credit.\n"
     "Statements: rebuild the ST statement sheets only.\n"
     "Check: validate the input tables and list every problem, changing nothing.\n"
     "Apply cash: propose where payments that name no invoice go, on the Cash application sheet; rows at or "
     f"above {cash.DEFAULT_MIN_CONFIDENCE:.0%} confidence are marked yes in its Accept column. Type yes to accept "
     "a row, clear the cell to refuse it.\n"
     "Accept cash: append the rows marked yes to the Applications table.\n"
+    "Charges: propose the late fees of the dunning letters sent and the finance charges due, on the Charges "
+    "sheet.\n"
+    "Accept charges: append the rows marked yes on the Charges sheet to the Adjustments table.\n"
+    "Credit check: can we ship this order? Type a customer id and an amount; the answer is approve, refer or "
+    "refuse, with the reasons.\n"
     "Import: append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
     "checked first.\n\n"
     "Save the workbook to keep what the buttons changed.\n\n"
@@ -218,14 +232,85 @@ def accept_cash(book: Any | None = None, *, today: dt.date | None = None) -> str
         if accepted.review_missing:
             return "There is no Cash application sheet to accept from: press Apply cash first."
         stale = ""
+        if accepted.refused:
+            stale += "\n\nNot appended (closed period): " + "; ".join(accepted.refused)
         if accepted.stale:
-            stale = ("\n\nMarked rows no longer proposed (paid or applied since), left out: "
-                     + ", ".join(accepted.stale) + ". Press Apply cash for fresh proposals.")
+            stale += ("\n\nMarked rows no longer proposed (paid or applied since), left out: "
+                      + ", ".join(accepted.stale) + ". Press Apply cash for fresh proposals.")
         if not accepted.rows:
             return f"Nothing to append as of {accepted.as_of.isoformat()}: no new row is marked yes." + stale
         return (f"Appended {accepted.rows} row(s) for {accepted.payments} payment(s) to Applications (from "
                 f"Excel row {accepted.first_row}). Press Refresh to update the reports, and save the workbook."
                 + stale + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
+def charges(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Propose late fees and finance charges on the Charges sheet (``arxl charges``)."""
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        proposed = posting.propose(adapter, as_of=None, today=today or _today(), progress=say,
+                                   discard_edits=discard)
+        refused = (f" {proposed.refused} cannot be posted (closed period) and are not marked."
+                   if proposed.refused else "")
+        return (f"Proposed {proposed.late_fees} late fee(s) and {proposed.finance_charges} finance charge(s) as "
+                f"of {proposed.as_of.isoformat()} on the '{proposed.sheet}' sheet.{refused}\n\nReview its Accept "
+                "column (yes to post a row, blank to leave it), then press Accept charges."
+                + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
+def accept_charges(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Append the rows marked yes on the Charges sheet to Adjustments (``arxl.verbs.charges.accept``)."""
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        posted = posting.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
+                                discard_edits=discard, now=_now())
+        if posted.review_missing:
+            return "There is no Charges sheet to accept from: press Charges first."
+        notes = ""
+        if posted.refused:
+            notes += "\n\nNot posted (closed period): " + "; ".join(posted.refused)
+        if posted.stale:
+            notes += ("\n\nMarked rows no longer proposed (posted since?), left out: " + ", ".join(posted.stale)
+                      + ". Press Charges for fresh proposals.")
+        if not posted.rows:
+            return f"Nothing to post as of {posted.as_of.isoformat()}: no new row is marked yes." + notes
+        return (f"Appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row}). Press Refresh "
+                "to update the reports, and save the workbook." + notes + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
+def ask_text(app: Any, prompt: str, title: str) -> str | None:
+    """A line of text asked through Excel's input box (COM's Application.InputBox on Windows, appscript's on
+    macOS); None when the user cancels or leaves it blank."""
+    api = app.api
+    if hasattr(api, "InputBox"):
+        answer = api.InputBox(Prompt=prompt, Title=title, Type=2)
+    else:
+        answer = api.input_box(prompt=prompt, title=title)
+    if not answer or not isinstance(answer, str) or not answer.strip():
+        return None
+    return answer.strip()
+
+
+def credit_check(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Can we ship this order? (``arxl report credit --customer C --order AMOUNT``); nothing is written."""
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str | None:
+        answer = ask_text(adapter.book.app, "Customer id and order amount, e.g.  C0001 5000",
+                          f"{TITLE}: credit check")
+        if answer is None:
+            return None
+        parts = answer.rsplit(maxsplit=1)
+        if len(parts) != 2:
+            return f'"{answer}": type the customer id, a space, then the order amount (e.g. C0001 5000).'
+        say("checking the order")
+        decision, date = check_order(adapter, parts[0], parts[1], as_of=None, today=today or _today())
+        lines = [f"{decision.verdict.upper()}: order of {parts[1]} {decision.currency} for {decision.customer_id} "
+                 f"{decision.name} as of {date.isoformat()}", ""]
+        lines += [f"{finding.topic} ({finding.verdict}): {finding.text}" for finding in decision.findings]
+        return "\n".join(lines)
 
     return _run(book, action)
 
@@ -324,6 +409,9 @@ ACTIONS: dict[str, Callable[..., str | None]] = {
     "arxlCheck": check,
     "arxlApplyCash": apply_cash,
     "arxlAcceptCash": accept_cash,
+    "arxlCharges": charges,
+    "arxlAcceptCharges": accept_charges,
+    "arxlCredit": credit_check,
     "arxlImport": import_file,
     "arxlHelp": open_help,
 }

@@ -65,7 +65,8 @@ def test_custom_ui_is_well_formed_and_in_the_package_relationships() -> None:
 def test_the_buttons_are_the_ribbon_entry_points() -> None:
     buttons = list(_ui().iter(f"{CUSTOM_UI_NS}button"))
     assert [button.get("label") for button in buttons] == [
-        "Refresh", "Statements", "Check", "Apply cash", "Accept cash", "Import", "Help"]
+        "Refresh", "Statements", "Check", "Apply cash", "Accept cash", "Import", "Charges", "Accept charges",
+        "Credit check", "Help"]
     assert {button.get("id") for button in buttons} == set(arxl_macros.ACTIONS)
     assert {button.get("onAction") for button in buttons} == {"RibbonArxl.ArxlRibbon"}
 
@@ -194,7 +195,7 @@ def test_no_parameter_is_a_vba_reserved_word(modules: dict[str, str]) -> None:
 
 def test_table_functions_skip_the_wizard_and_only_the_no_argument_form_is_volatile(modules) -> None:
     tables = ("invoices", "payments", "customers", "applications", "adjustments", "settings", "instalments",
-              "fx_rates")
+              "fx_rates", "activity")
     wizard = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
     for name, (parameters, body) in vba_functions(modules["xlwings_udfs"]).items():
         takes_tables = "invoices" in parameters

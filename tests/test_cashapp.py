@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from arxl import demo
-from arxl.cashapp import match_customer, propose_applications
+from arxl.cashapp import match_customer, propose_applications, receipts_to_review
 from arxl.ledger import Ledger
 from arxl.load import RawTable, load_tables
 from arxl.settle import settle
@@ -183,12 +183,15 @@ def demo_with_truth(monkeypatch: pytest.MonkeyPatch) -> tuple[Ledger, dict[str, 
 
 
 def test_demo_book_share_matched_and_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The figures of the closing note: ``pytest tests/test_cashapp.py -k demo -s`` prints them.
+    """The figures of the closing note (``benchmarks/bench_cashapp.py`` prints them too).
 
     A proposal is wrong when the invoices it names are not exactly the one the generator made the payment for.
+    Over the whole history (``since`` far back) every unreferenced receipt holding cash is reviewed; by default
+    only those still unapplied or auto-applied in the open period (June 2026: nothing is closed).
     """
     ledger, truth = demo_with_truth(monkeypatch)
-    proposals = propose_applications(ledger, AS_OF)
+    everything = dt.date(1900, 1, 1)
+    proposals = propose_applications(ledger, AS_OF, since=everything)
     items = settle(ledger, AS_OF, auto_apply=False).open_items
     unapplied = set(items.loc[(items["kind"] == "payment") & (items["open_amount"] < 0), "document_id"])
     payments = ledger.payments
@@ -196,6 +199,7 @@ def test_demo_book_share_matched_and_wrong(monkeypatch: pytest.MonkeyPatch) -> N
                           & ~payments["payment_id"].isin(set(ledger.applications["payment_id"]))
                           & payments["payment_id"].isin(unapplied)]["payment_id"].tolist()
     assert candidates and all(payment in truth for payment in candidates)
+    assert sorted(receipts_to_review(ledger, AS_OF, since=everything)["payment_id"]) == sorted(candidates)
     fifo = settle(ledger, AS_OF, auto_apply=True).applications
     fifo_sets = fifo[fifo["step"] == "auto"].groupby("source_id")["invoice_id"].apply(set)
     fifo_right = sum(fifo_sets.get(payment) == {truth[payment]} for payment in candidates)
@@ -207,4 +211,59 @@ def test_demo_book_share_matched_and_wrong(monkeypatch: pytest.MonkeyPatch) -> N
         lines.append(f"confidence >= {threshold:.2f}: {len(matched)} of {len(candidates)} unreferenced payments "
                      f"matched ({len(matched) / len(candidates):.1%}), {len(wrong)} wrongly")
         assert len(matched) >= 0.95 * len(candidates) and not wrong
+    # The default review: far fewer receipts, none of them wrong either.
+    reviewed = receipts_to_review(ledger, AS_OF)
+    default = propose_applications(ledger, AS_OF)
+    assert 0 < len(reviewed) < len(candidates) / 5
+    assert set(default["payment_id"]) <= set(reviewed["payment_id"])
+    confident = default[default["confidence"] >= 0.8].groupby("payment_id")["invoice_id"].apply(set)
+    assert all(confident[payment] == {truth[payment]} for payment in confident.index)
+    lines.append(f"default review: {len(reviewed)} receipts, {len(confident)} matched at >= 0.80, 0 wrongly")
     print("\n".join([*lines, f"FIFO auto-apply puts {fifo_right} of {len(candidates)} on their true invoice"]))
+
+
+def forward_book(**settings: object) -> Ledger:
+    """C1 owes A1 100.00 (due 03-10), A2 200.00 (due 04-10), A3 300.00 (due 05-10), A4 80.00 (due 06-10).
+
+    P1 100.00 on 03-20 (no invoice named): auto-apply put it on A1 in March.
+    P2 200.00 on 06-12 (no invoice named): auto-apply puts it on A2, the oldest open, in June.
+    P3 80.00 on 06-15 with "A4" in the remittance: auto-apply takes it to A3 (older), the text says A4.
+    """
+    return build_ledger(
+        invoices=[inv("A1", "C1", "2026-03-10", "100.00"), inv("A2", "C1", "2026-04-10", "200.00"),
+                  inv("A3", "C1", "2026-05-10", "300.00"), inv("A4", "C1", "2026-06-10", "80.00")],
+        payments=[pay("P1", "C1", "2026-03-20", "100.00"), pay("P2", "C1", "2026-06-12", "200.00"),
+                  pay("P3", "C1", "2026-06-15", "80.00", "A4")],
+        **settings)
+
+
+def test_cash_application_looks_forward() -> None:
+    ledger = forward_book()
+    # Nothing closed: the open period is the as-of month, June. P1 was auto-applied in March: settled business.
+    reviewed = receipts_to_review(ledger, AS_OF)
+    assert reviewed["payment_id"].tolist() == ["P2", "P3"]
+    # FIFO lays P1, P2, P3 (by date) against A1, A2, A3, A4 (by due date): P1 -> A1, P2 -> A2, P3 -> A3
+    assert reviewed["now"].tolist() == ["auto-applied to A2", "auto-applied to A3"]
+    found = proposals_by_payment(propose_applications(ledger, AS_OF))
+    # P2 200.00 is exactly A2 (the only invoice of 200.00): 0.90; P3 names A4 and brings its 80.00: 0.98
+    assert found == {"P2": [("A2", 20000, 0.90)], "P3": [("A4", 8000, 0.98)]}
+    # Reviewing since March brings P1 back (the only 100.00 is A1: 0.90).
+    found = proposals_by_payment(propose_applications(ledger, AS_OF, since=dt.date(2026, 3, 1)))
+    assert found["P1"] == [("A1", 10000, 0.90)] and set(found) == {"P1", "P2", "P3"}
+
+
+def test_a_receipt_still_unapplied_is_reviewed_whatever_its_date() -> None:
+    # Auto-apply off: P1 of March is still unapplied cash at the as-of date, so it is reviewed.
+    reviewed = receipts_to_review(forward_book(auto_apply=False), AS_OF)
+    assert reviewed["payment_id"].tolist() == ["P1", "P2", "P3"]
+    assert set(reviewed["now"]) == {"unapplied"}
+
+
+def test_proposals_never_change_a_closed_period() -> None:
+    # Closed through 06-12: the open period starts 06-13, so P2 (06-12) is not reviewed; P3 (06-15) is.
+    ledger = forward_book(closed_through=dt.date(2026, 6, 12))
+    assert receipts_to_review(ledger, AS_OF)["payment_id"].tolist() == ["P3"]
+    # Asked to look back to March, P1's and P2's proposals would be dated in the closed period: listed, refused.
+    proposals = propose_applications(ledger, AS_OF, since=dt.date(2026, 3, 1)).set_index("payment_id")
+    assert proposals.loc["P1", "refused"].startswith("dated on or before closed_through 2026-06-12")
+    assert proposals.loc["P2", "refused"] != "" and proposals.loc["P3", "refused"] == ""

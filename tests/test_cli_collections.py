@@ -3,7 +3,8 @@
 
 The base book (tests/books.py) at 2026-03-31: C1 owes I1 100.00 - CN1 20.00 - P1 50.00 = 30.00, due 02-04
 (55 days past due); C2 owes I2 250.50 - discount 5.00 - P2 100.00 = 145.50, due 02-16 (43 days), and promised
-145.50 by 03-15 on 03-02 without paying since: a broken promise.
+145.50 by 03-15 on 03-02 without paying since: a broken promise (its last day, with the 3 grace days, 03-18).
+Letters need a sender: ``lettered()`` adds Settings company_email.
 """
 
 from __future__ import annotations
@@ -51,35 +52,73 @@ def book(tmp_path: Path) -> Path:
     return write_book(tmp_path / "book.xlsx", base())
 
 
-def test_letters_are_written_as_eml_and_txt(book: Path, tmp_path: Path) -> None:
+def lettered() -> dict[str, list[list[object]]]:
+    """The base book with a sender for letters."""
+    tables = base()
+    tables["Settings"].append(["company_email", "ar@test-co.example"])
+    return tables
+
+
+def activity_rows(path: Path) -> list[tuple]:
+    sheet = openpyxl.load_workbook(path)["Activity"]
+    return [row for row in sheet.iter_rows(min_row=2, values_only=True) if any(row)]
+
+
+def test_letters_are_written_as_eml_and_txt_and_logged_once(tmp_path: Path) -> None:
+    book = write_book(tmp_path / "book.xlsx", lettered())
     out = tmp_path / "letters"
     code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf")
     assert code == 0, output
-    assert "2 letter(s)" in output
+    assert "2 letter(s)" in output and "2 logged in Activity (from Excel row 3)" in output
     assert sorted(path.name for path in out.iterdir()) == ["C1.eml", "C1.txt", "C2.eml", "C2.txt"]
     message = email.message_from_bytes((out / "C1.eml").read_bytes(), policy=policy.default)
-    # C1: 55 days past due -> level 2 (30..59 days), Second notice; 30.00 overdue
+    # C1: 55 days past due would reach level 2 (30 days), but no letter was ever sent: the first letter is
+    # level 1, the Reminder; 30.00 overdue
     assert message["To"] == "Acme Ltd <ap@acme.test>"
-    assert message["Subject"] == "Second notice: 30.00 USD overdue on account C1"
+    assert message["Subject"] == "Payment reminder from Test Co: account C1"
     assert message["From"].addresses[0].display_name == "Test Co"
+    assert message["From"].addresses[0].addr_spec == "ar@test-co.example"
     assert message["Date"] and message["Message-ID"]
-    body = message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "I1" in body and "30.00" in body and "Total overdue: 30.00 USD" in body
+    assert "\n\n\n" not in body  # blank Settings payment_instructions leave no hole
+    assert body.rstrip().endswith("Kind regards,\nTest Co")  # no letter_signature: the company's name
     other = email.message_from_bytes((out / "C2.eml").read_bytes(), policy=policy.default)
     assert other["To"] is None and "145.50" in other.get_body(("plain",)).get_content()
     assert "no valid email" in output
-    assert "Second notice" in (out / "C1.txt").read_text(encoding="utf-8")
+    assert "Payment reminder" in (out / "C1.txt").read_text(encoding="utf-8")
+    # the book's promise row, then one row per letter: date, customer, the invoice, action, the level in the note
+    logged = activity_rows(book)
+    assert [(row[0].date(), row[1], row[2], row[3]) for row in logged[1:]] == [
+        (D(2026, 3, 31), "C1", "I1", "letter"), (D(2026, 3, 31), "C2", "I2", "letter")]
+    assert logged[1][6] == "Dunning letter level 1 (Reminder): I1; 30.00 USD"
+    # the same run again: the same letters, nothing logged twice
+    code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf")
+    assert code == 0 and "2 letter(s)" in output and "0 logged in Activity, 2 logged before" in output
+    assert len(activity_rows(book)) == 3
+
+
+def test_letters_dry_run_logs_nothing_and_a_missing_sender_is_refused(tmp_path: Path, book: Path) -> None:
+    out = tmp_path / "letters"
+    before = book.read_bytes()
+    code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf")
+    assert code == 1 and "Settings company_email is blank" in output
+    assert book.read_bytes() == before and not out.exists()
+    code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf",
+                       "--from", "ar@test-co.example", "--dry-run")
+    assert code == 0 and "2 letter(s)" in output and "not logged (--dry-run)" in output
+    assert book.read_bytes() == before
 
 
 def test_letter_templates_from_the_book_render_safely(tmp_path: Path) -> None:
-    tables = base()
+    tables = lettered()
     tables["DunningLevels"] = [
         ["level", "min_days", "name", "fee", "subject", "template"],
         [1, 1, "Nudge", 0, "Hello {customer_name}", "Owed {total_overdue} {currency}. {__import__} {contact.x}"],
     ]
     book = write_book(tmp_path / "book.xlsx", tables)
     out = tmp_path / "letters"
-    code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf")
+    code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out), "--no-pdf", "--dry-run")
     assert code == 0, output
     text = email.message_from_bytes((out / "C1.eml").read_bytes(), policy=policy.default)
     assert text["Subject"] == "Hello Acme Ltd"
@@ -88,9 +127,10 @@ def test_letter_templates_from_the_book_render_safely(tmp_path: Path) -> None:
 
 
 @pytest.mark.libreoffice
-def test_letters_attach_the_statement_pdf(book: Path, tmp_path: Path) -> None:
+def test_letters_attach_the_statement_pdf(tmp_path: Path) -> None:
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice is not installed")
+    book = write_book(tmp_path / "book.xlsx", lettered())
     out = tmp_path / "letters"
     code, output = run("letters", str(book), "--as-of", AS_OF, "--out", str(out))
     assert code == 0 and "2 with a statement PDF" in output, output
@@ -180,7 +220,8 @@ def test_apply_writes_the_review_sheet_without_formulas(tmp_path: Path) -> None:
     assert rows[0][1:3] == ("P3", "C1") and rows[0][7] == "I1" and rows[0][10] == 30.0
     assert rows[0][14] == "yes"  # 0.90 >= 0.80
     xml = _sheet_xml(book, "Cash application")
-    assert "<f>" not in xml and "HYPERLINK" in xml  # the remittance text is there, as text
+    # the remittance text is there, as text; the only formulas are the totals
+    assert "HYPERLINK" in xml and re.findall(r"<f>([A-Z]+)\(", xml) == ["SUMIFS"]
     assert _applications(book) == [("P2", "I2", 100, None)]  # nothing appended yet
 
 
@@ -200,7 +241,7 @@ def test_apply_accept_appends_once(tmp_path: Path) -> None:
     code, output = CliRunner().invoke(main, ["check", str(book)]).exit_code, ""
     assert code == 0
     review = openpyxl.load_workbook(book)["Cash application"]
-    assert "No unreferenced payments" in str(review["A5"].value)
+    assert "No unreferenced receipts" in str(review["A5"].value)
 
 
 def test_apply_respects_the_minimum_confidence(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Collections: dunning levels, disputes, promises kept and broken, next actions, the ranked worklist and safe
-letter templates. Every figure is worked by hand in the comments (money in cents in the asserts)."""
+"""Collections: dunning levels, disputes, promises kept and broken, next actions, the ranked worklist, letters
+that escalate one level at a time and pause for promises, and safe letter templates. Every figure is worked by
+hand in the comments (money in cents in the asserts)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,15 @@ def with_activity(ledger: Ledger, rows: list[dict[str, object]]) -> Ledger:
     return dataclasses.replace(ledger, activity=frame)
 
 
+def add_activity(ledger: Ledger, rows: list[dict[str, object]]) -> Ledger:
+    """``ledger`` with ``rows`` added to its Activity table."""
+    added = with_activity(ledger, rows).activity.assign(row=lambda frame: frame["row"] + 100)
+    return dataclasses.replace(ledger, activity=pd.concat([ledger.activity, added], ignore_index=True))
+
+
 def book() -> Ledger:
-    """Three customers at 2026-06-30, auto-apply off so every payment goes where it says.
+    """Three customers at 2026-06-30, auto-apply off so every payment goes where it says, and no grace days
+    after a promised date.
 
     C1 (limit 1,000.00): I1 500.00 due 06-20 less P2 250.00 = 250.00 (10 days); I2 300.00 due 05-01 (60 days);
         I3 200.00 due 04-01, disputed (90 days); I4 100.00 due 07-15, paid by P1 on 06-05.
@@ -80,9 +88,11 @@ def book() -> Ledger:
             dict(payment_id="Q1", customer_id="C2", payment_date="2026-06-18", amount="400.00", invoice_id="J1"),
         ],
         auto_apply=False,
+        promise_grace_days=0,
     )
     return with_activity(ledger, [
-        # C1 promised 300.00 by 06-15 on 06-01; only P1's 100.00 came in 06-01..06-15 (P2 is 06-16): broken.
+        # C1 promised 300.00 by 06-15 on 06-01; only P1's 100.00 came in 06-01..06-15 (P2 is 06-16): partly
+        # kept, 200.00 short.
         dict(date="2026-06-01", customer_id="C1", action="promise", promised_date="2026-06-15",
              promised_amount="300.00"),
         # C2 promised 400.00 by 06-20 on 06-10; Q1 400.00 on 06-18: kept.
@@ -109,14 +119,14 @@ def test_dunning_levels_by_days_past_due_with_disputes_left_out() -> None:
     assert levels == {"I1": (1, "Reminder"), "I2": (3, "Final notice"), "J1": (2, "Second notice"),
                       "K1": (4, "Collections"), "K3": (1, "Reminder")}
     assert dict(zip(items["document_id"], items["open_amount"], strict=True))["I1"] == 25000
+    # C3's promise of 06-25 (by 07-05, no invoice named) is pending: it pauses both of C3's items
+    assert items.set_index("document_id")["paused"].to_dict() == {"I2": False, "I1": False, "J1": False,
+                                                                  "K1": True, "K3": True}
 
 
 def test_dunning_levels_from_the_workbook_table() -> None:
-    table = pd.DataFrame({"level": [1, 2], "min_days": [15, 45], "name": ["Gentle", "Firm"], "fee": [0, 2500],
-                          "subject": ["", "Pay {customer_name}"], "template": ["", ""], "row": [2, 3]})
-    for name, dtype in DUNNING_COLUMNS.items():
-        table[name] = table[name].astype(dtype)
-    ledger = dataclasses.replace(book(), dunning_levels=table)
+    ledger = dataclasses.replace(book(), dunning_levels=levels_table(
+        (1, 15, "Gentle", 0, "", ""), (2, 45, "Firm", 2500, "Pay {customer_name}", "")))
     levels = dunning_levels(ledger)
     assert levels["template"].str.len().min() > 0  # blanks take the default texts
     items = dunning(ledger, AS_OF)
@@ -132,12 +142,14 @@ def test_open_disputes_follow_the_activity_and_the_as_of_date() -> None:
     assert open_disputes(ledger, dt.date(2026, 6, 10))["invoice_id"].tolist() == ["K3"]
 
 
-def test_a_promise_kept_one_broken_and_one_pending() -> None:
+def test_a_promise_kept_one_partly_kept_and_one_pending() -> None:
     judged = promises(book(), AS_OF)
-    assert dict(zip(judged["customer_id"], judged["status"], strict=True)) == {"C1": "broken", "C2": "kept",
+    assert dict(zip(judged["customer_id"], judged["status"], strict=True)) == {"C1": "partly kept", "C2": "kept",
                                                                                 "C3": "pending"}
     # paid in each window: C1 06-01..06-15 = P1 100.00; C2 06-10..06-20 = Q1 400.00; C3 nothing
     assert judged["paid"].tolist() == [10000, 40000, 0]
+    # C1 asked 300.00 and paid 100.00: 200.00 short; C3 is still short of its 50.00 but not yet due
+    assert judged["shortfall"].tolist() == [20000, 0, 5000]
     # at 2026-06-12 both windows are still open (C1 has 100.00 of 300.00, C2 nothing yet): pending, not broken;
     # C3's promise is not made yet
     early = promises(book(), dt.date(2026, 6, 12))
@@ -160,6 +172,7 @@ def test_worklist_rank_priority_and_next_actions() -> None:
     assert work["disputed"].to_dict() == {"C1": 20000, "C2": 0, "C3": 8000}
     # priority = 40 x collectable / 600.00 + 30 x min(days, 120) / 120 + 20 x min(broken, 2) / 2 + 10 x over limit
     # C1: 40 x 550/600 = 36.667 + 30 x 60/120 = 15 + 20 x 1/2 = 10 + 0 (750.00 <= 1,000.00)   = 61.67
+    #     (its promise was only partly kept: it counts as not kept)
     # C2: 40 x 1 = 40 + 30 x 30/120 = 7.5 + 0 + 0 (no limit)                                    = 47.50
     # C3: 40 x 110/600 = 7.333 + 30 x 91/120 = 22.75 + 0 + 10 (balance 190.00 > limit 100.00)  = 40.08
     assert work["priority"].to_dict() == {"C1": 61.67, "C2": 47.5, "C3": 40.08}
@@ -169,19 +182,26 @@ def test_worklist_rank_priority_and_next_actions() -> None:
     assert work["broken_promises"].to_dict() == {"C1": 1, "C2": 0, "C3": 0}
     assert work["over_limit"].to_dict() == {"C1": False, "C2": False, "C3": True}
     assert work["credit_hold"].to_dict() == {"C1": False, "C2": False, "C3": True}
-    # C1: latest promise broken, no contact since 06-15 -> call today.
-    # C2: reached level 2 on 05-31 + 30 = 06-30, last letter 06-10 -> send the Second notice today.
+    # C1: latest promise partly kept, no contact since 06-15 -> call today.
+    # C2: its letter of 06-10 names no level; J1 (due 05-31) was 10 days late then: a Reminder (level 1). J1
+    #     reached level 2 on 05-31 + 30 = 06-30 and 06-30 - 06-10 = 20 >= 14 gap days -> the Second notice today.
     # C3: promise pending until 07-05 -> check the day after.
-    assert work["next_action"].to_dict() == {"C1": "Call: promise broken", "C2": "Send Second notice",
+    assert work["next_action"].to_dict() == {"C1": "Call: promise partly kept", "C2": "Send Second notice",
                                              "C3": "Check promised payment"}
     assert work["next_action_date"].dt.date.to_dict() == {"C1": AS_OF, "C2": AS_OF, "C3": dt.date(2026, 7, 6)}
-    assert work["promise_status"].to_dict() == {"C1": "broken", "C2": "kept", "C3": "pending"}
+    assert work["promise_status"].to_dict() == {"C1": "partly kept", "C2": "kept", "C3": "pending"}
+    assert work["promise_shortfall"].fillna(-1).to_dict() == {"C1": 20000, "C2": -1, "C3": -1}  # -1: none
+    assert work["last_letter"].to_dict() == {"C1": "", "C2": "Reminder", "C3": ""}
+    # C3's open dispute on K2 was opened 06-29: 1 day; no reason was noted
+    assert work["dispute_days"].fillna(-1).to_dict() == {"C1": -1, "C2": -1, "C3": 1}
+    assert work["dispute_reason"].to_dict() == {"C1": "", "C2": "", "C3": "K2"}
 
 
 def test_next_letter_waits_for_the_next_level() -> None:
     ledger = book()
     activity = pd.concat([ledger.activity, with_activity(ledger, [
-        dict(date="2026-06-30", customer_id="C2", action="letter")]).activity], ignore_index=True)
+        dict(date="2026-06-30", customer_id="C2", action="letter",
+             note="Dunning letter level 2 (Second notice): J1")]).activity], ignore_index=True)
     work = worklist(dataclasses.replace(ledger, activity=activity), AS_OF).set_index("customer_id")
     # the Second notice went out today: the Final notice is due when J1 reaches 60 days, 05-31 + 60 = 07-30
     assert work.at["C2", "next_action"] == "Send Final notice"
@@ -203,21 +223,35 @@ def test_safe_formatter_fills_plain_names_only() -> None:
     assert broken == "unbalanced { brace" and problems
 
 
-def test_letters_at_the_highest_level_with_templates() -> None:
-    table = pd.DataFrame({
-        "level": [1, 2], "min_days": [1, 45], "name": ["Reminder", "Final"], "fee": [0, 1500],
-        "subject": ["Reminder for {customer_name}", "Final: {total_overdue} {currency}"],
-        "template": ["", "Dear {contact}: {items}\nTotal {total_overdue}. Fee {fee}. {oops} {contact.__dict__}"],
-        "row": [2, 3]})
+def levels_table(*rows: tuple[int, int, str, int, str, str], gaps: tuple[int | None, ...] = ()) -> pd.DataFrame:
+    """A DunningLevels frame as the loader makes it: (level, min_days, name, fee in cents, subject, template)."""
+    table = pd.DataFrame({"level": [row[0] for row in rows], "min_days": [row[1] for row in rows],
+                          "name": [row[2] for row in rows], "fee": [row[3] for row in rows],
+                          "subject": [row[4] for row in rows], "template": [row[5] for row in rows],
+                          "gap_days": list(gaps) or [None] * len(rows), "row": list(range(2, len(rows) + 2))})
     for name, dtype in DUNNING_COLUMNS.items():
         table[name] = table[name].astype(dtype)
-    written = {letter.customer_id: letter for letter in letters(dataclasses.replace(book(), dunning_levels=table),
-                                                                 AS_OF)}
-    assert sorted(written) == ["C1", "C2", "C3"]
+    return table
+
+
+def test_letters_with_templates_and_a_fee() -> None:
+    table = levels_table(
+        (1, 1, "Reminder", 0, "Reminder for {customer_name}", ""),
+        (2, 45, "Final", 1500, "Final: {total_overdue} {currency}",
+         "Dear {contact}: {items}\nTotal {total_overdue}. Fee {fee}. {oops} {contact.__dict__}"))
+    ledger = dataclasses.replace(book(), dunning_levels=table)
+    # C1 had a Reminder on 06-01 (after I2's due date 05-01, so it counts): the next letter is the Final
+    ledger = add_activity(ledger, [dict(date="2026-06-01", customer_id="C1", action="letter",
+                                        note="Reminder sent")])
+    written = {letter.customer_id: letter for letter in letters(ledger, AS_OF)}
+    # C2: its letter of 06-10 (J1 10 days late then: a Reminder) covers J1, which at 30 days is still below the
+    # Final's 45: nothing to escalate to. C3: paused by its pending promise.
+    assert sorted(written) == ["C1"]
     first = written["C1"]
-    # C1: I2 is 60 days past due (>= 45): Final; items I1 250.00 + I2 300.00 = 550.00 (I3 is disputed)
-    assert first.level == 2 and first.subject == "Final: 550.00 USD" and first.fee == 1500
-    assert first.items["document_id"].tolist() == ["I2", "I1"]  # oldest due first
-    assert "I3" not in first.body and "Dear Ann:" in first.body and "Fee 15.00." in first.body
+    # C1: Final (45 days or more) lists only I2 (60 days: 300.00); I1 (10 days) is not of that level; I3 is
+    # disputed; the fee 15.00 is charged on I2, the oldest listed invoice
+    assert first.level == 2 and first.subject == "Final: 300.00 USD" and first.fee == 1500
+    assert first.items["document_id"].tolist() == ["I2"] and first.fee_invoice == "I2"
+    assert "I3" not in first.body and "I1 " not in first.body and "Dear Ann:" in first.body
+    assert "Fee 15.00." in first.body
     assert "{oops} {contact.__dict__}" in first.body and len(first.warnings) == 2
-    assert written["C2"].subject == "Reminder for Beta GmbH" and "Beta GmbH" in written["C2"].body

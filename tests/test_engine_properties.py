@@ -198,3 +198,41 @@ def test_month_end_ar_equals_the_settled_open_items(ledger, offset):
     series = monthly_series(ledger, as_of, months=4)
     for end, ar in zip(month_ends(as_of, 4), series["ar"], strict=True):
         assert int(ar) == int(settle(ledger, end).open_items["open_amount"].sum()), end
+
+
+@ENGINE
+@given(ledger=ledgers(), offset=st.integers(0, 75), disputes=st.lists(
+    st.tuples(st.integers(0, 7), st.integers(0, 70), st.booleans()), max_size=4))
+def test_auto_apply_never_settles_a_disputed_invoice_while_an_undisputed_one_stays_open(ledger, offset, disputes):
+    """With auto-apply, no disputed invoice (status, or an open Activity dispute) gets auto-applied cash while an
+    older-or-newer undisputed receivable of the same customer and currency stays open; a payment that named it
+    (reference, Applications row) may still pay it."""
+    import dataclasses
+
+    from tests.test_collections import with_activity
+
+    ledger = dataclasses.replace(ledger, settings=dataclasses.replace(ledger.settings, auto_apply=True))
+    invoices = ledger.invoices
+    rows = []
+    for number, day_offset, resolves in disputes:
+        if number < len(invoices):
+            invoice = invoices.iloc[number]
+            rows.append(dict(date=BASE + dt.timedelta(days=day_offset), customer_id=invoice["customer_id"],
+                             invoice_id=invoice["invoice_id"], action="resolved" if resolves else "dispute"))
+    ledger = with_activity(ledger, rows)
+    as_of = BASE + dt.timedelta(days=offset)
+    result = settle(ledger, as_of)
+    items = result.open_items
+    from arxl.receivables import open_disputes
+
+    disputed = set(open_disputes(ledger, as_of)["invoice_id"]) | set(
+        ledger.invoices.loc[ledger.invoices["status"] == "disputed", "invoice_id"])
+    # the engine's disputes are arxl.receivables' rule (status, or an open Activity dispute), on its open items
+    assert set(items.loc[items["status"] == "disputed", "document_id"]) == disputed & set(items["document_id"])
+    receivable = items[items["kind"].isin(["invoice", "debit_note", "reversal"]) & (items["open_amount"] > 0)]
+    open_undisputed = receivable[~receivable["document_id"].isin(disputed)]
+    accounts = set(zip(open_undisputed["customer_id"], open_undisputed["currency"], strict=True))
+    auto = result.applications[result.applications["step"] == "auto"]
+    for row in auto.itertuples():
+        if row.invoice_id in disputed:
+            assert (row.customer_id, row.currency) not in accounts, (row, open_undisputed)

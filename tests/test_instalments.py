@@ -115,7 +115,8 @@ def test_refreshed_sheets_show_two_lines(book: Path) -> None:
         ("INV-1001 2/2", dt.date(2026, 8, 1), -32, "Current", 500.0)]
     statement = sheets["ST C1"]
     lines = [row for row in statement.iter_rows(min_row=12, max_row=13, values_only=True)]
-    assert [(row[1], row[3].date(), row[4], row[7]) for row in lines] == [
+    assert statement.cell(11, 9).value == "Open amount"
+    assert [(row[1], row[3].date(), row[4], row[8]) for row in lines] == [
         ("INV-1001 1/2", dt.date(2026, 2, 1), 149, 300.0), ("INV-1001 2/2", dt.date(2026, 8, 1), 0, 500.0)]
 
 

@@ -82,7 +82,8 @@ def applications(tables: dict) -> list[tuple[object, ...]]:
 
 def test_every_ribbon_button_has_an_entry_point() -> None:
     assert set(arxl_macros.ACTIONS) == {"arxlRefresh", "arxlStatements", "arxlCheck", "arxlApplyCash",
-                                        "arxlAcceptCash", "arxlImport", "arxlHelp"}
+                                        "arxlAcceptCash", "arxlImport", "arxlCharges", "arxlAcceptCharges",
+                                        "arxlCredit", "arxlHelp"}
 
 
 def test_refresh_button_matches_the_file_refresh(demo_file: Path, tmp_path: Path) -> None:
@@ -211,6 +212,59 @@ def test_accept_cash_before_apply_cash_says_what_to_do(tmp_path: Path) -> None:
         "There is no Cash application sheet to accept from: press Apply cash first.")
 
 
+# --- Charges --------------------------------------------------------------------------------------------------
+
+def charges_book(path: Path) -> Path:
+    """The base book (as of 2026-03-31) with a 1.5 % monthly finance charge, charged for the days after the last
+    day of February, 02-28, to 03-31 (31 days), on the overdue balance day by day:
+
+    I1 (due 02-04) owes 30.00 all along: 3,000 cents x 31 days x 0.18 / 365 = 45.86 -> 46 cents.
+    I2 (due 02-16) owes 150.50 for one day, then 145.50 from the discount of 03-01:
+    (15,050 x 1 + 14,550 x 30) x 0.18 / 365 = 451,550 x 0.18 / 365 = 222.68 -> 223 cents.
+    """
+    tables = base()
+    tables["Settings"].append(["finance_charge_rate", 0.015])
+    return write_book(path, tables)
+
+
+def charge_rows(values: list[list[object]]) -> list[tuple[object, ...]]:
+    header = [str(cell) for cell in values[REVIEW_HEADER_ROW - 1]]
+    columns = [header.index(name) for name in ("Adjustment", "Amount", "Accept")]
+    return [tuple(None if row[column] == "" else row[column] for column in columns)
+            for row in values[REVIEW_HEADER_ROW:] if str(row[columns[0]]).startswith("FC-")]
+
+
+def test_charges_and_accept_charges_post_what_arxl_charges_posts(tmp_path: Path) -> None:
+    path = charges_book(tmp_path / "book.xlsx")
+    book = book_from_file(path)
+    cli("charges", str(path))
+    message = arxl_macros.on_ribbon("arxlCharges", book=book)
+    assert message is not None and message.startswith("Proposed 0 late fee(s) and 2 finance charge(s) as of "
+                                                      "2026-03-31")
+    expected = [("FC-2026-03-31-I1", 0.46, "yes"), ("FC-2026-03-31-I2", 2.23, "yes")]
+    assert charge_rows(file_sheet(path, "Charges")) == expected
+    assert charge_rows(live_sheet(book, "Charges")) == expected
+    # the user leaves the second unmarked
+    sheet = book.sheets["Charges"]
+    header = sheet.values((REVIEW_HEADER_ROW, 1), (REVIEW_HEADER_ROW, 11))[0]
+    sheet.cell(REVIEW_HEADER_ROW + 2, header.index("Accept") + 1).value = None
+    message = arxl_macros.on_ribbon("arxlAcceptCharges", book=book)
+    assert message is not None and message.startswith("Appended 1 row(s) to Adjustments (from Excel row 3)")
+    adjustments = load_tables(XlwingsBook(book).read_tables()[0]).ledger.adjustments
+    assert adjustments[["adjustment_id", "type", "amount"]].values.tolist() == [
+        ["A1", "discount", 500], ["FC-2026-03-31-I1", "finance_charge", 46]]
+    assert charge_rows(live_sheet(book, "Charges")) == [("FC-2026-03-31-I2", 2.23, "yes")]
+    assert arxl_macros.on_ribbon("arxlAcceptCharges", book=book).startswith("Appended 1 row(s)")
+    assert arxl_macros.on_ribbon("arxlAcceptCharges", book=book) == (
+        "Nothing to post as of 2026-03-31: no new row is marked yes.")
+
+
+def test_accept_charges_before_charges_says_what_to_do(tmp_path: Path) -> None:
+    book = book_from_file(charges_book(tmp_path / "book.xlsx"))
+    assert arxl_macros.on_ribbon("arxlAcceptCharges", book=book) == (
+        "There is no Charges sheet to accept from: press Charges first.")
+
+
 # --- Import ---------------------------------------------------------------------------------------------------
 
 NEW_INVOICES = ("invoice_id,customer_id,invoice_date,amount\n"
@@ -303,7 +357,7 @@ def test_help_and_unknown_buttons_answer_with_a_message_box() -> None:
     arxl_macros.on_ribbon("arxlHelp", book=book)
     prompt = book.app.alerts[-1]["prompt"]
     assert all(label in prompt for label in ("Refresh:", "Statements:", "Check:", "Apply cash:", "Accept cash:",
-                                             "Import:"))
+                                             "Import:", "Charges:", "Accept charges:", "Credit check:"))
     assert arxl_macros.on_ribbon("arxlNoSuchButton", book=book) is None
     assert "arxlNoSuchButton" in book.app.alerts[-1]["prompt"]
 

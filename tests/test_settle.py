@@ -378,6 +378,81 @@ def test_disputed_invoices_stay_open_and_void_invoices_do_not_exist():
     assert result.open_items["status"].tolist() == ["disputed"]
 
 
+def _dispute_book(**payment: str):
+    """D1 500.00 due 01-31 and I2 500.00 due 02-15 for C1; a payment of 500.00 on 03-01."""
+    return build_ledger(
+        invoices=[dict(invoice_id="D1", customer_id="C1", invoice_date="2026-01-01", due_date="2026-01-31",
+                       amount="500.00", status=payment.pop("status", "disputed")),
+                  dict(invoice_id="I2", customer_id="C1", invoice_date="2026-01-16", due_date="2026-02-15",
+                       amount="500.00")],
+        payments=[dict(payment_id="P1", customer_id="C1", payment_date="2026-03-01", amount="500.00", **payment)],
+    )
+
+
+def test_auto_apply_settles_undisputed_invoices_before_disputed_ones():
+    # D1 is older, but disputed: the unreferenced 500.00 pays I2, and D1 stays open (and aged) in full.
+    result = settle(_dispute_book(), AS_OF)
+    assert applied(result) == [("P1", "I2", 50000, "auto")]
+    assert open_amounts(result) == {"D1": 50000}
+    assert_explained(result)
+    # A payment naming the disputed invoice still pays it: the customer said so.
+    named = settle(_dispute_book(invoice_id="D1"), AS_OF)
+    assert applied(named) == [("P1", "D1", 50000, "reference")]
+    assert open_amounts(named) == {"I2": 50000}
+    # Without the dispute, the oldest due (D1) comes first as always.
+    assert open_amounts(settle(_dispute_book(status=""), AS_OF)) == {"I2": 50000}
+
+
+def test_a_dispute_opened_in_activity_counts_from_its_date_until_resolved():
+    from tests.test_collections import with_activity
+
+    ledger = with_activity(_dispute_book(status=""), [
+        dict(date="2026-03-05", customer_id="C1", invoice_id="D1", action="dispute", note="Short shipment"),
+        dict(date="2026-03-20", customer_id="C1", invoice_id="D1", action="resolved")])
+    # 03-04: no dispute yet, FIFO pays D1 (older); 03-10: D1 disputed, the cash goes to I2 and D1's open item
+    # says disputed; 03-31: resolved on 03-20, back to D1.
+    assert open_amounts(settle(ledger, dt.date(2026, 3, 4))) == {"I2": 50000}
+    disputed = settle(ledger, dt.date(2026, 3, 10))
+    assert open_amounts(disputed) == {"D1": 50000}
+    assert disputed.open_items["status"].tolist() == ["disputed"]
+    resolved = settle(ledger, AS_OF)
+    assert open_amounts(resolved) == {"I2": 50000} and resolved.open_items["status"].tolist() == [""]
+
+
+def test_a_charge_posted_later_never_takes_cash_that_paid_an_older_invoice():
+    # I1 100.00 due 02-01, I2 100.00 due 03-01, an unreferenced 150.00 on 03-10: I1 paid, I2 50.00 open.
+    # A finance charge of 10.00 on I1 dated 03-25 is owed from 03-25: auto-apply reaches it after I2 (due
+    # 03-01), so I2 stays 50.00 open and the charge is I1's open 10.00. (Were the charge due with I1, the cash
+    # would move: I1 0.00, I2 60.00.)
+    ledger = build_ledger(
+        invoices=[dict(invoice_id="I1", customer_id="C1", invoice_date="2026-01-02", due_date="2026-02-01",
+                       amount="100.00"),
+                  dict(invoice_id="I2", customer_id="C1", invoice_date="2026-01-30", due_date="2026-03-01",
+                       amount="100.00")],
+        payments=[dict(payment_id="P1", customer_id="C1", payment_date="2026-03-10", amount="150.00")],
+        adjustments=[dict(adjustment_id="FC1", invoice_id="I1", date="2026-03-25", type="finance_charge",
+                          amount="10.00")])
+    before = settle(ledger, dt.date(2026, 3, 24))
+    assert open_amounts(before) == {"I2": 5000}
+    result = settle(ledger, AS_OF)
+    assert open_amounts(result) == {"I1": 1000, "I2": 5000}
+    assert applied(result) == [("P1", "I1", 10000, "auto"), ("P1", "I2", 5000, "auto")]
+    assert_explained(result)
+    # More cash on 03-28 pays I2 first (due 03-01), then the charge (due 03-25): 55.00 -> I2 50.00, I1 5.00
+    more = build_ledger(
+        invoices=[dict(invoice_id=row.invoice_id, customer_id="C1", invoice_date=row.invoice_date.date(),
+                       due_date=row.due_date.date(), amount=f"{row.amount / 100:.2f}")
+                  for row in ledger.invoices.itertuples()],
+        payments=[dict(payment_id="P1", customer_id="C1", payment_date="2026-03-10", amount="150.00"),
+                  dict(payment_id="P2", customer_id="C1", payment_date="2026-03-28", amount="55.00")],
+        adjustments=[dict(adjustment_id="FC1", invoice_id="I1", date="2026-03-25", type="finance_charge",
+                          amount="10.00")])
+    assert open_amounts(settle(more, AS_OF)) == {"I1": 500}
+    # the part of P2 that paid the charge is dated when both existed: 03-28
+    dates = settle(more, AS_OF).applications.set_index(["source_id", "invoice_id"])["date"]
+    assert dates.loc[("P2", "I1")].date() == dt.date(2026, 3, 28)
+
+
 def test_zero_amounts_never_appear():
     ledger = build_ledger(
         invoices=[dict(invoice_id="I0", customer_id="C1", invoice_date="2026-01-01", amount="0.00")],

@@ -21,7 +21,7 @@ from arxl.render.plain import aging_csv
 from arxl.verbs.functions import frame_to_rows, rows_fingerprint
 
 AS_OF = dt.date(2026, 6, 30)
-TABLES = ("invoices", "payments", "customers", "applications", "adjustments", "settings")
+TABLES = ("invoices", "payments", "customers", "applications", "adjustments", "settings", "activity")
 
 
 @pytest.fixture(scope="module")
@@ -343,7 +343,7 @@ def test_an_unexpected_failure_is_text_not_a_traceback(rows, monkeypatch: pytest
 
 def test_every_function_is_documented_with_the_contract_argument_names() -> None:
     functions = [getattr(udf, name) for name in udf.__all__ if name.startswith("AR_")]
-    assert len(functions) == 16
+    assert len(functions) == 18
     for function in functions:
         assert function.__doc__ and function.__doc__.strip()
         parameters = list(inspect.signature(function).parameters)

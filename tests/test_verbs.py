@@ -26,7 +26,7 @@ from arxl.verbs.books import file_book
 from arxl.verbs.check import check_book
 from arxl.verbs.create import new_book
 from arxl.verbs.export import export_file
-from arxl.verbs.letters import DEFAULT_SENDER, write_letters
+from arxl.verbs.letters import write_letters
 from arxl.verbs.refresh import Append
 from arxl.workbook import load_book
 from arxl.workbook.read import read_raw_tables
@@ -66,7 +66,6 @@ def test_command_modules_import_only_click_and_common_at_the_top(path: Path) -> 
 
 def test_the_command_line_defaults_are_the_verbs() -> None:
     assert cli_collections.DEFAULT_MIN_CONFIDENCE == cash.DEFAULT_MIN_CONFIDENCE
-    assert cli_collections.DEFAULT_SENDER == DEFAULT_SENDER
 
 
 # --- the file book's commit -----------------------------------------------------------------------------------
@@ -200,12 +199,20 @@ def test_export_refuses_the_book_itself_and_unknown_suffixes(tmp_path: Path) -> 
     assert (exported.rows, exported.as_of) == (2, AS_OF)  # C1 and C2 have balances
 
 
-def test_letters_are_written_as_files(tmp_path: Path) -> None:
-    path = write_book(tmp_path / "book.xlsx", base())
+def test_letters_are_written_as_files_and_logged(tmp_path: Path) -> None:
+    tables = base()
+    tables["Settings"].append(["company_email", "ar@test-co.example"])
+    path = write_book(tmp_path / "book.xlsx", tables)
     written = write_letters(file_book(path), tmp_path / "letters", as_of=None, today=AS_OF, attach=False)
     assert (written.as_of, written.letters, written.attached, written.notes) == (AS_OF, 2, 0, [])
     assert [file.name for file in written.files] == ["C1.eml", "C1.txt", "C2.eml", "C2.txt"]
     assert written.warnings == ["C2: no valid email address in Customers; the letter has no To"]
+    # one Activity row per letter, after the book's one row (Excel row 2): rows 3 and 4, for the audit trail
+    assert [(row.table, row.row, row.values["customer_id"], row.values["action"]) for row in written.appended] == [
+        ("Activity", 3, "C1", "letter"), ("Activity", 4, "C2", "letter")]
+    assert written.backup is not None
+    activity = load_book(path).ledger.activity
+    assert activity["action"].tolist() == ["promise", "letter", "letter"]
 
 
 def test_verbs_raise_validation_failed_on_a_book_with_errors(tmp_path: Path) -> None:
@@ -229,3 +236,35 @@ def test_new_book_refuses_to_overwrite(tmp_path: Path) -> None:
     shutil.copy(path, copy)
     new_book(path, force=True)
     assert read_raw_tables(path)[0].keys() == read_raw_tables(copy)[0].keys()
+
+
+def test_letters_are_refused_from_a_made_up_company(tmp_path: Path) -> None:
+    tables = base()
+    tables["Settings"][1] = ["company_name", "Your Company Ltd"]  # the template's placeholder
+    tables["Settings"].append(["company_email", "ar@test-co.example"])
+    path = write_book(tmp_path / "book.xlsx", tables)
+    before = path.read_bytes()
+    from arxl.verbs.letters import LettersRefused
+
+    with pytest.raises(LettersRefused, match="the template's placeholder"):
+        write_letters(file_book(path), tmp_path / "letters", as_of=None, today=AS_OF, attach=False)
+    tables["Settings"][1] = ["company_name", "Test Co"]
+    tables["Settings"][-1] = ["company_email", "not an address"]
+    path = write_book(tmp_path / "other.xlsx", tables)
+    with pytest.raises(LettersRefused, match='"not an address" is not an email address'):
+        write_letters(file_book(path), tmp_path / "letters", as_of=None, today=AS_OF, attach=False)
+    assert not (tmp_path / "letters").exists() and (tmp_path / "book.xlsx").read_bytes() == before
+
+
+def test_logging_letters_needs_an_activity_table(tmp_path: Path) -> None:
+    tables = base()
+    del tables["Activity"]
+    tables["Settings"].append(["company_email", "ar@test-co.example"])
+    path = write_book(tmp_path / "book.xlsx", tables)
+    from arxl.verbs.letters import LettersRefused
+
+    with pytest.raises(LettersRefused, match="no Activity table"):
+        write_letters(file_book(path), tmp_path / "letters", as_of=None, today=AS_OF, attach=False)
+    dry = write_letters(file_book(path), tmp_path / "letters", as_of=None, today=AS_OF, attach=False,
+                        dry_run=True)
+    assert (dry.letters, dry.logged, dry.dry_run) == (2, 0, True)

@@ -6,11 +6,11 @@ of Excel that matters to them:
 
 - ``App``: ``status_bar`` (every message kept in ``status_log``), ``screen_updating``, ``alert()`` (kept in
   ``alerts``), ``books.active``, and ``api``: on Windows (the default) COM's ``GetOpenFilename(FileFilter=,
-  Title=)``, on macOS (``App(platform="mac")``) appscript's ``input_box(prompt=, title=)`` and no
-  ``GetOpenFilename``. What the user answers is queued in ``answers``: a dialog returns the next answer, or
-  False (Cancel, as Excel returns it) when there is none; a message box with a choice (``ok_cancel``,
-  ``yes_no``) returns the next answer, or its first button ("ok", "yes") when there is none. Every dialog is
-  kept in ``dialogs``.
+  Title=)`` and ``InputBox(Prompt=, Title=, Type=)``, on macOS (``App(platform="mac")``) appscript's
+  ``input_box(prompt=, title=)`` and no ``GetOpenFilename``. What the user answers is queued in ``answers``: a
+  dialog returns the next answer, or False (Cancel, as Excel returns it) when there is none; a message box with
+  a choice (``ok_cancel``, ``yes_no``) returns the next answer, or its first button ("ok", "yes") when there is
+  none. Every dialog is kept in ``dialogs``.
 - ``Book``: ``name``, ``sheets``, ``app``, ``api`` (``Date1904`` and, when ``custom_properties`` is given, a
   COM-like ``CustomDocumentProperties(name).Value`` / ``.Add(Name=, LinkToContent=, Type=, Value=)``).
 - ``Sheets``: iteration, ``[name]``/``[index]``, ``add(name, before=, after=)`` (a clash raises like Excel).
@@ -587,10 +587,14 @@ class Books:
 
 
 class _WindowsAppApi:
-    """COM's Application object: Excel's Open dialog."""
+    """COM's Application object: Excel's Open dialog and input box."""
 
     def __init__(self, app: App):
         self._app = app
+
+    def InputBox(self, Prompt: str = "", Title: str = "", Default: str = "",  # noqa: N803
+                 Type: int = 2) -> str | bool:  # noqa: N803
+        return self._app.ask({"dialog": "InputBox", "prompt": Prompt, "title": Title})
 
     def GetOpenFilename(self, FileFilter: str = "", FilterIndex: int = 1,  # noqa: N803
                         Title: str = "") -> str | bool:  # noqa: N803

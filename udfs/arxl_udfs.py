@@ -20,10 +20,11 @@ recalculate daily), ``period_days`` (DSO period), ``basis`` (``due`` or ``invoic
 ``Decimal`` (a cell formatted as currency or accounting, on Windows), datetime, date, bool, text, None (a blank
 cell), and an error value as its text (``#N/A``), which is refused with a message naming the argument instead
 of being read as a blank (``_report_error_values`` asks xlwings for error texts on every argument).
-``AR_AGING``, ``AR_OPEN_ITEMS``, ``AR_BALANCE`` and ``AR_FORECAST`` also take ``instalments`` and ``fx_rates``
-after their options (the Instalments and FXRates tables, read the same way); the other functions see them
-when called with no table argument at all. ``AR_AGING`` also takes ``by`` (``group``, ``region`` or
-``salesperson``: one row per group).
+Every function that takes tables also takes ``instalments``, ``fx_rates`` and ``activity`` after its options
+(the Instalments, FXRates and Activity tables, read the same way; last, so that formulas written before they
+existed keep their meaning): instalments are due on their own dates, rates convert on the as-of date, and
+disputes and promises recorded in Activity count as on the generated sheets (auto-apply settles disputed
+invoices last). ``AR_AGING`` also takes ``by`` (``group``, ``region`` or ``salesperson``: one row per group).
 
 Recalculation. The table-argument forms are the documented default: Excel knows the cell depends on the
 tables and recalculates it when they change. With no data argument at all, a function reads the calling
@@ -70,7 +71,7 @@ from arxl.contract import GROUP_COLUMNS
 from arxl.errors import ArxlError
 from arxl.groups import aging_by_group
 from arxl.load import RawTable
-from arxl.money import ISO_CURRENCIES, to_major_float, to_major_floats
+from arxl.money import ISO_CURRENCIES, exponent, to_major_float, to_major_floats, to_minor
 from arxl.text import Outcome, read_flags
 from arxl.verbs.books import live_book
 from arxl.verbs.functions import (
@@ -91,7 +92,7 @@ CACHE = LedgerCache(maxsize=4)
 
 TABLE_ARGUMENTS = {"invoices": "Invoices", "payments": "Payments", "customers": "Customers",
                    "applications": "Applications", "adjustments": "Adjustments", "settings": "Settings",
-                   "instalments": "Instalments", "fx_rates": "FXRates"}
+                   "instalments": "Instalments", "fx_rates": "FXRates", "activity": "Activity"}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 DOC_INVOICES = "The Invoices table with its header row, e.g. Invoices[#All]"
@@ -100,6 +101,8 @@ DOC_CUSTOMERS = "The Customers table with its header row, e.g. Customers[#All]"
 DOC_APPLICATIONS = "Optional: the Applications table, e.g. Applications[#All]"
 DOC_ADJUSTMENTS = "Optional: the Adjustments table, e.g. Adjustments[#All]"
 DOC_SETTINGS = "Optional: the Settings table, e.g. Settings[#All]"
+DOC_ACTIVITY = ("Optional: the Activity table, e.g. Activity[#All]: disputes and promises recorded there count "
+                "(auto-apply settles disputed invoices last)")
 DOC_AS_OF = "Optional as-of date; blank = the Settings as_of, else today"
 DOC_PERIOD = "Optional DSO period in days; blank = the Settings dso_period_days (90)"
 DOC_BASIS = 'Optional aging basis: "due" or "invoice"; blank = the Settings aging_basis'
@@ -140,10 +143,12 @@ def _data_arguments(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _later_tables(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The two optional tables that come after a function's options (Instalments and FXRates: an invoice due
-    in parts, rates over time), declared as ranges like the six others."""
+    """The three optional tables that come after a function's options (Instalments, FXRates and Activity: an
+    invoice due in parts, rates over time, disputes and promises), declared as ranges like the six others; they
+    come last so that formulas written before they existed keep their meaning."""
     function = xw.arg("instalments", "range", doc=DOC_INSTALMENTS)(function)
-    return xw.arg("fx_rates", "range", doc=DOC_FX_RATES)(function)
+    function = xw.arg("fx_rates", "range", doc=DOC_FX_RATES)(function)
+    return xw.arg("activity", "range", doc=DOC_ACTIVITY)(function)
 
 
 # --- argument conversion --------------------------------------------------------------------------------------
@@ -169,11 +174,11 @@ def _rows(value: Any, name: str) -> list[list[Any]] | ExcelValues | None:
 
 
 def _book(invoices: Any, payments: Any, customers: Any, applications: Any, adjustments: Any,
-          settings: Any, instalments: Any = None, fx_rates: Any = None) -> CachedBook:
+          settings: Any, instalments: Any = None, fx_rates: Any = None, activity: Any = None) -> CachedBook:
     given = {TABLE_ARGUMENTS[name]: rows for name, value in (
         ("invoices", invoices), ("payments", payments), ("customers", customers),
         ("applications", applications), ("adjustments", adjustments), ("settings", settings),
-        ("instalments", instalments), ("fx_rates", fx_rates))
+        ("instalments", instalments), ("fx_rates", fx_rates), ("activity", activity))
         if (rows := _rows(value, name)) is not None}
     date1904 = any(_date1904(value) for value in (invoices, payments, customers, applications, adjustments,
                                                   settings) if value is not None)
@@ -401,8 +406,10 @@ def _datetime(value: Any) -> Any:
 # --- metrics --------------------------------------------------------------------------------------------------
 
 def _metric(name: str, what: str, invoices: Any, payments: Any, customers: Any, applications: Any,
-            adjustments: Any, settings: Any, as_of: Any, period_days: Any) -> float:
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+            adjustments: Any, settings: Any, as_of: Any, period_days: Any, instalments: Any = None,
+            fx_rates: Any = None, activity: Any = None) -> float:
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     period = _whole(period_days, "period_days")
     if period is not None and period <= 0:
         raise UdfError(f"period_days must be a positive number of days, not {period}")
@@ -414,73 +421,80 @@ def _metric(name: str, what: str, invoices: Any, payments: Any, customers: Any, 
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("period_days", doc=DOC_PERIOD)
+@_later_tables
 @_guarded
 def AR_DSO(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, instalments=None, fx_rates=None, activity=None):
     """Days sales outstanding (average method): ending AR / credit sales of the period x period days."""
     return _metric("dso", "DSO", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, instalments, fx_rates, activity)
 
 
 @xw.func(category=CATEGORY)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
+@_later_tables
 @_guarded
 def AR_DSO_COUNTBACK(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                     settings=None, as_of=None):
+                     settings=None, as_of=None, instalments=None, fx_rates=None, activity=None):
     """Days sales outstanding (countback method): calendar months of credit sales, latest first, that the
     ending AR consumes."""
     return _metric("dso_countback", "Countback DSO (the sales history runs out before the AR)", invoices,
-                   payments, customers, applications, adjustments, settings, as_of, None)
+                   payments, customers, applications, adjustments, settings, as_of, None, instalments, fx_rates,
+                   activity)
 
 
 @xw.func(category=CATEGORY)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("period_days", doc=DOC_PERIOD)
+@_later_tables
 @_guarded
 def AR_BPDSO(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-             as_of=None, period_days=None):
+             as_of=None, period_days=None, instalments=None, fx_rates=None, activity=None):
     """Best possible DSO: current (not yet due) AR / credit sales of the period x period days."""
     return _metric("bpdso", "Best possible DSO", invoices, payments, customers, applications, adjustments,
-                   settings, as_of, period_days)
+                   settings, as_of, period_days, instalments, fx_rates, activity)
 
 
 @xw.func(category=CATEGORY)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("period_days", doc=DOC_PERIOD)
+@_later_tables
 @_guarded
 def AR_ADD(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, instalments=None, fx_rates=None, activity=None):
     """Average days delinquent: DSO - best possible DSO."""
     return _metric("add", "ADD", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, instalments, fx_rates, activity)
 
 
 @xw.func(category=CATEGORY)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("period_days", doc=DOC_PERIOD)
+@_later_tables
 @_guarded
 def AR_CEI(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-           as_of=None, period_days=None):
+           as_of=None, period_days=None, instalments=None, fx_rates=None, activity=None):
     """Collection effectiveness index (percent): (beginning AR + credit sales - ending AR) / (beginning AR +
     credit sales - ending current AR) x 100."""
     return _metric("cei", "CEI", invoices, payments, customers, applications, adjustments, settings, as_of,
-                   period_days)
+                   period_days, instalments, fx_rates, activity)
 
 
 @xw.func(category=CATEGORY)
 @_data_arguments
 @xw.arg("as_of", doc=DOC_AS_OF)
 @xw.arg("period_days", doc=DOC_PERIOD)
+@_later_tables
 @_guarded
 def AR_TURNOVER(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                settings=None, as_of=None, period_days=None):
+                settings=None, as_of=None, period_days=None, instalments=None, fx_rates=None, activity=None):
     """AR turnover for the period: credit sales / average of beginning and ending AR."""
     return _metric("turnover", "AR turnover", invoices, payments, customers, applications, adjustments,
-                   settings, as_of, period_days)
+                   settings, as_of, period_days, instalments, fx_rates, activity)
 
 
 # --- balances and aging ---------------------------------------------------------------------------------------
@@ -492,10 +506,11 @@ def AR_TURNOVER(invoices=None, payments=None, customers=None, applications=None,
 @_later_tables
 @_guarded
 def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-               settings=None, as_of=None, instalments=None, fx_rates=None):
+               settings=None, as_of=None, instalments=None, fx_rates=None, activity=None):
     """A customer's balance at the as-of date (open items, unapplied cash netted); a range of customer ids
     gives a column of balances."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     balances = book.balances(_as_of(book, as_of))
     known = book.customer_ids()
 
@@ -522,12 +537,13 @@ def AR_BALANCE(customer, invoices=None, payments=None, customers=None, applicati
 @_later_tables
 @_guarded
 def AR_AGING(invoices=None, payments=None, customers=None, applications=None, adjustments=None, settings=None,
-             as_of=None, basis=None, buckets=None, by=None, instalments=None, fx_rates=None):
+             as_of=None, basis=None, buckets=None, by=None, instalments=None, fx_rates=None, activity=None):
     """The aging by customer (dynamic array): customer_id, name, the buckets, Unapplied, Total, as
     arxl report aging prints it (a currency column after name when amounts cannot be converted). With by
     ("group", "region" or "salesperson"): one row per group (and currency), with how many customers, as
     arxl report aging --by prints it."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     report = book.aging(_as_of(book, as_of), _basis(basis), _buckets(buckets))
     money = [*report.labels, UNAPPLIED, TOTAL]
     grouping = _by(by)
@@ -564,11 +580,13 @@ OPEN_ITEM_COLUMNS = ("document_id", "instalment", "kind", "document_date", "due_
 @_later_tables
 @_guarded
 def AR_OPEN_ITEMS(customer, invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                  settings=None, as_of=None, basis=None, buckets=None, instalments=None, fx_rates=None):
+                  settings=None, as_of=None, basis=None, buckets=None, instalments=None, fx_rates=None,
+                  activity=None):
     """A customer's open items at the as-of date (dynamic array): document, instalment (2/3 for the second of
     an invoice's three instalments, each a row of its own), dates, days past due, bucket, amounts (in the
     document's currency)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     customer_id = _customer(customer)
     if customer_id not in book.customer_ids():
         raise UdfError(f'customer "{customer_id}" is not in the Customers table')
@@ -593,12 +611,14 @@ STATEMENT_COLUMNS = ("currency", "date", "document_id", "kind", "description", "
 @xw.arg("from_date", doc="First day of the statement period")
 @xw.arg("to_date", doc="Last day of the statement period")
 @_data_arguments
+@_later_tables
 @_guarded
 def AR_STATEMENT(customer, from_date, to_date, invoices=None, payments=None, customers=None, applications=None,
-                 adjustments=None, settings=None):
+                 adjustments=None, settings=None, instalments=None, fx_rates=None, activity=None):
     """A customer's activity statement (dynamic array): opening balance, every document of the period with a
     running balance, closing balance (equal to the aging total at the last day)."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     customer_id = _customer(customer)
     if customer_id not in book.customer_ids():
         raise UdfError(f'customer "{customer_id}" is not in the Customers table')
@@ -631,11 +651,12 @@ FORECAST_COLUMNS = ("line", "week_start", "week_end", "currency", "amount", "ite
 @_later_tables
 @_guarded
 def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
-                settings=None, as_of=None, weeks=None, instalments=None, fx_rates=None):
+                settings=None, as_of=None, weeks=None, instalments=None, fx_rates=None, activity=None):
     """Expected receipts per week (dynamic array): each open receivable at its due date plus its customer's
     average days late; then Later, and what is set apart (Disputed, Over 90, Unapplied). The lines add up to
     the open AR."""
-    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates)
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
     count = _whole(weeks, "weeks", 13)
     if count is None or not 1 <= count <= 520:
         raise UdfError(f"weeks must be between 1 and 520, not {count}")
@@ -645,6 +666,74 @@ def AR_FORECAST(invoices=None, payments=None, customers=None, applications=None,
         currency = str(record["currency"])
         rows.append([record["line"], _datetime(record["week_start"]), _datetime(record["week_end"]), currency,
                      to_major_float(record["amount"], currency), int(record["items"])])
+    return rows
+
+
+# --- credit risk ------------------------------------------------------------------------------------------------
+
+ALLOWANCE_COLUMNS = ("bucket", "currency", "exposure", "rate", "expected_loss")
+
+
+@xw.func(category=CATEGORY)
+@_data_arguments
+@xw.arg("as_of", doc=DOC_AS_OF)
+@xw.arg("method", doc='Optional: "settings" (Settings allowance_rates, the default) or "history" (from the '
+                      "write-off history)")
+@_later_tables
+@_guarded
+def AR_ALLOWANCE(invoices=None, payments=None, customers=None, applications=None, adjustments=None,
+                 settings=None, as_of=None, method=None, instalments=None, fx_rates=None, activity=None):
+    """The allowance for doubtful accounts (dynamic array): the provision matrix, one row per aging bucket and
+    currency (exposure, loss rate, expected loss), then an Allowance row per currency with the totals - the
+    figures of the Allowance sheet and arxl report allowance."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
+    chosen = "settings" if method is None or (isinstance(method, str) and not method.strip()) else \
+        str(method).strip().lower()
+    if chosen not in ("settings", "history"):
+        raise UdfError(f'method: "{method}" is not one of settings, history')
+    allowance = book.allowance(_as_of(book, as_of), chosen)
+    rows: list[list[Any]] = [list(ALLOWANCE_COLUMNS)]
+    matrix = allowance.matrix
+    for record in matrix.to_dict("records"):
+        currency = str(record["currency"])
+        rows.append([record["bucket"], currency, to_major_float(record["exposure"], currency),
+                     float(record["rate"]), to_major_float(record["expected_loss"], currency)])
+    for currency in sorted(set(matrix["currency"])):
+        mine = matrix[matrix["currency"] == currency]
+        rows.append(["Allowance", currency, to_major_float(int(mine["exposure"].sum()), currency), None,
+                     to_major_float(allowance.total(currency), currency)])
+    return rows
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("customer", doc="A customer_id")
+@xw.arg("order", doc="The order amount, in the customer's currency")
+@_data_arguments
+@xw.arg("as_of", doc=DOC_AS_OF)
+@_later_tables
+@_guarded
+def AR_CREDIT_CHECK(customer, order, invoices=None, payments=None, customers=None, applications=None,
+                    adjustments=None, settings=None, as_of=None, instalments=None, fx_rates=None, activity=None):
+    """Can we ship this order? (dynamic array) A header row, then the decision (approve, refer or refuse, with
+    the largest order approved today) and the four findings behind it: limit, hold, overdue share, risk grade.
+    =INDEX(AR_CREDIT_CHECK("C0001", 5000), 2, 2) is the verdict alone - the same as arxl report credit."""
+    book = _book(invoices, payments, customers, applications, adjustments, settings, instalments, fx_rates,
+                 activity)
+    customer_id = _customer(customer)
+    if customer_id not in book.customer_ids():
+        raise UdfError(f'customer "{customer_id}" is not in the Customers table')
+    customers_table = book.ledger.customers
+    currency = str(customers_table.loc[customers_table["customer_id"] == customer_id, "currency"].iloc[0])
+    amount = to_minor(_number(order, "order"), currency)
+    if amount <= 0:
+        raise UdfError("order must be a positive amount")
+    decision = book.credit_check(_as_of(book, as_of), customer_id, amount)
+    up_to = ("any amount (no credit limit)" if decision.approve_up_to is None else
+             f"{to_major_float(decision.approve_up_to, currency):,.{exponent(currency)}f} {currency}")
+    rows: list[list[Any]] = [["finding", "verdict", "why"],
+                             ["decision", decision.verdict, f"orders up to {up_to} are approved"]]
+    rows += [[finding.topic, finding.verdict, finding.text] for finding in decision.findings]
     return rows
 
 
@@ -760,7 +849,7 @@ _excel_options()
 
 
 __all__ = [
-    "AR_ADD", "AR_AGING", "AR_BALANCE", "AR_BPDSO", "AR_BUCKET", "AR_CEI", "AR_DAYS_PAST_DUE",
-    "AR_DISCOUNT_APR", "AR_DSO", "AR_DSO_COUNTBACK", "AR_FINANCE_CHARGE", "AR_FORECAST", "AR_OPEN_ITEMS",
-    "AR_PAYMENT_PLAN", "AR_STATEMENT", "AR_TURNOVER", "CACHE",
+    "AR_ADD", "AR_AGING", "AR_ALLOWANCE", "AR_BALANCE", "AR_BPDSO", "AR_BUCKET", "AR_CEI", "AR_CREDIT_CHECK",
+    "AR_DAYS_PAST_DUE", "AR_DISCOUNT_APR", "AR_DSO", "AR_DSO_COUNTBACK", "AR_FINANCE_CHARGE", "AR_FORECAST",
+    "AR_OPEN_ITEMS", "AR_PAYMENT_PLAN", "AR_STATEMENT", "AR_TURNOVER", "CACHE",
 ]

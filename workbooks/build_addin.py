@@ -78,8 +78,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
     ("arxlReceivables", "Receivables", (
         ("arxlRefresh", "Refresh", "Refresh",
-         "Validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, Collections "
-         "and Forecast."),
+         "Validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, Collections, "
+         "Forecast, Allowance and Credit."),
         ("arxlStatements", "Statements", "FilePrint", "Rebuild the customer statement sheets (ST ...)."),
         ("arxlCheck", "Check", "DataValidation",
          "Validate the input tables and list every problem; changes nothing."),
@@ -93,6 +93,14 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("arxlImport", "Import", "ImportTextFile",
          "Append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
          "checked first."),
+    )),
+    ("arxlCollections", "Collections", (
+        ("arxlCharges", "Charges", "CurrencyFormat",
+         "Propose the late fees of the dunning letters sent and the finance charges due, on the Charges sheet."),
+        ("arxlAcceptCharges", "Accept charges", "ReviewAcceptChange",
+         "Append the rows marked yes on the Charges sheet to the Adjustments table."),
+        ("arxlCredit", "Credit check", "CheckNames",
+         "Can we ship this order? Type a customer id and an amount: approve, refer or refuse, with the reasons."),
     )),
     ("arxlHelpGroup", "arxl", (
         ("arxlHelp", "Help", "Help", "What the buttons do and where the documentation is."),

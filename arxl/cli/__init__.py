@@ -1,8 +1,9 @@
 """The ``arxl`` command: a thin shell over the verbs that turns domain errors into messages and exit codes.
 
 One module per command group (``book``: new, demo, check, refresh, statements; ``report``; ``data``: import,
-export; ``collections``: letters, apply, report worklist/forecast; ``addin``: install, remove, status), all
-sharing ``common`` (exit codes, consoles, error handling). This module only assembles the group, so nothing
+export; ``collections``: letters, apply, charges, report worklist/forecast; ``risk``: report allowance/credit;
+``controls``: audit, close; ``addin``: install, remove, status), all sharing ``common`` (exit codes, consoles,
+error handling). This module only assembles the group, so nothing
 imports it back.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import addin, book, collections, controls, data, report
+from . import addin, book, collections, controls, data, report, risk
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -27,8 +28,10 @@ def main() -> None:
 
 
 for command in (book.new, book.demo, book.check, book.refresh, book.statements, data.import_command,
-                data.export_command, collections.letters, collections.apply, controls.audit, controls.close):
+                data.export_command, collections.letters, collections.apply, collections.charges, controls.audit,
+                controls.close):
     main.add_command(command)
 main.add_command(report.report)
 main.add_command(addin.addin)
 collections.register(report.report)
+risk.register(report.report)

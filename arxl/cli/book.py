@@ -111,7 +111,7 @@ def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> 
               help="Report date (default: Settings as_of, else today).")
 @click.option("--only", default=None, metavar="SHEETS",
               help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast,"
-                   "revaluation.")
+                   "revaluation,allowance,credit.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
@@ -123,7 +123,8 @@ def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> 
 @handle_errors
 def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | None, force: bool,
             discard_edits: bool, quiet: bool, output_format: str) -> None:
-    """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks) of PATH.
+    """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks, Collections, Forecast,
+    Revaluation, Allowance, Credit) of PATH.
 
     The book is validated first: on any error nothing is written and the problems are printed (exit 1).
     Only sheets arxl generated are replaced; everything else in the file is kept byte for byte. What was typed
@@ -169,30 +170,74 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write one PDF per customer into.")
+@click.option("--kind", type=click.Choice(["open-items", "activity"]), default="open-items", show_default=True,
+              help="open-items: what is owed at the date; activity: every movement of a period with balances.")
+@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write one PDF per customer into this folder (needs LibreOffice), not sheets in the book.")
 @click.option("--customer", "customers", multiple=True, metavar="ID",
-              help="Only this customer (repeat for several). Default: every customer with a balance.")
+              help="Only this customer (repeat for several). Default: every customer with a balance (activity: "
+                   "with a movement or a balance).")
+@click.option("--from", "start", type=DATE, default=None, help="First day of the period (--kind activity).")
+@click.option("--to", "end", type=DATE, default=None,
+              help="Last day of the period (--kind activity; default: Settings as_of, else today).")
 @click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Statement date (default: Settings as_of, else today).")
+              help="Statement date (--kind open-items; default: Settings as_of, else today).")
+@click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
+@click.option("--discard-edits", is_flag=True,
+              help="Rewrite statement sheets even where someone typed in them (the backup keeps the edits).")
 @handle_errors
-def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.date | None) -> None:
-    """Write print-ready open-item statements as PDF files (needs LibreOffice).
+def statements(path: Path, kind: str, pdf_dir: Path | None, customers: tuple[str, ...], start: dt.date | None,
+               end: dt.date | None, as_of: dt.date | None, force: bool, discard_edits: bool) -> None:
+    """Write customer statements: print-ready PDFs (--pdf DIR, needs LibreOffice) or sheets in the book.
+
+    Open-item statements (ST sheets) list what is owed at the date; activity statements (AS sheets) give the
+    opening balance, every document of the period with a running balance, and the closing balance.
 
     \b
     Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
+              arxl statements ar.xlsx --kind activity --from 2026-06-01 --to 2026-06-30 --pdf activity/
+              arxl statements ar.xlsx --kind activity --from 2026-06-01     (AS sheets in the book)
     """
     from ..errors import ValidationFailed
+    from ..verbs import statements as verb
     from ..verbs.books import file_book
-    from ..verbs.statements import UnknownCustomers, statement_pdfs
 
+    if kind == "activity" and start is None:
+        raise click.BadParameter("an activity statement needs the first day of its period", param_hint="--from")
+    if kind == "open-items" and (start is not None or end is not None):
+        raise click.BadParameter("--from and --to are for --kind activity; open-item statements take --as-of",
+                                 param_hint="--from")
+    if kind == "open-items" and customers and pdf_dir is None:
+        raise click.BadParameter("the ST sheets are written for every customer with a balance; --customer "
+                                 "goes with --pdf", param_hint="--customer")
+    book = file_book(path, force=force)
+    first = start or dt.date.min  # given whenever kind is activity (checked above)
     try:
         with status("Reading the workbook") as say:
-            written = statement_pdfs(file_book(path), pdf_dir, as_of=as_of, today=today(), customers=customers,
-                                     progress=say)
+            if kind == "activity" and pdf_dir is not None:
+                written = verb.activity_pdfs(book, pdf_dir, start=first, end=end, today=today(),
+                                             customers=customers, progress=say)
+            elif kind == "activity":
+                sheets = verb.activity_sheets(book, start=first, end=end, today=today(), customers=customers,
+                                              progress=say, discard_edits=discard_edits)
+            elif pdf_dir is not None:
+                written = verb.statement_pdfs(book, pdf_dir, as_of=as_of, today=today(), customers=customers,
+                                              progress=say)
+            else:
+                refreshed = verb.statement_sheets(book, as_of=as_of, today=today(), progress=say,
+                                                  discard_edits=discard_edits)
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
-    except UnknownCustomers as unknown:
+    except verb.UnknownCustomers as unknown:
         raise click.BadParameter(str(unknown), param_hint="--customer") from unknown
-    out_console.print(f"OK: {len(written.files)} statement PDF(s) as of {written.as_of.isoformat()} in {pdf_dir}",
-                      markup=False)
+    if pdf_dir is not None:
+        what = "activity statement" if kind == "activity" else "statement"
+        out_console.print(f"OK: {len(written.files)} {what} PDF(s) as of {written.as_of.isoformat()} in {pdf_dir}",
+                          markup=False)
+    elif kind == "activity":
+        removed = f", removed {len(sheets.removed)} older" if sheets.removed else ""
+        out_console.print(f"OK: {path}: {len(sheets.sheets)} activity statement sheet(s) (AS ...) from "
+                          f"{sheets.start.isoformat()} to {sheets.end.isoformat()}{removed}", markup=False)
+    else:
+        out_console.print(f"OK: {path}: {len(refreshed.sheets)} statement sheet(s) as of "
+                          f"{refreshed.as_of.isoformat()}", markup=False)

@@ -1,17 +1,26 @@
-"""Collections commands: ``arxl letters``, ``arxl apply`` and ``arxl report worklist`` / ``report forecast``.
+"""Collections commands: ``arxl letters``, ``arxl apply``, ``arxl charges`` and ``arxl report worklist`` /
+``report forecast``.
 
-``arxl.cli`` registers them: ``main.add_command(letters)``, ``main.add_command(apply)`` and
-``register(report)`` for the two reports. Exit codes are those of ``arxl.cli``.
+``arxl.cli`` registers them: ``main.add_command(letters)``, ``main.add_command(apply)``,
+``main.add_command(charges)`` and ``register(report)`` for the two reports. Exit codes are those of
+``arxl.cli``.
 
 Choices:
 
 - Letters (``arxl.verbs.letters``) are RFC 5322 messages (``.eml``, CRLF line ends) plus a plain ``.txt`` copy,
-  one per customer at its highest dunning level; how they are built is ``arxl.render.letters``'s docstring. The
-  customer's open-item statement is attached as a PDF when LibreOffice is installed (``--no-pdf`` skips it).
+  one per customer whose next letter is due, one level above the last letter sent; how they are built is
+  ``arxl.render.letters``'s docstring. The customer's open-item statement is attached as a PDF when LibreOffice
+  is installed (``--no-pdf`` skips it). Each letter is logged in the Activity table (``--dry-run``: not
+  logged). The sender is Settings ``company_email`` (``--from`` overrides it); without one, no letter is
+  written (exit 1).
 - ``arxl apply BOOK`` writes the proposals to the generated ``Cash application`` sheet; ``--accept`` appends
   the proposals whose confidence reaches ``--min-confidence`` (default 0.80) to the Applications table, then
   rewrites the review sheet (if the book has it) with what was not accepted (``arxl.verbs.apply``; the ribbon's
   Accept cash button appends the rows marked on the sheet instead). A second ``--accept`` appends nothing.
+  Receipts reviewed: still unapplied, or auto-applied in the open period (``--since`` moves its start).
+- ``arxl charges BOOK`` writes the late fees of letters sent and the finance charges due to the ``Charges``
+  sheet; ``--accept`` appends them to Adjustments (``arxl.verbs.charges``), never twice, never dated in a
+  closed period.
 - Report CSV goes through the ``csv`` module; text that a spreadsheet would run as a formula (starting with
   = + - @ tab CR) gets a leading ``'``. JSON gives money as numbers in major units and dates as ISO text.
 """
@@ -47,8 +56,6 @@ if TYPE_CHECKING:
 DEFAULT_MIN_CONFIDENCE = 0.80
 """``--min-confidence``'s default: ``arxl.verbs.apply.DEFAULT_MIN_CONFIDENCE`` (a test keeps them equal; the
 verb module is not imported to build the command line)."""
-DEFAULT_SENDER = "accounts.receivable@example.invalid"
-"""``--from``'s default: ``arxl.verbs.letters.DEFAULT_SENDER`` (a test keeps them equal)."""
 
 
 @click.command()
@@ -57,18 +64,24 @@ DEFAULT_SENDER = "accounts.receivable@example.invalid"
               help="Letter date (default: Settings as_of, else today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write the letters into (created if needed).")
-@click.option("--from", "sender", default=DEFAULT_SENDER, show_default=True, help="Sender address (From).")
+@click.option("--from", "sender", default=None,
+              help="Sender address (From). Default: Settings company_email; letters are refused without one.")
 @click.option("--pdf/--no-pdf", "attach", default=True, show_default=True,
               help="Attach each customer's statement PDF when LibreOffice is installed.")
+@click.option("--dry-run", is_flag=True, help="Write the letters but do not log them in the Activity table.")
+@click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @handle_errors
-def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attach: bool) -> None:
-    """Write one dunning letter per customer with overdue items, at its highest level (.eml and .txt).
+def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str | None, attach: bool, dry_run: bool,
+            force: bool) -> None:
+    """Write the dunning letters that are due (.eml and .txt) and log each in the Activity table.
 
-    Levels and texts come from the DunningLevels table, else the standard four (1, 30, 60, 90 days).
-    Disputed items are left out.
+    A customer's next letter is one level above the last letter sent (levels from the DunningLevels table,
+    else the standard four: 1, 30, 60, 90 days past due), once the gap since it has passed; it lists the items
+    of that level. Disputed items and items under a pending promise to pay are left out.
 
     \b
     Example:  arxl letters ar.xlsx --as-of 2026-06-30 --out letters/
+              arxl letters ar.xlsx --out letters/ --dry-run     (look first; nothing logged)
     """
     from ..errors import ValidationFailed
     from ..verbs.books import file_book
@@ -76,16 +89,26 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attac
 
     try:
         with status("Reading the workbook") as say:
-            written = write_letters(file_book(path), out_dir, as_of=as_of, today=today(), sender=sender,
-                                    attach=attach, progress=say)
+            written = write_letters(file_book(path, force=force), out_dir, as_of=as_of, today=today(),
+                                    sender=sender, attach=attach, dry_run=dry_run, progress=say, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     for note in written.notes:
         err_console.print(f"  note: {note}", markup=False)
     for warning in written.warnings:
         err_console.print(f"  warning: {warning}", markup=False)
+    if written.backup is not None:
+        err_console.print(f"  previous version kept as {written.backup.name}", markup=False)
+    if written.dry_run:
+        logged = "not logged (--dry-run)"
+    else:
+        logged = f"{written.logged} logged in Activity"
+        if written.appended:
+            logged += f" (from Excel row {written.appended[0].row})"
+        if written.already_logged:
+            logged += f", {written.already_logged} logged before"
     out_console.print(f"OK: {written.letters} letter(s) as of {written.as_of.isoformat()} in {out_dir} "
-                      f"({written.attached} with a statement PDF)", markup=False)
+                      f"({written.attached} with a statement PDF); {logged}", markup=False)
 
 
 # --- apply ----------------------------------------------------------------------------------------------------
@@ -96,13 +119,19 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attac
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=DEFAULT_MIN_CONFIDENCE, show_default=True,
               help="Proposals at or above this confidence are marked yes and are what --accept appends.")
 @click.option("--accept", is_flag=True, help="Append the proposals marked yes to the Applications table.")
+@click.option("--since", type=DATE, default=None,
+              help="First day of the period whose auto-applied receipts are reviewed (default: the day after "
+                   "Settings closed_through, else the first of the as-of month). Unapplied ones always are.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @click.option("--discard-edits", is_flag=True,
               help="Rewrite the Cash application sheet even where someone typed in it (the backup keeps it).")
 @handle_errors
-def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, force: bool,
-          discard_edits: bool) -> None:
-    """Propose where unreferenced payments go (the Cash application sheet), or --accept the proposals.
+def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool, since: dt.date | None,
+          force: bool, discard_edits: bool) -> None:
+    """Propose where unreferenced receipts go (the Cash application sheet), or --accept the proposals.
+
+    Reviewed: receipts still unapplied, and those auto-applied in the open period. Proposals dated in a
+    closed period (Settings closed_through) are shown but never appended.
 
     \b
     Example:  arxl apply ar.xlsx                 (review the Cash application sheet)
@@ -115,10 +144,10 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
     book = file_book(path, force=force)
     try:
         if not accept:
-            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence, since=since,
                                     discard_edits=discard_edits)
         else:
-            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence, since=since,
                                    discard_edits=discard_edits, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
@@ -129,9 +158,8 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
                           markup=False)
         backup = proposed.backup
     else:
-        if accepted.closed:
-            err_console.print("  left out, dated in the closed period (Settings closed_through): "
-                              f"{', '.join(accepted.closed)}", markup=False)
+        for refused in accepted.refused:
+            err_console.print(f"  not appended: {refused}", markup=False)
         if not accepted.rows:
             out_console.print(f"OK: nothing to append as of {accepted.as_of.isoformat()} (no new proposal at or "
                               f"above {min_confidence:.0%})", markup=False)
@@ -139,6 +167,64 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
         out_console.print(f"OK: appended {accepted.rows} row(s) for {accepted.payments} payment(s) to "
                           f"Applications (from Excel row {accepted.first_row})", markup=False)
         backup = accepted.backup
+    if backup is not None:
+        err_console.print(f"  previous version kept as {backup.name}", markup=False)
+
+
+# --- charges --------------------------------------------------------------------------------------------------
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Date (default: Settings as_of, else today).")
+@click.option("--since", type=DATE, default=None,
+              help="Day before the first day finance charges may cover (default: the last day of the previous "
+                   "month).")
+@click.option("--accept", is_flag=True, help="Append the proposals to the Adjustments table.")
+@click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
+@click.option("--discard-edits", is_flag=True,
+              help="Rewrite the Charges sheet even where someone typed in it (the backup keeps it).")
+@handle_errors
+def charges(path: Path, as_of: dt.date | None, since: dt.date | None, accept: bool, force: bool,
+            discard_edits: bool) -> None:
+    """Propose the late fees of letters sent and the finance charges due (the Charges sheet), or --accept them.
+
+    Late fees come from the DunningLevels fee of each letter logged in Activity; finance charges are interest
+    at Settings finance_charge_rate on the declining overdue balance. Accepted, they are Adjustments rows
+    (late_fee, finance_charge): the statements and the next letters show them. Never twice; never dated on or
+    before Settings closed_through.
+
+    \b
+    Example:  arxl charges ar.xlsx               (review the Charges sheet)
+              arxl charges ar.xlsx --accept
+    """
+    from ..errors import ValidationFailed
+    from ..verbs import charges as posting
+    from ..verbs.books import file_book
+
+    book = file_book(path, force=force)
+    try:
+        if not accept:
+            proposed = posting.propose(book, as_of=as_of, today=today(), since=since, discard_edits=discard_edits)
+        else:
+            posted = posting.accept(book, as_of=as_of, today=today(), since=since, discard_edits=discard_edits,
+                                    now=now())
+    except ValidationFailed as failed:
+        exit_invalid(path, failed.problems, writes=True)
+    if not accept:
+        refused = f", {proposed.refused} refused by the closed period" if proposed.refused else ""
+        out_console.print(f"OK: {proposed.late_fees} late fee(s) and {proposed.finance_charges} finance charge(s) "
+                          f"as of {proposed.as_of.isoformat()}{refused}: review the '{proposed.sheet}' sheet, "
+                          f"then run arxl charges {path} --accept", markup=False)
+        backup = proposed.backup
+    else:
+        for refused_row in posted.refused:
+            err_console.print(f"  not appended: {refused_row}", markup=False)
+        if not posted.rows:
+            out_console.print(f"OK: nothing to post as of {posted.as_of.isoformat()}", markup=False)
+            return
+        out_console.print(f"OK: appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row})",
+                          markup=False)
+        backup = posted.backup
     if backup is not None:
         err_console.print(f"  previous version kept as {backup.name}", markup=False)
 
@@ -199,9 +285,11 @@ WORKLIST_REPORT_COLUMNS: tuple[str, ...] = (
     "rank", "priority", "customer_id", "name", "currency", "balance", "overdue", "collectable", "disputed",
     "oldest_days", "level", "level_name", "last_contact_date", "last_contact_action", "next_action",
     "next_action_date", "promise_date", "promise_amount", "promise_status", "broken_promises", "over_limit",
-    "credit_hold", "hold_reason", "risk_grade",
+    "credit_hold", "hold_reason", "risk_grade", "dispute_days", "dispute_reason", "promise_shortfall",
+    "last_letter", "last_letter_date",
 )
-WORKLIST_MONEY: tuple[str, ...] = ("balance", "overdue", "collectable", "disputed", "promise_amount")
+WORKLIST_MONEY: tuple[str, ...] = ("balance", "overdue", "collectable", "disputed", "promise_amount",
+                                   "promise_shortfall")
 
 
 @click.command("worklist")

@@ -357,7 +357,7 @@ amount = "amount"
 reason = "description"
 
 [keep]
-kind = ["write_off", "discount", "finance_charge", "bad_debt_recovery"]
+kind = ["write_off", "discount", "finance_charge", "bad_debt_recovery", "late_fee"]
 """
 
 PROFILES: dict[str, dict[str, str]] = {

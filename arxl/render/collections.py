@@ -1,7 +1,7 @@
-"""Sheet specs of the collections workbench: the ``Collections`` worklist, the ``Forecast`` and the
-``Cash application`` review sheet. Pure, like ``arxl.render.sheets``: report frames in, ``SheetSpec`` out; money
-arrives in minor units and leaves as major-unit floats; totals a reader may audit are live formulas whose
-cached values are arxl's own figures.
+"""Sheet specs of the collections workbench: the ``Collections`` worklist, the ``Forecast``, and the review
+sheets ``Cash application`` and ``Charges`` (late fees and finance charges to post). Pure, like
+``arxl.render.sheets``: report frames in, ``SheetSpec`` out; money arrives in minor units and leaves as
+major-unit floats; totals a reader may audit are live formulas whose cached values are arxl's own figures.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ refresh turns each filled row into an Activity row (``arxl.verbs.sheets.harvest`
 FORECAST_SHEET = "Forecast"
 CASH_APPLICATION_SHEET = "Cash application"
 CASH_APPLICATION_KEY = "cash-application"
+CHARGES_SHEET = "Charges"
+CHARGES_KEY = "charges"
 
 RED, RED_TEXT = "FFC7CE", "9C0006"
 AMBER, AMBER_TEXT = "FFEB9C", "9C5700"
@@ -95,10 +97,15 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
         "Risk grade": worklist["risk_grade"],
         "Contact": worklist["contact"],
         "Email": worklist["email"],
+        "Days in dispute": worklist["dispute_days"].astype("float64"),
+        "Dispute reason": worklist["dispute_reason"],
+        "Promise shortfall": to_major_floats(worklist["promise_shortfall"].astype("float64"), currencies),
+        "Last letter": worklist["last_letter"],
+        "Last letter date": worklist["last_letter_date"],
     })
     styles = ("integer", "decimal", "text", "text", "text", "money", "money", "money", "integer", "text", "date",
               "text", "text", "date", "date", "money", "text", "integer", "text", "text", "text", "text", "text",
-              "text")
+              "text", "integer", "text", "money", "text", "date")
     blank = np.full(len(frame), "", dtype=object)
     frame = frame.assign(**{ENTRY_HEADERS[0]: blank, ENTRY_HEADERS[1]: blank,
                             ENTRY_HEADERS[2]: pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]"),
@@ -124,7 +131,8 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
         ConditionalFill(_range(18, first, last), AMBER, AMBER_TEXT, threshold=0),
     )
     widths = {1: 6, 2: 8, 3: 12, 4: 28, 5: 9, 6: 14, 7: 14, 8: 13, 9: 10, 10: 14, 11: 12, 12: 10, 13: 24,
-              14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28}
+              14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28, 25: 10, 26: 34,
+              27: 13, 28: 14, 29: 12}
     widths.update(zip(entry_columns, (12, 40, 12, 14), strict=True))
     return SheetSpec(COLLECTIONS_SHEET, cells=cells, key=COLLECTIONS_KEY, entry_columns=entry_columns,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
@@ -192,14 +200,20 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
     """The review sheet of proposed applications: ``arxl apply BOOK --accept`` appends the rows marked yes."""
     proposals = proposals.reset_index(drop=True)
     currencies = proposals["currency"]
-    accepted = proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence
+    refused = proposals["refused"].to_numpy(dtype=object) != "" if "refused" in proposals else \
+        np.zeros(len(proposals), dtype=bool)
+    accepted = (proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence) & ~refused
+    reason = proposals["reason"].to_numpy(dtype=object)
+    if refused.any():
+        why = proposals["refused"].to_numpy(dtype=object)
+        reason = np.where(refused, "NOT ACCEPTABLE: " + why + "; " + reason, reason)
     frame = pd.DataFrame({
         "Rank": proposals["rank"].astype("int64"),
         "Payment": proposals["payment_id"],
         "Customer ID": proposals["customer_id"],
         "Payment date": proposals["payment_date"],
         "Currency": currencies,
-        "Unapplied cash": to_major_floats(proposals["payment_amount"], currencies),
+        "Unreferenced receipt": to_major_floats(proposals["payment_amount"], currencies),
         "Remittance text": proposals["reference"],
         "Invoice": proposals["invoice_id"],
         "Invoice due": proposals["invoice_due_date"],
@@ -207,25 +221,41 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
         "Apply": to_major_floats(proposals["amount"], currencies),
         "Date": proposals["date"],
         "Confidence": proposals["confidence"].astype("float64"),
-        "Reason": proposals["reason"],
+        "Reason": pd.Series(reason, dtype="str"),
         "Accept": _yes(accepted),
+        "Now": proposals["now"] if "now" in proposals else pd.Series([""] * len(proposals), dtype="str"),
     })
     styles = ("integer", "text", "text", "date", "text", "money", "text", "text", "date", "money", "money", "date",
-              "percent", "wrap", "text")
+              "percent", "wrap", "text", "text")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     payments = proposals["payment_id"].nunique()
     cells = title_cells(ledger, "Cash application proposals", as_of,
-                   f"{payments} payment(s); rows marked yes (confidence at least {min_confidence:.0%}) are what "
-                   "arxl apply --accept appends to Applications")
+                   f"{payments} unreferenced receipt(s) still unapplied or auto-applied in the open period; rows "
+                   f"marked yes (confidence at least {min_confidence:.0%}) are what arxl apply --accept appends "
+                   "to Applications")
     if frame.empty:
-        cells[(first, 1)] = Cell("No unreferenced payments to propose at this date.", "subtitle")
+        cells[(first, 1)] = Cell("No unreferenced receipts to review at this date.", "subtitle")
+    else:
+        # Totals per currency: each receipt counted once, and what the proposals apply.
+        first_of_payment = ~proposals["payment_id"].duplicated().to_numpy()
+        row = last + 2
+        for currency in sorted(set(currencies)):
+            mine = (currencies == currency).to_numpy()
+            cells[(row, 1)] = Cell(f"Total {currency}", "total_label")
+            cells[(row, 6)] = Cell(to_major_float(int(proposals.loc[mine & first_of_payment, "payment_amount"]
+                                                      .sum()), currency), "total_money")
+            cells[(row, 11)] = Cell(to_major_float(int(proposals.loc[mine, "amount"].sum()), currency),
+                                    "total_money", formula=f'SUMIFS({_range(11, first, last)},'
+                                                           f'${column_letter(5)}${first}:${column_letter(5)}${last},'
+                                                           f'"{currency}")')
+            row += 1
     conditional = (ConditionalFill(_range(13, first, last), GREEN, GREEN_TEXT,
                                    threshold=max(min_confidence - 1e-9, 0.0)),)
     widths = {1: 6, 2: 12, 3: 12, 4: 12, 5: 9, 6: 14, 7: 32, 8: 13, 9: 12, 10: 14, 11: 14, 12: 12, 13: 11,
-              14: 60, 15: 8}
-    return SheetSpec(CASH_APPLICATION_SHEET, cells=cells, key=CASH_APPLICATION_KEY,
-                     entry_columns=(len(frame.columns),),  # Accept: the user marks what to accept
+              14: 60, 15: 8, 16: 36}
+    accept = list(frame.columns).index("Accept") + 1  # the user marks what to accept
+    return SheetSpec(CASH_APPLICATION_SHEET, cells=cells, key=CASH_APPLICATION_KEY, entry_columns=(accept,),
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
                      widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3),
                      conditional=conditional, tab_color="7030A0",
@@ -265,3 +295,44 @@ def collection_entries(values: list[list[object]]) -> list[Entry]:
         customer_text = str(int(customer)) if whole else str(customer)
         entries.append(Entry(number, customer_text.strip(), *picked))
     return entries
+
+
+# --- Charges --------------------------------------------------------------------------------------------------
+
+def charges_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame) -> SheetSpec:
+    """The review sheet of late fees and finance charges to post (``arxl.postings``): one row per proposed
+    Adjustments row with an **Accept** column, ``yes`` unless the closed period refuses it; ``arxl charges
+    --accept`` (or the ribbon's Accept charges, which reads the column) appends them to Adjustments."""
+    proposals = proposals.reset_index(drop=True)
+    currencies = proposals["currency"]
+    refused = proposals["refused"].to_numpy(dtype=object) != ""
+    frame = pd.DataFrame({
+        "Adjustment": proposals["adjustment_id"],
+        "Invoice": proposals["invoice_id"],
+        "Customer ID": proposals["customer_id"],
+        "Date": proposals["date"],
+        "Type": proposals["type"].str.replace("_", " "),
+        "Currency": currencies,
+        "Amount": to_major_floats(proposals["amount"], currencies),
+        "Reason": proposals["reason"],
+        "From": proposals["source"],
+        "Cannot post because": proposals["refused"],
+        "Accept": _yes(~refused),
+    })
+    # Long texts are not wrapped (a wrapped cell needs a row height the writer does not know): wide columns.
+    styles = ("text", "text", "text", "date", "text", "text", "money", "text", "text", "text", "text")
+    header_row = TITLE_ROWS + 1
+    first, last = header_row + 1, header_row + max(len(frame), 1)
+    fees = int((proposals["type"] == "late_fee").sum())
+    cells = title_cells(ledger, "Charges to post", as_of,
+                        f"{fees} late fee(s) of letters sent, {len(proposals) - fees} finance charge(s); rows "
+                        "marked yes are what arxl charges --accept appends to Adjustments")
+    if frame.empty:
+        cells[(first, 1)] = Cell("No late fee or finance charge to post at this date.", "subtitle")
+    else:
+        _currency_totals(cells, last + 2, currencies, {7: proposals["amount"]}, first, last, currency_column=6)
+    widths = {1: 28, 2: 13, 3: 12, 4: 12, 5: 14, 6: 9, 7: 13, 8: 92, 9: 44, 10: 44, 11: 8}
+    return SheetSpec(CHARGES_SHEET, cells=cells, key=CHARGES_KEY, entry_columns=(len(frame.columns),),
+                     blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Charges"),),
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 2), tab_color="7030A0",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))

@@ -12,10 +12,10 @@ as CSV, Parquet or a new .xlsx workbook. What each export holds (columns in orde
   name, currency, the bucket columns (``Current``, ``1-30``, ...), Unapplied, Total - what ``arxl report aging``
   shows, with the currency column.
 - ``ledger``: every document with its amount signed as the receivable sees it (invoices and debit notes
-  positive; credit notes, payments, write-offs and discounts negative; reversals of payments, finance charges
-  and recoveries positive): kind (invoice, credit_note, debit_note, payment, write_off, discount,
-  finance_charge, bad_debt_recovery), document_id, customer_id, customer_name, date, due_date, amount, currency,
-  invoice_id (a payment's invoice, a credit note's applies_to, the invoice an adjustment adjusts), status
+  positive; credit notes, payments, write-offs and discounts negative; reversals of payments, finance charges,
+  late fees and recoveries positive): kind (invoice, credit_note, debit_note, payment, write_off, discount,
+  finance_charge, bad_debt_recovery, late_fee), document_id, customer_id, customer_name, date, due_date, amount,
+  currency, invoice_id (a payment's invoice, a credit note's applies_to, the invoice an adjustment adjusts), status
   (void and disputed documents are listed with their status), po_number, method, reference, description (an
   adjustment's reason). Ordered by date, then document_id. With ``as_of`` only documents dated on or before
   it; without, all of them. ``arxl import --profile arxl-ledger`` reads it back table by table.

@@ -5,8 +5,9 @@ Rules:
 - Messages are written with the standard ``email`` package; ``as_bytes(policy=email.policy.SMTP)`` gives CRLF
   line ends. The ``Date`` header is the as-of date at 09:00 UTC and the ``Message-ID`` is made of the as-of
   date, the customer and the level, so the same book and date give the same files.
-- ``To`` is the customer's email when it is a valid address; otherwise the letter has no ``To`` and a warning
-  says so. CR and LF in names and subjects become spaces, so data cannot add headers.
+- ``From`` is the company's address (Settings ``company_email``), ``Reply-To`` Settings ``reply_to`` when it is
+  given. ``To`` is the customer's email when it is a valid address; otherwise the letter has no ``To`` and a
+  warning says so. CR and LF in names and subjects become spaces, so data cannot add headers.
 - File stems are the customer id with anything but letters, digits, ``-``, ``_`` and ``.`` replaced by ``_``;
   ids that would collide (case-insensitively, as on Windows and macOS) get ``~2``, ``~3``...
 """
@@ -40,6 +41,11 @@ def file_stem(customer_id: str, taken: set[str]) -> str:
     return candidate
 
 
+def parse_address(name: str, email: str) -> Address | None:
+    """``email`` as an address (with the display name ``name``), or None when it is not one."""
+    return _address(name, email)
+
+
 def _address(name: str, email: str) -> Address | None:
     if not email.strip():
         return None
@@ -50,13 +56,16 @@ def _address(name: str, email: str) -> Address | None:
     return address if "@" in address.addr_spec else None
 
 
-def letter_message(letter: Letter, *, company: str, sender: str, as_of: dt.date, pdf: bytes | None = None
-                   ) -> tuple[EmailMessage, list[str]]:
+def letter_message(letter: Letter, *, company: str, sender: str, as_of: dt.date, pdf: bytes | None = None,
+                   reply_to: str = "") -> tuple[EmailMessage, list[str]]:
     """The RFC 5322 message of one ``arxl.collections.Letter`` (and warnings about it); ``pdf``, when given, is
     attached as the customer's statement."""
     warnings = []
     message = EmailMessage()
     message["From"] = Address(display_name=_one_line(company), addr_spec=sender)
+    answer = _address(company, reply_to)
+    if answer is not None:
+        message["Reply-To"] = answer
     recipient = _address(letter.name, letter.email)
     if recipient is not None:
         message["To"] = recipient
@@ -80,6 +89,7 @@ def letter_text(letter: Letter, ledger: Ledger, as_of: dt.date) -> str:
     settings = ledger.settings
     customers = ledger.customers.drop_duplicates("customer_id").set_index("customer_id")
     address = str(customers.at[letter.customer_id, "address"]) if letter.customer_id in customers.index else ""
-    lines = [settings.company_name, *settings.company_address.splitlines(), "", as_of.isoformat(), "",
+    contact = [settings.company_email] if settings.company_email else []
+    lines = [settings.company_name, *settings.company_address.splitlines(), *contact, "", as_of.isoformat(), "",
              letter.name, *address.splitlines(), "", f"Subject: {_one_line(letter.subject)}", "", letter.body, ""]
     return "\n".join(lines)

@@ -161,9 +161,22 @@ def _group_subtotals(cells: dict[tuple[int, int], Cell], ledger: Ledger, report:
 
 # --- Aging Detail ---------------------------------------------------------------------------------------------
 
-def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Series) -> SheetSpec:
-    """Every open item: dates, days past due, bucket, status, amounts and the last payment applied to it."""
+def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Series,
+                       disputes: pd.DataFrame | None = None) -> SheetSpec:
+    """Every open item: dates, days past due, bucket, status, amounts and the last payment applied to it; with
+    ``disputes`` (``arxl.receivables.dispute_details``) the days in dispute and the reason of each open
+    Activity dispute."""
     detail = report.detail
+    if disputes is None or disputes.empty:
+        opened = np.full(len(detail), np.datetime64("NaT"), dtype="datetime64[s]")
+        reason = np.full(len(detail), "", dtype=object)
+    else:
+        keyed = disputes.set_index(["customer_id", "invoice_id"])
+        keys = pd.MultiIndex.from_arrays([detail["customer_id"].to_numpy(dtype=object),
+                                          detail["document_id"].to_numpy(dtype=object)])
+        opened = keyed["opened"].reindex(keys).to_numpy(dtype="datetime64[s]")
+        reason = keyed["reason"].reindex(keys).fillna("").to_numpy(dtype=object)
+    in_dispute = (np.datetime64(report.as_of, "D") - opened.astype("datetime64[D]")).astype("timedelta64[D]")
     names = ledger.customers.set_index("customer_id")["name"]
     currencies = detail["currency"]
     frame = pd.DataFrame({
@@ -183,15 +196,18 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
         "Last payment": last_payment.astype("datetime64[s]").reindex(detail["document_id"].to_numpy())
                                     .to_numpy(dtype="datetime64[s]"),
         "Reference": detail["reference"],
+        "Days in dispute": np.where(np.isnat(in_dispute), np.nan, in_dispute.astype(np.int64)),
+        "Dispute reason": pd.Series(reason, dtype="str"),
     })
     styles = ("text", "text", "text", "text", "date", "date", "integer", "text", "text", "text", "money",
-              "money", "date", "text")
+              "money", "date", "text", "integer", "text")
     header_row = TITLE_ROWS + 1
     cells = title_cells(ledger, "Open items", report.as_of, basis_text(report.basis))
-    widths = {1: 13, 2: 28, 3: 14, 4: 11, 5: 11, 6: 11, 7: 9, 8: 10, 9: 9, 10: 9, 11: 14, 12: 14, 13: 12, 14: 30}
+    widths = {1: 13, 2: 28, 3: 14, 4: 11, 5: 11, 6: 11, 7: 9, 8: 10, 9: 9, 10: 9, 11: 14, 12: 14, 13: 12, 14: 30,
+              15: 10, 16: 36}
     return SheetSpec("Aging Detail", cells=cells, blocks=(Block(header_row, 1, frame, styles,
                                                                   table_name="arxl_AgingDetail"),),
-                     widths=widths, freeze=(header_row + 1, 4), tab_color="2E75B6",
+                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 4), tab_color="2E75B6",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
@@ -331,9 +347,10 @@ def checks_sheet(ledger: Ledger, as_of: dt.date, checks: pd.DataFrame) -> SheetS
 _BAD_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 
 
-def statement_sheet_name(customer_id: str, taken: set[str]) -> str:
-    """``ST <customer_id>`` made a legal, unique sheet name (31 characters, no []:*?/\\)."""
-    base = "ST " + _BAD_SHEET_CHARACTERS.sub("_", customer_id).strip("'")
+def statement_sheet_name(customer_id: str, taken: set[str], prefix: str = "ST ") -> str:
+    """``ST <customer_id>`` (or another ``prefix``) made a legal, unique sheet name (31 characters, no
+    []:*?/\\)."""
+    base = prefix + _BAD_SHEET_CHARACTERS.sub("_", customer_id).strip("'")
     name = base[:31]
     counter = 2
     while name.casefold() in taken:
@@ -400,12 +417,13 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
                                   ).astype("int64"),
         "Currency": currencies,
         "Original": to_major_floats(items["original"], currencies),
+        "Fees, interest and credits": to_major_floats(items["adjusted"], currencies),
         "Open amount": to_major_floats(items["open_amount"], currencies),
     })
     header_row = STATEMENT_ITEM_HEADER_ROW
     heights: dict[int, float] = {header_row: 30.0}
     block = Block(header_row, 1, frame.reset_index(drop=True),
-                  ("date", "text", "text", "date", "integer", "text", "money", "money"))
+                  ("date", "text", "text", "date", "integer", "text", "money", "money", "money"))
     first, last = header_row + 1, header_row + len(frame)
     row = last + 2
     labels = [*report.labels, UNAPPLIED]
@@ -418,7 +436,7 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
         for offset, amount in enumerate(buckets):
             cells[(row + 1, 2 + offset)] = Cell(to_major_float(amount, currency), "money")
         mask_rows = [first + index for index, code in enumerate(items["currency"]) if code == currency]
-        formula = (f"SUMIFS(H{first}:H{last},F{first}:F{last},\"{currency}\")" if mask_rows else "0")
+        formula = (f"SUMIFS(I{first}:I{last},F{first}:F{last},\"{currency}\")" if mask_rows else "0")
         cells[(row + 1, 2 + len(labels))] = Cell(to_major_float(total, currency), "total_money",
                                                  formula=formula)
         row += 3
@@ -427,12 +445,12 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     if settings.payment_instructions:
         cells[(row + 1, 1)] = Cell("How to pay", "label")
         cells[(row + 1, 2)] = Cell(settings.payment_instructions, "wrap")
-        merges.append(f"B{row + 1}:H{row + 1}")
+        merges.append(f"B{row + 1}:I{row + 1}")
         lines = max(1, len(settings.payment_instructions) // 80 + 1)
         heights[row + 1] = 15.0 * lines
     row += 3
     cells[(row, 1)] = Cell("✂  Please return this part with your payment", "cut")
-    for column in range(2, 9):
+    for column in range(2, 10):
         cells[(row, column)] = Cell("", "cut")
     remittance = [("Remit to", settings.company_name), ("Customer ID", customer_id),
                   ("Customer", "" if customer is None else str(customer["name"])),

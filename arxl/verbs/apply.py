@@ -17,8 +17,12 @@ proposals are accepted:
 
 Either way a proposal already in the Applications table (same payment, invoice and amount) is never appended
 again, and a payment with Applications rows is no longer proposed, so accepting twice appends nothing the
-second time. Applications rows are written the way a user types them: amounts in major units, the date left
-blank (a blank date means the later of the payment's and the invoice's dates, which is the proposal's date).
+second time. A proposal dated on or before Settings ``closed_through`` is never appended (it would change the
+closed period): it is listed in ``refused`` with the reason. Which receipts are reviewed is
+``arxl.cashapp``'s rule (still unapplied, or auto-applied in the open period; ``since`` moves the start), and
+``Accepted.appended`` lists every row appended (table, Excel row, values) for an audit trail. Applications rows
+are written the way a user types them: amounts in major units, the date left blank (a blank date means the
+later of the payment's and the invoice's dates, which is the proposal's date).
 Marking only some rows of a payment appends those; the rest of its cash is then settled by the usual rules.
 Both steps keep a backup of a book file whatever Settings ``backups`` says.
 """
@@ -35,9 +39,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..ledger import Ledger
-    from ..ownership import GeneratedBook
     from ..render.spec import SheetSpec
-    from .refresh import BookAdapter, Progress
+    from .refresh import AppendedRow, BookAdapter, Progress
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 """Proposals at or above this confidence are marked yes on the review sheet."""
@@ -73,7 +76,9 @@ class Accepted:
         backup: the backup of the book file, if one was made.
         stale: marked rows no longer proposed, as ``payment -> invoice``, skipped.
         review_missing: ``marked`` was asked but the book has no review sheet (propose first).
-        closed: proposals dated in the closed period (Settings ``closed_through``), left out.
+        refused: selected proposals that the closed period refuses (Settings ``closed_through``), left out, as
+            ``payment -> invoice: why``.
+        appended: the rows appended, each with its table, Excel row and values.
     """
 
     as_of: dt.date
@@ -84,41 +89,31 @@ class Accepted:
     backup: Path | None = None
     stale: list[str] = field(default_factory=list)
     review_missing: bool = False
-    closed: list[str] = field(default_factory=list)
-
-
-def _unedited(adapter: BookAdapter, discard_edits: bool) -> GeneratedBook:
-    """The book's generated sheets, once sure that the review sheet holds no edit but its Accept marks."""
-    from ..errors import EditsFound
-    from ..render.collections import CASH_APPLICATION_KEY
-    from .sheets import find_edits
-
-    book = adapter.generated()
-    edits = find_edits(adapter, book, [CASH_APPLICATION_KEY])
-    if edits and not discard_edits:
-        raise EditsFound(edits)
-    return book
+    refused: list[str] = field(default_factory=list)
+    appended: tuple[AppendedRow, ...] = ()
 
 
 def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-            min_confidence: float = DEFAULT_MIN_CONFIDENCE, progress: Progress | None = None,
-            discard_edits: bool = False) -> Proposed:
+            min_confidence: float = DEFAULT_MIN_CONFIDENCE, since: dt.date | None = None,
+            progress: Progress | None = None, discard_edits: bool = False) -> Proposed:
     """Write the proposals to the review sheet; ValidationFailed (nothing written) when the book has errors,
     or when the review sheet was edited (other than its Accept column) and ``discard_edits`` is not given."""
     from ..cashapp import propose_applications
     from ..dates import resolve_as_of
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
     from .refresh import load_validated
+    from .sheets import unedited
 
     say = progress or (lambda _message: None)
     with adapter.hold():
         say("reading the input tables")
         ledger = load_validated(adapter).ledger
-        book = _unedited(adapter, discard_edits)
+        book = unedited(adapter, [CASH_APPLICATION_KEY], discard_edits)
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
-        proposals = propose_applications(ledger, date)
-        chosen = _confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
+        proposals = propose_applications(ledger, date, since=since)
+        chosen = (_confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
+                  & _acceptable(proposals))
         spec = cash_application_sheet(ledger, date, proposals, min_confidence)
         committed = adapter.commit((), [spec], [CASH_APPLICATION_KEY], keep_backups=_backups(ledger), book=book)
     return Proposed(date, committed.names[CASH_APPLICATION_KEY], int(proposals["payment_id"].nunique()),
@@ -126,32 +121,34 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
 
 
 def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
-           min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False,
+           min_confidence: float = DEFAULT_MIN_CONFIDENCE, marked: bool = False, since: dt.date | None = None,
            progress: Progress | None = None, discard_edits: bool = False,
            now: dt.datetime | None = None) -> Accepted:
-    """Append the accepted proposals to Applications (see the module docstring for which ones). Proposals dated
-    on or before Settings ``closed_through`` are left out and listed in ``closed``; what is appended is recorded on
-    the Audit sheet (``now`` dates it), with any edit made in the book since arxl last wrote it."""
+    """Append the accepted proposals to Applications (see the module docstring for which ones). Proposals the
+    closed period refuses (dated on or before Settings ``closed_through``) are left out and listed in
+    ``refused``; what is appended is recorded on the Audit sheet (``now`` dates it), with any edit made in the
+    book since arxl last wrote it."""
     from ..cashapp import propose_applications
     from ..contract import APPLICATIONS
     from ..dates import resolve_as_of
     from ..errors import ValidationFailed
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
     from . import audit
-    from .refresh import Append, read_validated
+    from .refresh import Append, appended_rows, read_validated
+    from .sheets import unedited
 
     say = progress or (lambda _message: None)
     with adapter.hold():
         say("reading the input tables")
         loaded, raw = read_validated(adapter)
         ledger = loaded.ledger
-        book = _unedited(adapter, discard_edits)
+        book = unedited(adapter, [CASH_APPLICATION_KEY], discard_edits)
         step = audit.compare(book, raw, adapter.inputs_fingerprint())
         if step.problems:
             raise ValidationFailed(step.problems)
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing applications as of {date.isoformat()}")
-        proposals = propose_applications(ledger, date)
+        proposals = propose_applications(ledger, date, since=since)
         review_sheet = book.name_of(CASH_APPLICATION_KEY)
         reviewed = review_sheet is not None
         stale: list[str] = []
@@ -162,13 +159,13 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         else:
             marks = marked_rows(adapter.sheet_values(review_sheet) or [])
             selected, stale = _selected_by_marks(proposals, marks)
-        rows = proposals[selected & ~_already_applied(ledger, proposals)]
-        closed = _in_closed_period(ledger, rows)
-        refused = [f"{payment} -> {invoice} ({day:%Y-%m-%d})" for payment, invoice, day
-                   in rows.loc[closed, ["payment_id", "invoice_id", "date"]].itertuples(index=False)]
-        rows = rows[~closed]
+        fresh = selected & ~_already_applied(ledger, proposals)
+        acceptable = _acceptable(proposals)
+        refused = [f"{row.payment_id} -> {row.invoice_id}: {row.refused}"
+                   for row in proposals[fresh & ~acceptable].itertuples(index=False)]
+        rows = proposals[fresh & acceptable]
         if rows.empty:
-            return Accepted(date, 0, 0, 0, min_confidence, stale=stale, closed=refused)
+            return Accepted(date, 0, 0, 0, min_confidence, stale=stale, refused=refused)
         say(f"appending {len(rows)} row(s) to Applications")
         specs: list[SheetSpec] = []
         replace: list[str] = []
@@ -176,16 +173,17 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
             specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
             replace = [CASH_APPLICATION_KEY]
-        appended = applications_frame(rows)
+        append = Append(APPLICATIONS, applications_frame(rows))
         applications = raw.get(APPLICATIONS.name)
         first = applications.first_row + len(applications) if applications is not None else 2
-        audit.add_own(step, APPLICATIONS.name, appended, "arxl apply (cash application accepted)", first)
+        audit.add_own(step, APPLICATIONS.name, append.rows, "arxl apply (cash application accepted)", first)
         audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
         specs += [audit_spec] if audit_spec else []
-        committed = adapter.commit([Append(APPLICATIONS, appended)], specs, replace, keep_backups=_backups(ledger),
-                                   book=book, state_extra=extra)
+        committed = adapter.commit([append], specs, replace, keep_backups=_backups(ledger), book=book,
+                                   state_extra=extra)
     return Accepted(date, len(rows), int(rows["payment_id"].nunique()), committed.first_rows[0], min_confidence,
-                    committed.backup, stale, closed=refused)
+                    committed.backup, stale, refused=refused,
+                    appended=tuple(appended_rows(append, committed.first_rows[0])))
 
 
 def marked_rows(values: list[list[object]]) -> set[tuple[str, str]]:
@@ -233,6 +231,14 @@ def _confident(proposals: pd.DataFrame, min_confidence: float) -> np.ndarray:
     return proposals["confidence"].to_numpy(dtype=np.float64) >= min_confidence
 
 
+def _acceptable(proposals: pd.DataFrame) -> np.ndarray:
+    """Proposals the closed period does not refuse."""
+    import numpy as np
+
+    return proposals["refused"].to_numpy(dtype=object) == "" if "refused" in proposals else \
+        np.ones(len(proposals), dtype=bool)
+
+
 def _backups(ledger: Ledger) -> int:
     return max(int(ledger.settings.backups), 1)
 
@@ -262,13 +268,3 @@ def _already_applied(ledger: Ledger, proposals: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(proposals), dtype=bool)
     existing = pd.MultiIndex.from_frame(ledger.applications[columns].astype(object))
     return pd.MultiIndex.from_frame(proposals[columns].astype(object)).isin(existing)
-
-
-def _in_closed_period(ledger: Ledger, proposals: pd.DataFrame) -> np.ndarray:
-    """Which proposals are dated on or before Settings ``closed_through`` (they would change a closed period)."""
-    import numpy as np
-
-    closed = ledger.settings.closed_through
-    if closed is None or proposals.empty:
-        return np.zeros(len(proposals), dtype=bool)
-    return (proposals["date"] <= np.datetime64(closed.isoformat(), "s")).to_numpy()

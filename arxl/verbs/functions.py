@@ -46,6 +46,8 @@ import pandas as pd
 
 from .. import contract, finance
 from ..aging import AgingReport, aging
+from ..allowance import AllowanceMatrix, provision_matrix
+from ..credit import CreditDecision, credit_check
 from ..errors import ArxlError
 from ..forecast import Forecast, cash_forecast
 from ..fx import convertible, to_reporting_currency
@@ -250,6 +252,14 @@ class CachedBook:
         return self._memoised(("forecast", as_of, weeks), lambda: cash_forecast(
             self.ledger, as_of, weeks=weeks, settlement=self.settlement(as_of)))
 
+    def allowance(self, as_of: dt.date, method: str) -> AllowanceMatrix:
+        return self._memoised(("allowance", as_of, method), lambda: provision_matrix(
+            self.ledger, as_of, method=method, settlement=self.settlement(as_of)))
+
+    def credit_check(self, as_of: dt.date, customer_id: str, order: int) -> CreditDecision:
+        return self._memoised(("credit", as_of, customer_id, order), lambda: credit_check(
+            self.ledger, as_of, customer_id, order, settlement=self.settlement(as_of)))
+
 
 class LedgerCache:
     """A small LRU of ``CachedBook`` keyed by the content of the input tables."""
@@ -358,6 +368,9 @@ def finance_charge(balance: float, days_overdue: int, monthly_rate: float, grace
 def problem_text(problems: Sequence[Problem]) -> str:
     """The first error of a load as one line, with how many more there are."""
     errors = [problem for problem in problems if problem.is_error]
+    # A missing table explains the rest (every row naming its customers is unknown without Customers): first.
+    errors.sort(key=lambda problem: not (problem.row is None
+                                         and problem.message.startswith("the workbook has no ")))
     first = errors[0]
     text = str(first)
     if first.row is None and first.message.startswith("the workbook has no "):

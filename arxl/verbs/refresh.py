@@ -35,13 +35,13 @@ from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
 SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast",
-                           "revaluation")
+                           "revaluation", "allowance", "credit")
 """What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections,
-Forecast and Revaluation (written only when the book has foreign-currency documents)."""
+Forecast, Revaluation (written only when the book has foreign-currency documents), Allowance and Credit."""
 
 SHEET_KEYS = {"dashboard": "dashboard", "aging": "aging", "detail": "aging-detail", "checks": "checks",
               "collections": "collections", "forecast": "forecast", "revaluation": "revaluation",
-              "statements": statement_key("")}
+              "allowance": "allowance", "credit": "credit", "statements": statement_key("")}
 """The key (``arxl.ownership``) of each kind of sheet ``--only`` can name; ``statement:`` covers them all."""
 
 Progress = Callable[[str], None]
@@ -71,6 +71,26 @@ class SetCell:
     row: int
     column: str
     value: object
+
+
+@dataclass(frozen=True)
+class AppendedRow:
+    """One row a verb appended to an input table, as an audit trail logs it: the table, the Excel row it
+    landed on, and its values as written (column -> value, blanks left out)."""
+
+    table: str
+    row: int
+    values: dict[str, object]
+
+
+def appended_rows(append: Append, first_row: int) -> list[AppendedRow]:
+    """The rows of ``append`` as ``AppendedRow`` records, the first landing on Excel row ``first_row``."""
+    records = []
+    for offset, record in enumerate(append.rows.to_dict("records")):
+        values = {column: value for column, value in record.items()
+                  if not (isinstance(value, str) and value == "") and not pd.isna(value)}
+        records.append(AppendedRow(append.table.name, first_row + offset, values))
+    return records
 
 
 @dataclass(frozen=True)
@@ -186,6 +206,13 @@ def load_validated(adapter: BookAdapter) -> LoadResult:
     return read_validated(adapter)[0]
 
 
+def load_validated_tables(adapter: BookAdapter) -> tuple[LoadResult, frozenset[str]]:
+    """``load_validated``, and the names of the input tables the book has (to know, before any work, whether a
+    table a verb appends to is there)."""
+    result, raw = read_validated(adapter)
+    return result, frozenset(raw)
+
+
 def read_validated(adapter: BookAdapter) -> tuple[LoadResult, dict[str, RawTable]]:
     """Read and validate, and the raw tables read; ValidationFailed (every problem) when there is any error."""
     raw, date1904, found = adapter.read_tables()
@@ -232,8 +259,11 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     if "aging" in only:
         specs.append(render.aging_sheet(ledger, report))
     if "detail" in only:
+        from ..receivables import dispute_details
+
         last_payment = last_payment_dates(settlement, report.detail["document_id"])
-        specs.append(replace(render.aging_detail_sheet(ledger, report, last_payment), key=SHEET_KEYS["detail"]))
+        specs.append(replace(render.aging_detail_sheet(ledger, report, last_payment,
+                                                       dispute_details(ledger, as_of)), key=SHEET_KEYS["detail"]))
     if "statements" in only:
         with_balance = int((report.detail.groupby("customer_id")["open_amount"].sum() != 0).sum())
         if explicit or with_balance <= ledger.settings.statement_sheets_limit:
@@ -251,11 +281,23 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     counts["failed_checks"] = int((checks["result"] == "FAIL").sum())
     if "checks" in only:
         specs.append(render.checks_sheet(ledger, as_of, checks))
+    owed = position = promised = None
+    if "collections" in only or "credit" in only:
+        # What the worklist and the Credit sheet both judge, computed once.
+        from ..credit import credit_position
+        from ..receivables import promises, receivables
+
+        owed = receivables(ledger, as_of, settlement)
+        promised = promises(ledger, as_of, settlement=settlement)
+        position = credit_position(ledger, as_of, settlement=settlement, promise_rows=promised,
+                                   receivable_items=owed)
     if "collections" in only:
         from ..collections import worklist
         from ..render.collections import collections_sheet
 
-        specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement)))
+        specs.append(collections_sheet(ledger, as_of, worklist(ledger, as_of, settlement=settlement,
+                                                               credit=position, promise_rows=promised,
+                                                               receivable_items=owed)))
     if "forecast" in only:
         from ..forecast import cash_forecast
         from ..render.collections import forecast_sheet
@@ -266,6 +308,19 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..revaluation import revaluation
 
         specs.append(revaluation_sheet(ledger, revaluation(ledger, as_of, settlement=settlement)))
+    if "allowance" in only:
+        from ..allowance import provision_matrix, write_off_proposals
+        from ..render.risk import allowance_sheet
+
+        say("computing the allowance")
+        specs.append(allowance_sheet(ledger, provision_matrix(ledger, as_of, settlement=settlement),
+                                     write_off_proposals(ledger, as_of, settlement=settlement)))
+    if "credit" in only:
+        from ..credit import credit_standing
+        from ..render.risk import credit_sheet
+
+        specs.append(credit_sheet(ledger, as_of, credit_standing(ledger, as_of, settlement=settlement,
+                                                                 position=position, receivable_items=owed)))
     return specs, counts, checks
 
 

@@ -57,6 +57,20 @@ def find_edits(adapter: BookAdapter, book: GeneratedBook, keys: Sequence[str]) -
     return problems
 
 
+def unedited(adapter: BookAdapter, keys: Sequence[str], discard_edits: bool) -> GeneratedBook:
+    """The book's generated sheets, once sure that those of ``keys`` (patterns, as ``key_matches`` reads them)
+    hold no edit but in their entry columns (EditsFound otherwise, unless ``discard_edits``): what a verb that
+    rewrites generated sheets outside a refresh starts with."""
+    from ..errors import EditsFound
+    from ..ownership import key_matches
+
+    book = adapter.generated()
+    edits = find_edits(adapter, book, [key for key in book.sheets if key_matches(key, keys)])
+    if edits and not discard_edits:
+        raise EditsFound(edits)
+    return book
+
+
 def _shown(values: list[list[object]], row: int, column: int) -> str:
     if row - 1 < len(values) and column - 1 < len(values[row - 1]):
         value = values[row - 1][column - 1]

@@ -1,7 +1,12 @@
-"""Customer statements: the ``ST`` sheets of a book, or print-ready PDF files (through LibreOffice).
+"""Customer statements: open-item (``ST`` sheets) or activity (``AS`` sheets) statements in the book, or
+print-ready PDF files of either (through LibreOffice).
 
-The sheets are a refresh of the statements only (``arxl.verbs.refresh``). The PDFs are the same sheets, each
-converted alone; writing them changes nothing in the book.
+The open-item sheets are a refresh of the statements only (``arxl.verbs.refresh``). Activity statements cover
+a period (``start`` .. ``end``, both included; ``end`` defaults to the as-of date): opening balance, every
+movement, running and closing balance (``arxl.statements.activity_statement``, laid out by
+``arxl.render.activity``); writing them into the book replaces the ``AS`` sheets arxl wrote before. By default
+every customer with a movement in the period or a balance at either end gets one. The PDFs are the same sheets,
+each converted alone; writing them changes nothing in the book.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from ..errors import ArxlError
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from ..statements import ActivityStatement
     from .refresh import BookAdapter, Progress, RefreshResult
 
 
@@ -25,6 +31,17 @@ class UnknownCustomers(ArxlError):
     def __init__(self, customer_ids: Sequence[str]):
         self.customer_ids = list(customer_ids)
         super().__init__(f"{', '.join(self.customer_ids)}: not in the Customers table")
+
+
+@dataclass(frozen=True)
+class ActivityWritten:
+    """The activity statement sheets written into the book."""
+
+    start: dt.date
+    end: dt.date
+    sheets: list[str]
+    removed: list[str]
+    backup: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -97,3 +114,64 @@ def customer_statement_pdfs(ledger: Ledger, as_of: dt.date, customer_ids: Sequen
         progress(f"Converting {len(specs)} statement(s) with LibreOffice")
     files = write_pdfs(specs, folder, soffice=soffice)
     return {owner: file.read_bytes() for owner, file in zip(owners, files, strict=True)}
+
+
+def _activity_statements(ledger: Ledger, start: dt.date, end: dt.date, customers: Sequence[str]
+                         ) -> list[ActivityStatement]:
+    """The activity statements of ``customers`` (default: every customer with something to show)."""
+    from ..render.activity import has_activity
+    from ..statements import activity_statement
+
+    if end < start:
+        raise ArxlError(f"the statement period ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    known = list(dict.fromkeys(ledger.customers["customer_id"].astype(str)))
+    if customers:
+        unknown = [customer for customer in customers if customer not in set(known)]
+        if unknown:
+            raise UnknownCustomers(unknown)
+        return [activity_statement(ledger, customer, start, end) for customer in customers]
+    statements = [activity_statement(ledger, customer, start, end) for customer in sorted(known)]
+    return [statement for statement in statements if has_activity(statement)]
+
+
+def activity_sheets(adapter: BookAdapter, *, start: dt.date, end: dt.date | None, today: dt.date,
+                    customers: Sequence[str] = (), progress: Progress | None = None,
+                    discard_edits: bool = False) -> ActivityWritten:
+    """Write one ``AS`` activity statement sheet per customer into the book, replacing the earlier ones (an
+    earlier one someone typed in stops the run, EditsFound, unless ``discard_edits``)."""
+    from ..dates import resolve_as_of
+    from ..ownership import ACTIVITY_KEY
+    from ..render.activity import activity_statement_sheets
+    from .refresh import load_validated
+    from .sheets import unedited
+
+    say = progress or (lambda _message: None)
+    with adapter.hold():
+        say("reading the input tables")
+        ledger = load_validated(adapter).ledger
+        book = unedited(adapter, [ACTIVITY_KEY], discard_edits)
+        last = resolve_as_of(ledger, end, today)
+        say(f"activity statements from {start.isoformat()} to {last.isoformat()}")
+        specs = activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers))
+        committed = adapter.commit((), specs, [ACTIVITY_KEY], keep_backups=ledger.settings.backups, book=book)
+    return ActivityWritten(start, last, [committed.names.get(spec.key, spec.name) for spec in specs],
+                           list(committed.removed), committed.backup)
+
+
+def activity_pdfs(adapter: BookAdapter, folder: Path, *, start: dt.date, end: dt.date | None, today: dt.date,
+                  customers: Sequence[str] = (), progress: Progress | None = None) -> StatementFiles:
+    """One activity statement PDF per customer (rules in the module docstring) in ``folder``; the book is not
+    changed. MissingToolError before any work when LibreOffice is not installed."""
+    from ..dates import resolve_as_of
+    from ..render.activity import activity_statement_sheets
+    from ..workbook.pdf import find_soffice, write_pdfs
+    from .refresh import load_validated
+
+    say = progress or (lambda _message: None)
+    soffice = find_soffice()
+    say("reading the input tables")
+    ledger = load_validated(adapter).ledger
+    last = resolve_as_of(ledger, end, today)
+    specs = activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers))
+    say(f"Converting {len(specs)} activity statement(s) with LibreOffice")
+    return StatementFiles(last, folder, write_pdfs(specs, folder, soffice=soffice))
