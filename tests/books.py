@@ -159,14 +159,16 @@ def libreoffice_saved(path: Path, folder: Path) -> Path:
 
 
 def respell(path: Path, *, quote: str = "'", prefix: str = "x", spaced: bool = False, reverse: bool = False,
-            char_refs: bool = False, parts: tuple[str, ...] = (".xml", ".rels")) -> Path:
+            char_refs: bool = False, pretty: bool = False, parts: tuple[str, ...] = (".xml", ".rels")) -> Path:
     """Rewrite ``path``'s XML parts in another valid spelling of the same XML, as other producers write it.
 
     Every element of a part's default namespace (SpreadsheetML in sheets, tables, styles and the workbook; the
     package namespaces in relationships and content types) gets the prefix ``prefix`` (declared on the root,
     which also keeps every other declaration the part had); attributes are quoted with ``quote`` (``'`` or
     ``"``), with ``spaced`` around their ``=`` and in reverse order with ``reverse``; with ``char_refs`` every
-    character outside ASCII, in text and attributes, is written as a character reference (``&#233;``). The
+    character outside ASCII, in text and attributes, is written as a character reference (``&#233;``); with
+    ``pretty`` elements that hold only elements are indented, with CRLF line ends after a byte-order mark, as
+    some Windows tools write them (white space between elements means nothing in SpreadsheetML). The
     document is parsed and serialised anew (its meaning is unchanged); parts whose names end otherwise than
     ``parts`` are copied as they are.
     """
@@ -203,7 +205,7 @@ def respell(path: Path, *, quote: str = "'", prefix: str = "x", spaced: bool = F
 
         equals = " = " if spaced else "="
 
-        def write(element: ElementTree.Element, out: list[str], top: bool) -> None:
+        def write(element: ElementTree.Element, out: list[str], top: bool, depth: int = 0) -> None:
             attributes = [(qualified(key), value) for key, value in element.attrib.items()]
             if top:
                 attributes = [(f"xmlns:{name}" if name else "xmlns", uri) for uri, name in names.items()
@@ -215,14 +217,18 @@ def respell(path: Path, *, quote: str = "'", prefix: str = "x", spaced: bool = F
                                            for key, value in attributes))
             if element.text is None and not len(element):
                 out.append("/>")
-            else:
-                out.append(">" + escape(element.text or "", False))
-                for child in element:
-                    write(child, out, False)
-                    out.append(escape(child.tail or "", False))
-                out.append(f"</{tag}>")
+                return
+            indent = pretty and len(element) and not (element.text or "").strip()
+            out.append(">" + ("" if indent else escape(element.text or "", False)))
+            for child in element:
+                if indent:
+                    out.append("\r\n" + "  " * (depth + 1))
+                write(child, out, False, depth + 1)
+                out.append("" if indent else escape(child.tail or "", False))
+            out.append(("\r\n" + "  " * depth if indent else "") + f"</{tag}>")
 
-        out = ["<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"]
+        out = ["\ufeff" if pretty else "", f"<?xml version={quote}1.0{quote} encoding={quote}UTF-8{quote}?>",
+               "\r\n" if pretty else "\n"]
         write(ElementTree.fromstring(data), out, True)
         return "".join(out).encode("utf-8")
 

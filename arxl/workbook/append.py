@@ -269,9 +269,10 @@ def append_rows(source: Path, target: Path, table: Table, frame: pd.DataFrame) -
 
 def _merged_row(sheet: _Sheet, existing: _Row, table_columns: list[int], new: list[str], left: int,
                 right: int) -> str:
-    """An existing row (empty in the table's columns) with the new cells: its attributes kept but its cell
-    span, its cells outside the table and its empty cells where the new row has nothing kept, in column
-    order (a cell without a reference gets one, as the cells before it may change)."""
+    """An existing row, empty in the table's columns, filled with the new cells. Kept: the row's attributes (but
+    its cell span, which may no longer hold), its cells outside the table, and its formatted empty cells where
+    the new row has no value; all in column order (a kept cell without a reference gets one, as the cells
+    before it may change)."""
     by_column = dict(zip(table_columns, new, strict=True))
     cells: list[tuple[int, str]] = []
     for cell in sheet.cells(existing):
