@@ -156,3 +156,122 @@ def libreoffice_saved(path: Path, folder: Path) -> Path:
     saved = out / (path.stem + ".xlsx")
     assert run.returncode == 0 and saved.exists(), run.stderr
     return saved
+
+
+def respell(path: Path, *, quote: str = "'", prefix: str = "x", spaced: bool = False, reverse: bool = False,
+            char_refs: bool = False, pretty: bool = False, parts: tuple[str, ...] = (".xml", ".rels")) -> Path:
+    """Rewrite ``path``'s XML parts in another valid spelling of the same XML, as other producers write it.
+
+    Every element of a part's default namespace (SpreadsheetML in sheets, tables, styles and the workbook; the
+    package namespaces in relationships and content types) gets the prefix ``prefix`` (declared on the root,
+    which also keeps every other declaration the part had); attributes are quoted with ``quote`` (``'`` or
+    ``"``), with ``spaced`` around their ``=`` and in reverse order with ``reverse``; with ``char_refs`` every
+    character outside ASCII, in text and attributes, is written as a character reference (``&#233;``); with
+    ``pretty`` elements that hold only elements are indented, with CRLF line ends after a byte-order mark, as
+    some Windows tools write them (white space between elements means nothing in SpreadsheetML). The
+    document is parsed and serialised anew (its meaning is unchanged); parts whose names end otherwise than
+    ``parts`` are copied as they are.
+    """
+    import io
+    import zipfile
+    from xml.etree import ElementTree
+
+    def escape(text: str, in_attribute: bool) -> str:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if in_attribute:
+            text = text.replace(quote, "&apos;" if quote == "'" else "&quot;")
+            text = text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+        else:
+            text = text.replace("\r", "&#13;")
+        if char_refs:
+            text = "".join(char if char.isascii() else f"&#{ord(char)};" for char in text)
+        return text
+
+    def rewrite(data: bytes) -> bytes:
+        declarations = [item for _event, item in ElementTree.iterparse(io.BytesIO(data), events=("start-ns",))]
+        names = {uri: name for name, uri in declarations if name}  # namespace -> prefix ("" for none)
+        for name, uri in declarations:
+            if not name and uri not in names:  # a default namespace takes ``prefix`` (numbered if taken)
+                taken = set(names.values())
+                names[uri] = next(candidate for candidate in [prefix, *(f"{prefix}{n}" for n in range(1, 99))]
+                                  if candidate not in taken) if prefix else ""
+        names["http://www.w3.org/XML/1998/namespace"] = "xml"
+
+        def qualified(tag: str) -> str:
+            if not tag.startswith("{"):
+                return tag
+            uri, local = tag[1:].split("}", 1)
+            return f"{names[uri]}:{local}" if names[uri] else local
+
+        equals = " = " if spaced else "="
+
+        def write(element: ElementTree.Element, out: list[str], top: bool, depth: int = 0) -> None:
+            attributes = [(qualified(key), value) for key, value in element.attrib.items()]
+            if top:
+                attributes = [(f"xmlns:{name}" if name else "xmlns", uri) for uri, name in names.items()
+                              if name != "xml"] + attributes
+            if reverse:
+                attributes.reverse()
+            tag = qualified(element.tag)
+            out.append(f"<{tag}" + "".join(f" {key}{equals}{quote}{escape(value, True)}{quote}"
+                                           for key, value in attributes))
+            if element.text is None and not len(element):
+                out.append("/>")
+                return
+            indent = pretty and len(element) and not (element.text or "").strip()
+            out.append(">" + ("" if indent else escape(element.text or "", False)))
+            for child in element:
+                if indent:
+                    out.append("\r\n" + "  " * (depth + 1))
+                write(child, out, False, depth + 1)
+                out.append("" if indent else escape(child.tail or "", False))
+            out.append(("\r\n" + "  " * depth if indent else "") + f"</{tag}>")
+
+        out = ["\ufeff" if pretty else "", f"<?xml version={quote}1.0{quote} encoding={quote}UTF-8{quote}?>",
+               "\r\n" if pretty else "\n"]
+        write(ElementTree.fromstring(data), out, True)
+        return "".join(out).encode("utf-8")
+
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        contents = {info.filename: archive.read(info) for info in infos}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            data = contents[info.filename]
+            archive.writestr(info.filename, rewrite(data) if info.filename.endswith(parts) else data)
+    return path
+
+
+def libreoffice_csv(paths: list[Path], folder: Path) -> list[dict[str, list[list[str]]]]:
+    """Every sheet of each book in ``paths`` as LibreOffice headless reads it (exported to CSV, one file a sheet:
+    the text each cell shows), by sheet name; one LibreOffice run for them all. Skips the test where LibreOffice
+    is missing, except in CI."""
+    import csv
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) must be installed in CI")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    out = folder / "libreoffice-csv"
+    shutil.rmtree(out, ignore_errors=True)
+    # 44,34,76: comma, double quote, UTF-8; the last token, -1, exports every sheet (LibreOffice 7.2 and later)
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'lo-profile'}", "--headless",
+                          "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,"
+                          "false,-1", "--outdir", str(out), *map(str, paths)],
+                         capture_output=True, text=True, timeout=240, check=False)
+    assert run.returncode == 0, run.stderr
+    books = []
+    for path in paths:
+        sheets = {}
+        for file in out.glob(f"{path.stem}-*.csv"):
+            with file.open(encoding="utf-8", newline="") as handle:
+                sheets[file.stem.removeprefix(f"{path.stem}-")] = list(csv.reader(handle))
+        assert sheets, f"LibreOffice could not read {path.name}: {run.stderr}"
+        books.append(sheets)
+    return books

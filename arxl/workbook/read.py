@@ -5,7 +5,11 @@ GIL): a clean table (each column one type of cell, no error cells) never becomes
 cannot type strictly (a text date among real dates, say), a table with error cells, and a sheet read from its first
 row go through python-calamine's cell values instead, which the loader's parsers interpret cell by cell with a
 located problem for each oddity. Before either reader lays a sheet out, a streaming scan of its XML measures its
-extent (refusing sheets that would blow up memory) and finds its merged ranges and error cells.
+extent (refusing sheets that would blow up memory) and finds its merged ranges and error cells. It reads any
+valid spelling of the sheet's XML: patterns made for the prefix the part binds to SpreadsheetML (``<x:c>``,
+``arxl.workbook.spelling``) read cells written as producers write them, in either quote style; a sheet
+spelled otherwise (attributes in another order, spaces around ``=``, rows or cells without a reference, which
+then follow the one before) goes through the XML parser, slower and exact. The table parts are parsed.
 
 The same scan notices formulas and what lies below each table, at the cost of a substring search per piece:
 
@@ -24,10 +28,12 @@ The same scan notices formulas and what lies below each table, at the cost of a 
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -46,6 +52,7 @@ from ..load import LoadResult, RawTable, load_tables
 from ..problems import Problem, rows_below_problem, sort_problems
 from .bookxml import Relationships
 from .package import NS_MAIN, inspect_package, read_sheet_entries, rels_path, resolve_target
+from .spelling import main_prefixes, prefix_pattern
 
 READ_THREADS = 2
 # fastexcel logs a warning for each all-empty column it types as text; that is no news to an arxl user.
@@ -189,13 +196,10 @@ NA_TEXTS = ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1
             "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 _NA_ALTERNATIVES = b"|".join(re.escape(text.replace("<", "&lt;").replace(">", "&gt;").encode())
                              for text in sorted(NA_TEXTS, key=len, reverse=True))
-# Text sits in <si><t>...</t></si> in the shared strings, <is><t>...</t></is> inline in a sheet; a literal start
-# makes the search four times faster than looking at every <t>. (A "no value" text split into rich-text runs
-# is not seen: nobody formats half of "NA".)
-_NA_SHARED = re.compile(rb"<si><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t></si>")
-# Elements named x:c, x:is ... (a namespace prefix): such a sheet is looked at closer.
-_PREFIXED = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?<\w+:worksheet\b")
-_NA_INLINE = re.compile(rb"<is><t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t>")
+# Text sits in <si><t>...</t></si> in the shared strings, <is><t>...</t></is> inline in a sheet (with or without
+# white space between the tags); a literal start makes the search four times faster than looking at every <t>.
+# (A "no value" text split into rich-text runs is not seen: nobody formats half of "NA".)
+_NA_SHARED = re.compile(rb"<si>\s*<t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + rb")</t\s*>\s*</si>")
 
 
 def _shared_strings_na_text(path: Path) -> bool:
@@ -287,12 +291,7 @@ def _with_errors(rows: list[list[object]], scan: SheetScan, corner: tuple[int, i
     return rows
 
 
-_MERGE = re.compile(rb'<mergeCell\s+ref="([^"]*)"')
-
-
 MAX_SHEET_CELLS = 30_000_000  # rows x columns a reader may have to lay out densely (1M rows x 30 columns)
-_WIDE_CELL = re.compile(rb'<c\s+r="([A-Z]{2,3})\d')
-_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -368,7 +367,51 @@ def _unescape(text: str) -> str:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
 
 
+# --- the scan's patterns ---------------------------------------------------------------------------------------
+# The scan reads sheet XML as bytes, with patterns that start with a literal tag (a regular expression that starts
+# with a literal is searched as fast as bytes.find, often faster), made for the prefix the part's root binds to
+# SpreadsheetML's namespace (``<x:c>``; ``arxl.workbook.spelling``). Cells written as every producer writes
+# them, the reference first (``<c r="A1"``, ``<c r='A1'``), are seen by one fast pattern; a piece holding a cell
+# written otherwise (its reference later, spaces around ``=``) is read again by a general one. Rows and cells
+# without a reference (valid: each follows the one before) cannot be placed by patterns: such a sheet is read
+# by the XML parser instead, slower (about 9 s for 100,000 invoices) and exact. They are looked for in the
+# first piece and in any piece with a cell written otherwise: a producer spells its whole sheet one way.
+
+@dataclass(frozen=True)
+class _ScanPatterns:
+    """The scan's patterns for one spelling of the main namespace's prefix."""
+
+    # A cell beyond column Z written the usual way (its column letters), or a cell written another way (an empty
+    # group). Cells of columns A-Z written the usual way, nearly all of them, fail at once.
+    cells: re.Pattern[bytes]
+    wide_cells: re.Pattern[bytes]  # a cell beyond column Z, in any spelling (slower)
+    unplaced: re.Pattern[bytes]  # a row or cell without a reference
+    row: re.Pattern[bytes]  # a row's number, in any spelling
+    merge_cells: re.Pattern[bytes]
+    formula_end: re.Pattern[bytes]  # a formula with text ends in </f> (a shared formula's others follow it)
+    na_inline: re.Pattern[bytes]  # inline text fastexcel reads as "no value"
+
+
+# An error cell is t="e" (either quotes, any spaces): an attribute or a text "e" anywhere costs a closer look.
+_ERROR_FLAGS = (re.compile(rb'"e"'), re.compile(rb"'e'"))  # searched as literals: faster than bytes.find
+
+
+@functools.lru_cache(maxsize=16)
+def _scan_patterns(prefixes: tuple[str, ...] | None) -> _ScanPatterns:
+    p = prefix_pattern(prefixes).encode()
+    return _ScanPatterns(
+        cells=re.compile(b"<" + p + rb"""c\s(?!r=["'][A-Z]\d)(?:r=["']([A-Z]{2,3})\d)?"""),
+        wide_cells=re.compile(b"<" + p + rb"""c\s[^>]*?(?<=\s)r\s*=\s*["']([A-Z]{2,3})\d"""),
+        unplaced=re.compile(b"<" + p + rb"(?:row|c)(?:/?>|\s(?![^>]*?(?<=\s)r\s*=))"),
+        row=re.compile(b"<" + p + rb"""row\s[^>]*?(?<=\s)r\s*=\s*["'](\d+)"""),
+        merge_cells=re.compile(b"<" + p + rb"mergeCells[\s/>]"),
+        formula_end=re.compile(b"</" + p + rb"f\s*>"),
+        na_inline=re.compile(b"<" + p + rb"is>\s*<" + p + rb"t(?:\s[^>]*)?>(?:" + _NA_ALTERNATIVES + b")</" + p
+                             + rb"t\s*>"))
+
+
 BELOW_BYTES = 4 << 20  # how much of the XML after the tables is kept to look at what lies below them
+_OVERLAP = 512  # bytes of each piece kept before the next: an element cut at the boundary is seen whole
 
 
 def scan_sheet(path: Path, part: str, *, below: int | None = None) -> SheetScan:
@@ -380,56 +423,149 @@ def scan_sheet(path: Path, part: str, *, below: int | None = None) -> SheetScan:
     tail = b""
     last_row = 0
     widest = "Z"
-    flagged = na_text = formulas = prefixed = False
+    flagged = na_text = formulas = False
+    patterns: _ScanPatterns | None = None
     with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             window = tail + chunk
-            if not tail:
-                prefixed = bool(_PREFIXED.match(window))
-            for letters in set(_WIDE_CELL.findall(window)):
+            if patterns is None:
+                patterns = _scan_patterns(main_prefixes(window[:65536].decode("utf-8", "replace")))
+                if _whole(window, patterns.unplaced.finditer(window)):
+                    return _scan_by_parsing(path, part, below)
+            columns = set(patterns.cells.findall(window))
+            if b"" in columns and _whole(window, (match for match in patterns.cells.finditer(window)
+                                                  if not match.group(1))):  # a cell written another way
+                if _whole(window, patterns.unplaced.finditer(window)):
+                    return _scan_by_parsing(path, part, below)
+                columns = set(patterns.wide_cells.findall(window))
+            columns.discard(b"")
+            for letters in columns:
                 text = letters.decode()
                 if (len(text), text) > (len(widest), widest):
                     widest = text
-            rows = _ROW.findall(window[-65536:]) or _ROW.findall(window)
+            rows = patterns.row.findall(window[-65536:]) or patterns.row.findall(window)
             if rows:
                 last_row = max(last_row, int(rows[-1]))
-            flagged = flagged or b't="e"' in window or b"t='e'" in window
-            na_text = na_text or bool(_NA_INLINE.search(window) or prefixed)
-            # A formula with text ends in </f> (a shared formula's other cells follow its first one).
-            formulas = formulas or b"</f>" in window or (prefixed and b":f>" in window)
+            flagged = flagged or any(flag.search(window) is not None for flag in _ERROR_FLAGS)
+            na_text = na_text or patterns.na_inline.search(window) is not None
+            formulas = formulas or patterns.formula_end.search(window) is not None
             if below is not None and kept < BELOW_BYTES:
                 if after:
                     after.append(chunk)
                     kept += len(chunk)
                 elif last_row > below:
-                    start = next((match.start() for match in _ROW.finditer(window)
+                    start = next((match.start() for match in patterns.row.finditer(window)
                                   if int(match.group(1)) > below), len(window))
                     after.append(window[start:])
                     kept += len(window) - start
-            start = window.find(b"<mergeCells")
-            if start >= 0 or merged_text:
-                merged_text.append(window[max(start, 0):] if not merged_text else chunk)
-            tail = window[-64:]
+            if not merged_text:
+                found = patterns.merge_cells.search(window)
+                if found is not None:
+                    merged_text.append(window[found.start():])
+            else:
+                merged_text.append(chunk)
+            tail = window[-_OVERLAP:]
     return SheetScan(_merged_ranges(b"".join(merged_text)), last_row, column_number(widest) - 1,
                      _error_cells(path, part) if flagged else (), na_text,
                      _formula_cells(path, part) if formulas else {},
                      _valued_cells(b"".join(after), below) if after and below is not None else ())
 
 
+def _whole(window: bytes, matches: Iterator[re.Match[bytes]]) -> bool:
+    """Whether one of the tags ``matches`` found is whole in the piece: one cut off at its end is seen whole
+    (and judged) in the next piece."""
+    return any(window.find(b">", match.end()) >= 0 for match in matches)
+
+
+MAX_BELOW_CELLS = 100_000  # cells below the tables the parsing scan keeps (the fast one keeps BELOW_BYTES)
+
+
+def _scan_by_parsing(path: Path, part: str, below: int | None) -> SheetScan:
+    """What ``scan_sheet`` finds, read with the XML parser: any spelling, rows and cells placed by their
+    reference or, without one, after the one before. Streamed, each row dropped once read."""
+    main = f"{{{NS_MAIN}}}"
+    row_tag, cell_tag, data_tag = f"{main}row", f"{main}c", f"{main}sheetData"
+    value_tag, formula_tag, inline_tag, text_tag = f"{main}v", f"{main}f", f"{main}is", f"{main}t"
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    errors: list[tuple[int, int, str]] = []
+    formulas: dict[tuple[int, int], tuple[str, str | None, bool, str]] = {}
+    shared: dict[str, str] = {}
+    valued: list[tuple[int, int]] = []
+    last_row = row = column = 0
+    last_column = 25
+    na_text = False
+    sheet_data = None
+    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+        for event, element in SafeXml.iterparse(stream, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == row_tag:
+                    given = element.get("r", "")
+                    row, column = (int(given) if given.strip().isdigit() else row + 1), 0
+                    last_row = max(last_row, row)
+                elif tag == cell_tag:
+                    column = _column_of(element.get("r"), column)
+                    last_column = max(last_column, column - 1)
+                elif tag == data_tag:
+                    sheet_data = element
+                continue
+            if tag == cell_tag:
+                kind = element.get("t")
+                value, formula = element.find(value_tag), element.find(formula_tag)
+                saved = None if value is None else value.text or ""
+                if kind == "e":
+                    errors.append((row - 1, column - 1, saved.strip() if saved and saved.strip() else "#VALUE!"))
+                elif formula is not None:
+                    group = formula.get("si") or ""
+                    if group and formula.text:
+                        shared.setdefault(group, formula.text)
+                    formulas[(row - 1, column - 1)] = (formula.text or "", saved, kind == "str", group)
+                inline = element.find(inline_tag)
+                first_text = inline.find(text_tag) if inline is not None else None
+                na_text = na_text or (first_text is not None and first_text.text in NA_TEXTS)
+                if below is not None and row > below and len(valued) < MAX_BELOW_CELLS and (
+                        formula is not None or saved or any(text.text for text in element.iter(text_tag))):
+                    valued.append((row - 1, column - 1))
+            elif tag == row_tag and sheet_data is not None:
+                sheet_data.clear()  # the rows read so far: bounded memory
+            elif tag == f"{main}mergeCell":
+                try:
+                    top, left, bottom, right = parse_range(element.get("ref", ""))
+                except ValueError:
+                    continue
+                merged.append(((top - 1, left - 1), (bottom - 1, right - 1)))
+    return SheetScan(merged, last_row, last_column, tuple(errors), na_text,
+                     {where: FormulaCell(text or shared.get(group, ""), saved, text_result)
+                      for where, (text, saved, text_result, group) in formulas.items()},
+                     tuple(sorted(valued)))
+
+
+def _column_of(reference: str | None, previous: int) -> int:
+    """The 1-based column of a cell: from its reference, or the one after the cell before."""
+    try:
+        return parse_cell(reference)[1] if reference else previous + 1
+    except ValueError:
+        return previous + 1
+
+
+_MERGE = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\s[^>]*?(?<=\s)ref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
 def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The 0-based corners of each ``<mergeCell>`` range (one a reader does not understand is left out)."""
     merged = []
-    for reference in _MERGE.findall(xml):
+    for double, single in _MERGE.findall(xml):
         try:
-            top, left, bottom, right = parse_range(reference.decode("utf-8", "replace"))
+            top, left, bottom, right = parse_range((double or single).decode("utf-8", "replace"))
         except ValueError:
             continue
         merged.append(((top - 1, left - 1), (bottom - 1, right - 1)))
     return merged
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+# The closer looks (error cells, formula cells, cells below a table) accept any prefix: they run on few sheets.
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c\s*>)", re.S)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?:\s[^>]*?)?(?:/>|>([^<]*)</(?:[\w.-]+:)?v\s*>)")  # <v/> holds ""
 
 
 def _error_cells(path: Path, part: str) -> tuple[tuple[int, int, str], ...]:
@@ -438,31 +574,33 @@ def _error_cells(path: Path, part: str) -> tuple[tuple[int, int, str], ...]:
         xml = archive.read(part)  # its size was checked with the package, before anything was read
     found = []
     for attributes, body in _CELL.findall(xml):
-        if not re.search(rb"""\bt=["']e["']""", attributes):
+        if _attribute(attributes, b"t") != "e":
             continue
-        where = re.search(rb"""\br=["']([^"']*)["']""", attributes)
+        where = _attribute(attributes, b"r")
         if where is None:
             continue
         try:
-            row, column = parse_cell(where.group(1).decode("utf-8", "replace"))
+            row, column = parse_cell(where)
         except ValueError:
             continue
         value = _VALUE.search(body or b"")
-        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        text = _text(value.group(1) or b"").strip() if value else ""
         found.append((row - 1, column - 1, text or "#VALUE!"))
     return tuple(found)
 
 
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_SHARED = re.compile(rb"""\bsi=["'](\d+)["']""")
-
-
-_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""=["']([^"']*)["']""") for name in (b"t", b"r")}
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f(?=[\s/>])([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.S)
+_ATTRIBUTES = {name: re.compile(rb"(?<![\w.:-])" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+               for name in (b"t", b"r", b"si")}
 
 
 def _attribute(attributes: bytes, name: bytes) -> str | None:
+    """The value of an element's attribute (either quote style, spaces around ``=``), entities undone."""
     found = _ATTRIBUTES[name].search(attributes)
-    return found.group(1).decode("utf-8", "replace") if found else None
+    if found is None:
+        return None
+    value = found.group(1) if found.group(1) is not None else found.group(2)
+    return _text(value)
 
 
 def _text(raw: bytes) -> str:
@@ -479,10 +617,10 @@ def _formula_cells(path: Path, part: str) -> dict[tuple[int, int], FormulaCell]:
     cells are left to the error-cell path, which reports what they show."""
     with zipfile.ZipFile(path) as archive:
         xml = archive.read(part)  # its size was checked with the package, before anything was read
-    prefix = b"" if _PREFIXED.match(xml) is None else b"\\w+:"
+    prefix = prefix_pattern(main_prefixes(xml[:65536].decode("utf-8", "replace"))).encode()
     tag = re.compile(rb"<" + prefix + rb"f[\s>/]")
     cell_start = re.compile(rb"<" + prefix + rb"c[\s>/]")
-    cell_end = re.compile(rb"</" + prefix + rb"c>")
+    cell_end = re.compile(rb"</" + prefix + rb"c\s*>")
     found: dict[tuple[int, int], tuple[str, str | None, bool, str]] = {}
     shared: dict[str, str] = {}
     at = 0
@@ -510,12 +648,12 @@ def _formula_cells(path: Path, part: str) -> dict[tuple[int, int], FormulaCell]:
         except ValueError:
             continue
         text = _text(formula.group(2) or b"")
-        group = _SHARED.search(formula.group(1)) if formula.group(1) else None
-        if group is not None and text:
-            shared.setdefault(group.group(1).decode(), text)
+        group = _attribute(formula.group(1), b"si") or ""
+        if group and text:
+            shared.setdefault(group, text)
         value = _VALUE.search(body)
-        saved = _text(value.group(1)) if value else None
-        found[(row - 1, column - 1)] = (text, saved, kind == "str", group.group(1).decode() if group else "")
+        saved = _text(value.group(1) or b"") if value else None
+        found[(row - 1, column - 1)] = (text, saved, kind == "str", group)
     return {where: FormulaCell(text or shared.get(group, ""), saved, text_result)
             for where, (text, saved, text_result, group) in found.items()}
 
@@ -543,7 +681,7 @@ def _with_formulas(table: RawTable, source: TableSource, scan: SheetScan, recalc
     return replace(table, formulas=formulas) if formulas else table
 
 
-_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]|<(?:\w+:)?f\b")
+_HAS_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v|t)(?:\s[^>]*)?>[^<]|<(?:[\w.-]+:)?f[\s/>]")
 
 
 def _valued_cells(xml: bytes, below: int) -> tuple[tuple[int, int], ...]:
@@ -589,7 +727,7 @@ def _merged_problems(sheet: str, merged: list, start: tuple[int, int], end: tupl
     """Merged ranges overlapping the table's data rows (0-based corners as calamine gives them)."""
     problems = []
     for (top, left), (bottom, right) in merged:
-        if top <= end[0] and bottom > start[0] and left <= end[1] and right >= start[1]:
+        if top <= end[0] and bottom >= start[0] and left <= end[1] and right >= start[1]:
             first = cell_reference(top + 1, left + 1)
             last = cell_reference(bottom + 1, right + 1)
             problems.append(Problem("error", sheet, top + 1, "", f"{first}:{last}",
