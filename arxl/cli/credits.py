@@ -22,7 +22,6 @@ from pathlib import Path
 
 import click
 
-from .collections import _csv, _records
 from .common import (
     DATE,
     FORMATS,
@@ -117,6 +116,7 @@ def credits_report(path: Path, as_of: dt.date | None, output_format: str) -> Non
 
     from ..credit_balances import credit_balances
     from ..money import format_plain
+    from .collections import _csv, _records
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
