@@ -202,6 +202,15 @@ class Range:
             self.sheet.widths[column] = width
 
     @property
+    def row_height(self) -> float:
+        return self.sheet.heights.get(self.top_row, ROW_POINTS)
+
+    @row_height.setter
+    def row_height(self, height: float) -> None:
+        for row in range(self.top_row, self.bottom_row + 1):
+            self.sheet.heights[row] = height
+
+    @property
     def font(self) -> _FontProxy:
         return _FontProxy(self)
 
@@ -347,6 +356,7 @@ class Sheet:
         self._name = name
         self.data: dict[tuple[int, int], CellData] = {}
         self.widths: dict[int, float] = {}
+        self.heights: dict[int, float] = {}
         self.tables = Tables(self)
         self.charts = Charts(self)
         self.freeze_panes = FreezePanes()

@@ -90,6 +90,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
     from ..cashapp import propose_applications
     from ..dates import resolve_as_of
     from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
+    from ..render.layout import finish
     from .refresh import load_validated
 
     say = progress or (lambda _message: None)
@@ -100,7 +101,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         say(f"proposing applications as of {date.isoformat()}")
         proposals = propose_applications(ledger, date)
         chosen = _confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
-        spec = cash_application_sheet(ledger, date, proposals, min_confidence)
+        spec = finish(cash_application_sheet(ledger, date, proposals, min_confidence), ledger.settings)
         committed = adapter.commit((), [spec], [CASH_APPLICATION_SHEET], keep_backups=_backups(ledger))
     return Proposed(date, CASH_APPLICATION_SHEET, int(proposals["payment_id"].nunique()),
                     int(proposals.loc[chosen, "payment_id"].nunique()), min_confidence, committed.backup)
@@ -114,6 +115,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
     from ..contract import APPLICATIONS
     from ..dates import resolve_as_of
     from ..render.collections import CASH_APPLICATION_SHEET, cash_application_sheet
+    from ..render.layout import finish
     from .refresh import Append, load_validated
 
     say = progress or (lambda _message: None)
@@ -140,7 +142,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         replace: list[str] = []
         if reviewed:
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
-            specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
+            specs = [finish(cash_application_sheet(ledger, date, remaining, min_confidence), ledger.settings)]
             replace = [CASH_APPLICATION_SHEET]
         committed = adapter.commit([Append(APPLICATIONS, applications_frame(rows))], specs, replace,
                                    keep_backups=_backups(ledger))

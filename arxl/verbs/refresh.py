@@ -29,6 +29,7 @@ from ..load import LoadResult, RawTable, load_tables
 from ..metrics import compute_metrics, monthly_series
 from ..problems import Problem, sort_problems
 from ..render import sheets as render
+from ..render.layout import finish_all
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
@@ -210,7 +211,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..render.collections import forecast_sheet
 
         specs.append(forecast_sheet(ledger, cash_forecast(ledger, as_of, settlement=settlement), report))
-    return specs, counts
+    return finish_all(specs, ledger.settings), counts
 
 
 def replaced_sheets(owned: Sequence[str], only: Sequence[str]) -> list[str]:

@@ -195,7 +195,7 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
     new_sheets = read_sheet_entries(workbook, workbook_rels)
     workbook = _remap_local_names(workbook, old_order, [sheet.name for sheet in new_sheets], removed_names)
     generated = {spec.name.casefold(): spec for spec in specs}
-    workbook = _print_titles(workbook, new_sheets, generated, owned_folded | wanted)
+    workbook = _print_titles(workbook, new_sheets, generated, wanted)
     workbook = _full_calc_on_load(workbook)
     package.set("xl/workbook.xml", workbook)
     package.set("xl/_rels/workbook.xml.rels", workbook_rels)
@@ -280,7 +280,8 @@ def _remap_local_names(workbook: str, old: list[str], new: list[str], removed: s
 
 
 def _print_titles(workbook: str, sheets: list[SheetEntry], specs: dict[str, SheetSpec], ours: set[str]) -> str:
-    """Replace the print titles and print areas of arxl's sheets with those of their specs."""
+    """Replace the print titles and print areas of the sheets written now (``ours``) with those of their specs;
+    those of generated sheets this write leaves alone stay as they are."""
     positions = {sheet.name.casefold(): index for index, sheet in enumerate(sheets)}
     ours_positions = {positions[name] for name in ours if name in positions}
 
