@@ -17,9 +17,10 @@ from .common import (
     exit_invalid,
     handle_errors,
     out_console,
+    output_option,
     print_github_annotations,
     print_problems,
-    status,
+    progress,
     summary_line,
     today,
 )
@@ -60,7 +61,7 @@ def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.
     from ..verbs.create import demo_book
 
     as_of = as_of or today()
-    with status(f"Generating {invoices:,} invoices"):
+    with progress(f"generating {invoices:,} invoices"):
         demo_book(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of, force=force)
     out_console.print(f"Created {path}: {invoices:,} invoices up to {as_of.isoformat()}", markup=False)
 
@@ -105,8 +106,7 @@ def check(path: Path, output_format: str, limit: int) -> None:
               help="Report date (default: Settings as_of, else today).")
 @click.option("--only", default=None, metavar="SHEETS",
               help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the refreshed book here instead of replacing PATH.")
+@output_option("Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line summary (and problems).")
 @click.option("--format", "output_format", type=click.Choice(["table", "github"]), default="table",
@@ -114,7 +114,7 @@ def check(path: Path, output_format: str, limit: int) -> None:
 @handle_errors
 def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | None, force: bool,
             quiet: bool, output_format: str) -> None:
-    """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks) of PATH.
+    """Rebuild the generated sheets (Dashboard, Aging, Aging Detail, statements, Checks, Collections, Forecast).
 
     The book is validated first: on any error nothing is written and the problems are printed (exit 1).
     Only sheets arxl generated are replaced; everything else in the file is kept byte for byte. The save is
@@ -152,30 +152,37 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write one PDF per customer into.")
+@output_option("Folder to write one PDF per customer into (created if needed).", directory=True,
+               required=True, aliases=("--pdf",))
 @click.option("--customer", "customers", multiple=True, metavar="ID",
               help="Only this customer (repeat for several). Default: every customer with a balance.")
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Statement date (default: Settings as_of, else today).")
+@click.option("--jobs", type=click.IntRange(1, 16), default=None,
+              help="LibreOffice processes at once (default: 2 to 4, by the number of CPUs).")
 @handle_errors
-def statements(path: Path, pdf_dir: Path, customers: tuple[str, ...], as_of: dt.date | None) -> None:
-    """Write print-ready open-item statements as PDF files (needs LibreOffice).
+def statements(path: Path, output: Path, customers: tuple[str, ...], as_of: dt.date | None,
+               jobs: int | None) -> None:
+    """Write print-ready open-item statements as PDF files, one per customer with a balance (needs LibreOffice).
+
+    Any number of customers: LibreOffice converts them in batches, several at once, with progress on stderr.
+    Exit 0 when every PDF was written, 1 when the workbook has errors, 2 when LibreOffice is missing or could
+    not convert some statements (they are named; the others are written).
 
     \b
-    Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
+    Example:  arxl statements ar.xlsx --output statements/ --customer C0001
     """
     from ..errors import ValidationFailed
     from ..verbs.books import file_book
     from ..verbs.statements import UnknownCustomers, statement_pdfs
 
     try:
-        with status("Reading the workbook") as say:
-            written = statement_pdfs(file_book(path), pdf_dir, as_of=as_of, today=today(), customers=customers,
-                                     progress=say)
+        with progress("reading the workbook") as say:
+            written = statement_pdfs(file_book(path), output, as_of=as_of, today=today(), customers=customers,
+                                     progress=say, workers=jobs)
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     except UnknownCustomers as unknown:
         raise click.BadParameter(str(unknown), param_hint="--customer") from unknown
-    out_console.print(f"OK: {len(written.files)} statement PDF(s) as of {written.as_of.isoformat()} in {pdf_dir}",
+    out_console.print(f"OK: {len(written.files):,} statement PDF(s) as of {written.as_of.isoformat()} in {output}",
                       markup=False)

@@ -33,7 +33,8 @@ from .common import (
     handle_errors,
     load_or_exit,
     out_console,
-    status,
+    output_option,
+    progress,
     today,
 )
 
@@ -51,27 +52,28 @@ DEFAULT_SENDER = "accounts.receivable@example.invalid"
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Letter date (default: Settings as_of, else today).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the letters into (created if needed).")
+@output_option("Folder to write the letters into (created if needed).", directory=True, required=True,
+               aliases=("--out",))
 @click.option("--from", "sender", default=DEFAULT_SENDER, show_default=True, help="Sender address (From).")
 @click.option("--pdf/--no-pdf", "attach", default=True, show_default=True,
               help="Attach each customer's statement PDF when LibreOffice is installed.")
 @handle_errors
-def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str, attach: bool) -> None:
+def letters(path: Path, as_of: dt.date | None, output: Path, sender: str, attach: bool) -> None:
     """Write one dunning letter per customer with overdue items, at its highest level (.eml and .txt).
 
     Levels and texts come from the DunningLevels table, else the standard four (1, 30, 60, 90 days).
     Disputed items are left out.
 
     \b
-    Example:  arxl letters ar.xlsx --as-of 2026-06-30 --out letters/
+    Example:  arxl letters ar.xlsx --as-of 2026-06-30 --output letters/
     """
     from ..errors import ValidationFailed
     from ..verbs.books import file_book
     from ..verbs.letters import write_letters
 
+    out_dir = output
     try:
-        with status("Reading the workbook") as say:
+        with progress("reading the workbook") as say:
             written = write_letters(file_book(path), out_dir, as_of=as_of, today=today(), sender=sender,
                                     attach=attach, progress=say)
     except ValidationFailed as failed:
@@ -207,9 +209,8 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     """
     import json
 
-    from rich.table import Table as RichTable
-
     from ..collections import worklist
+    from .tables import Column, print_table
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -221,18 +222,16 @@ def worklist_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     if output_format == "json":
         click.echo(json.dumps({"as_of": date.isoformat(), "customers": records}, indent=1, ensure_ascii=False))
         return
-    table = RichTable(title=f"Collections worklist as of {date.isoformat()}", header_style="bold")
     shown = ("rank", "priority", "customer_id", "name", "overdue", "oldest_days", "level_name", "next_action",
              "next_action_date", "promise_status", "credit_hold", "risk_grade")
-    for column in shown:
-        table.add_column(column, justify="right" if column in ("priority", "overdue", "oldest_days") else "left",
-                         overflow="fold")
-    for record in records:
-        table.add_row(*("" if record[column] is None else
-                        ("yes" if record[column] else "") if isinstance(record[column], bool) else
-                        f"{record[column]:,.2f}" if column == "overdue" else str(record[column])
-                        for column in shown))
-    out_console.print(table)
+    numeric = ("rank", "priority", "overdue", "oldest_days")
+    columns = [Column(column, numeric=column in numeric, key=column == "customer_id", shorten=column == "name")
+               for column in shown]
+    rows = [["" if record[column] is None else
+             ("yes" if record[column] else "") if isinstance(record[column], bool) else
+             f"{record[column]:,.2f}" if column == "overdue" else str(record[column])
+             for column in shown] for record in records]
+    print_table(out_console, columns, rows, title=f"Collections worklist as of {date.isoformat()}")
 
 
 FORECAST_REPORT_COLUMNS: tuple[str, ...] = ("line", "kind", "week_start", "week_end", "currency", "amount",
@@ -256,10 +255,9 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     """
     import json
 
-    from rich.table import Table as RichTable
-
     from ..forecast import cash_forecast
     from ..money import to_major_float
+    from .tables import Column, print_table
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -274,15 +272,12 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
         click.echo(json.dumps({"as_of": date.isoformat(), "lines": records, "open_ar": totals}, indent=1,
                               ensure_ascii=False))
         return
-    table = RichTable(title=f"Cash forecast as of {date.isoformat()}", header_style="bold")
-    for column in ("line", "from", "to", "currency", "amount", "items"):
-        table.add_column(column, justify="right" if column in ("amount", "items") else "left")
-    for record in records:
-        table.add_row(str(record["line"]), record["week_start"] or "", record["week_end"] or "",
-                      str(record["currency"]), f"{record['amount']:,.2f}", str(record["items"]))
-    for currency, total in totals.items():
-        table.add_row("Total (open AR)", "", "", currency, f"{total:,.2f}", "")
-    out_console.print(table)
+    columns = [Column("line", key=True), Column("from"), Column("to"), Column("currency"),
+               Column("amount", numeric=True), Column("items", numeric=True)]
+    rows = [[str(record["line"]), record["week_start"] or "", record["week_end"] or "", str(record["currency"]),
+             f"{record['amount']:,.2f}", str(record["items"])] for record in records]
+    totals = [["Total (open AR)", "", "", currency, f"{total:,.2f}", ""] for currency, total in totals.items()]
+    print_table(out_console, columns, rows, title=f"Cash forecast as of {date.isoformat()}", totals=totals)
 
 
 def register(report_group: click.Group) -> None:

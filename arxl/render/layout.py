@@ -192,7 +192,10 @@ def number_text(value: float, number_format: str) -> tuple[str, float]:
 def number_width(values: np.ndarray | pd.Series, number_format: str, *, bold: bool = False,
                  size: float = 11) -> float:
     """The width the widest of ``values`` needs under ``number_format`` (NaN ignored)."""
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        numbers = values.astype(np.float64, copy=False)
+    else:
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
     numbers = numbers[np.isfinite(numbers)]
     if not len(numbers):
         return 0.0

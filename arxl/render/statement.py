@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..aging import UNAPPLIED, AgingReport
 from ..ledger import Ledger
-from ..money import to_major_float
+from ..money import exponent, to_major_float
 from .layout import (
     LINE_HEIGHT,
     date_format,
@@ -148,35 +148,46 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
     settings = ledger.settings
     paper = paper_size(settings)
     date_code = date_format(settings)
-    items = items.sort_values(["currency", "document_date", "document_id"], kind="stable").reset_index(drop=True)
-    currencies = sorted(set(items["currency"]))
+    # Plain arrays from here on: a big book has thousands of statements, and per-row pandas access is slow.
+    currency_of = items["currency"].to_numpy(dtype=object)
+    document_ids = items["document_id"].to_numpy(dtype=object)
+    document_dates = items["document_date"].to_numpy(dtype="datetime64[D]")
+    order = np.lexsort((document_ids, document_dates, currency_of))
+    currency_of, document_ids, document_dates = currency_of[order], document_ids[order], document_dates[order]
+    due_dates = items["due_date"].to_numpy(dtype="datetime64[D]")[order]
+    kinds = items["kind"].to_numpy(dtype=object)[order]
+    buckets = items["bucket"].to_numpy(dtype=object)[order]
+    po_numbers = items["po_number"].to_numpy(dtype=object)[order]
+    references = items["reference"].to_numpy(dtype=object)[order]
+    reference = np.where(po_numbers != "", po_numbers, references)
+    open_items = items["open_amount"].to_numpy(dtype=np.int64)[order]
+    original = items["original"].to_numpy(dtype=np.int64)[order]
+    age = items["days_past_due"].to_numpy(dtype=np.int64)[order]
+    currencies = sorted(set(currency_of.tolist()))
     labels = [*report.labels, UNAPPLIED]
     name = "" if customer is None else str(customer["name"])
-    reference = items["po_number"].where(items["po_number"] != "", items["reference"]).astype("str")
-    open_items = items["open_amount"].to_numpy(dtype=np.int64)
-    overdue = (open_items > 0) & (items["days_past_due"].to_numpy(dtype=np.int64) > 0)
-    days = np.where(overdue, items["days_past_due"].to_numpy(dtype=np.int64), 0)
-    totals = {currency: int(open_items[(items["currency"] == currency).to_numpy()].sum())
-              for currency in currencies}
+    overdue = (open_items > 0) & (age > 0)
+    days = np.where(overdue, age, 0)
+    scales = np.array([10.0 ** exponent(str(code)) for code in currency_of])
+    original_major = original / scales
+    open_major = open_items / scales
+    totals = {currency: int(open_items[currency_of == currency].sum()) for currency in currencies}
+    bucket_amounts = {currency: [to_major_float(int(np.abs(open_items[(currency_of == currency)
+                                                                      & (buckets == label)]).sum()), currency)
+                                 for label in labels] for currency in currencies}
 
     # --- widths: from what the columns show, then the scale at which they fit across the paper
-    original_major = np.array([to_major_float(int(v), c) for v, c in zip(items["original"], items["currency"],
-                                                                         strict=True)])
-    open_major = np.array([to_major_float(int(v), c) for v, c in zip(open_items, items["currency"], strict=True)])
-    bucket_amounts = {currency: [to_major_float(int(items.loc[(items["currency"] == currency).to_numpy()
-                                                              & (items["bucket"] == label).to_numpy(),
-                                                              "open_amount"].abs().sum()), currency)
-                                 for label in labels] for currency in currencies}
-    money = [*open_major, *(abs(to_major_float(total, c)) for c, total in totals.items()),
+    money = [*open_major.tolist(), *(abs(to_major_float(total, c)) for c, total in totals.items()),
              *(amount for amounts in bucket_amounts.values() for amount in amounts)]
     dates = date_width(date_code) + 1.5
     widths = {
         DATE: max(dates, text_width("Date", bold=True) + 1.5),
         DOCUMENT: max(text_width("Document", bold=True) + 1.5,
-                      max((text_width(text) for text in items["document_id"].astype("str")), default=0) + 2),
+                      max((text_width(str(text)) for text in set(document_ids.tolist())), default=0) + 2),
         TYPE: max(text_width("credit note") + 2, text_width("Type", bold=True) + 1.5),
         REFERENCE: min(max(text_width("reference", bold=True) + 2,
-                           max((text_width(text) for text in reference), default=0) + 2), REFERENCE_WIDTH),
+                           max((text_width(str(text)) for text in set(reference.tolist())), default=0) + 2),
+                       REFERENCE_WIDTH),
         DUE: max(dates, text_width("Due date", bold=True) + 1.5),
         DAYS: max(text_width("overdue", bold=True) + 1.5, number_width(days, "#,##0_)") + 1.5),
         ORIGINAL: max(number_width(original_major, ACCOUNTING) + 1.5,
@@ -224,16 +235,15 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
         header = _Line({column: Cell(title, "header") for column, title in enumerate(titles, start=1)},
                        LINE_HEIGHT * header_lines)
         lines = []
-        for index in np.flatnonzero((items["currency"] == currency).to_numpy()):
-            row = items.iloc[int(index)]
-            text = str(reference.iat[int(index)])
+        for index in np.flatnonzero(currency_of == currency).tolist():
+            text = str(reference[index])
             height = LINE_HEIGHT * wrapped_lines(text, widths[REFERENCE]) if text else LINE_HEIGHT
             lines.append(_Line({
-                DATE: Cell(row["document_date"].date(), "date"),
-                DOCUMENT: Cell(str(row["document_id"])),
-                TYPE: Cell(str(row["kind"]).replace("_", " ")),
+                DATE: Cell(document_dates[index].item(), "date"),
+                DOCUMENT: Cell(str(document_ids[index])),
+                TYPE: Cell(str(kinds[index]).replace("_", " ")),
                 REFERENCE: Cell(text, "wrap") if text else Cell(None),
-                DUE: Cell(row["due_date"].date(), "date") if open_items[index] > 0 else Cell(None),
+                DUE: Cell(due_dates[index].item(), "date") if open_items[index] > 0 else Cell(None),
                 DAYS: Cell(int(days[index]), "integer") if overdue[index] else Cell(None),
                 ORIGINAL: Cell(float(original_major[index]), "money"),
                 OPEN: Cell(float(open_major[index]), "money"),

@@ -195,8 +195,8 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         else:
             counts["statements_skipped"] = with_balance
             say(f"{with_balance:,} customers have a balance, more than statement_sheets_limit "
-                f"({ledger.settings.statement_sheets_limit}): statement sheets not written; use arxl statements "
-                "--pdf, or arxl refresh --only statements")
+                f"({ledger.settings.statement_sheets_limit}): statement sheets not written; arxl statements BOOK "
+                "--output DIR writes them as PDF files (any number), arxl refresh --only statements as sheets")
     if "checks" in only:
         from ..checks import run_checks
 
