@@ -115,6 +115,18 @@ def test_generated_sheets_carry_formats_tables_freeze_and_chart(demo_file: Path)
     assert book.sheets["Aging"].peek(1, 1).font.size == 16
 
 
+def test_a_live_book_gets_the_books_date_format_and_rows_grown_for_wrapped_text(demo_file: Path) -> None:
+    """The demo reports in USD: dates read mm/dd/yyyy; the Checks sheet's explanations wrap onto more lines,
+    and their rows are given the height of those lines (15 points each)."""
+    book = book_from_file(demo_file)
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("detail", "checks"))
+    detail = book.sheets["Aging Detail"]
+    assert detail.range((4, 5)).value == "Date" and detail.peek(5, 5).number_format == "mm/dd/yyyy"
+    checks = book.sheets["Checks"]
+    grown = {row: height for row, height in checks.heights.items() if row > 4}
+    assert grown and all(height % 15 == 0 and height >= 30 for height in grown.values())
+
+
 def test_owned_sheets_are_recorded_and_rewritten_in_place(demo_file: Path) -> None:
     book = book_from_file(demo_file)
     adapter = XlwingsBook(book)

@@ -224,7 +224,7 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today). For the ledger: only documents dated "
                    "on or before it (default: all).")
-@click.option("--force", is_flag=True, help="Replace the file at --to if it exists.")
+@click.option("--force", is_flag=True, help="Replace the file at --output if it exists.")
 @handle_errors
 def export_command(book: Path, what: str, output: Path, as_of: dt.date | None, force: bool) -> None:
     """Write open items, the aging, the ledger or the application ledger of BOOK to a file; money exact.

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 COLUMN_OVERHEAD = 3
 """Characters a column costs beyond its text: padding either side and a rule."""
@@ -68,6 +69,8 @@ def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequ
                 totals: Sequence[Sequence[str]] = ()) -> None:
     """Print ``rows`` (and ``totals`` under a rule, in bold) as one table, or as several parts when the console
     is too narrow for every figure in full (see the module docstring)."""
+    from rich.table import Table
+
     every = [*rows, *totals]
     widths = [_natural(column, [row[index] for row in every]) for index, column in enumerate(columns)]
     groups = parts(columns, widths, console.width)

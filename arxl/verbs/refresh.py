@@ -168,7 +168,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
 
     Statement sheets are skipped (with a progress note) when more customers have a balance than Settings
     ``statement_sheets_limit``, unless ``explicit`` (the user named statements in ``--only``): a workbook of
-    thousands of sheets helps nobody, and ``arxl statements --pdf`` serves that case.
+    thousands of sheets helps nobody, and ``arxl statements BOOK --output DIR`` (PDFs) serves that case.
     """
     say = progress or (lambda _message: None)
     settlement = settle(ledger, as_of)
