@@ -44,11 +44,11 @@ from .spec import (
     MARGIN_TOP,
     NUMERIC_STYLES,
     PAPERS,
-    RULE,
     STYLES,
     Block,
     Cell,
     SheetSpec,
+    base_style,
 )
 
 DATE_EXAMPLES: dict[str, str] = {
@@ -253,8 +253,8 @@ def _wrapped_line_counts(values: pd.Series, width: float, *, exact_limit: int = 
 def _style_name(style: object) -> str:
     """The base style of a block column (its first row's, for a column styled row by row)."""
     if isinstance(style, str):
-        return style.partition(RULE)[0]
-    return str(next(iter(style), "text")).partition(RULE)[0]  # type: ignore[call-overload]
+        return base_style(style)
+    return base_style(str(next(iter(style), "text")))  # type: ignore[call-overload]
 
 
 def _block_column_width(block: Block, offset: int, style_name: str, date_code: str) -> tuple[float, bool]:
@@ -290,7 +290,7 @@ def _header_width(name: str) -> float:
 
 
 def _cell_width(cell: Cell, date_code: str) -> float:
-    style = STYLES[cell.style.partition(RULE)[0]]
+    style = STYLES[base_style(cell.style)]
     value = cell.value
     if isinstance(value, bool) or value is None:
         return 0.0
@@ -370,7 +370,7 @@ def fit(spec: SheetSpec) -> SheetSpec:
                    and block.left <= column < block.left + len(block.frame.columns) for block in spec.blocks)
 
     for (row, column), cell in spec.cells.items():
-        style = STYLES[cell.style.partition(RULE)[0]]
+        style = STYLES[base_style(cell.style)]
         if (row, column) in merged:
             continue
         if isinstance(cell.value, str) and not cell.formula:

@@ -67,6 +67,16 @@ STYLES: dict[str, CellStyle] = {
 
 RULE = "+rule"
 """Suffix of a style name that adds a thin line under the cell (``"money+rule"``): the last row of a group."""
+TOP = "+top"
+"""Suffix of a style name that puts the cell's text at the top of its row (a row grown for wrapped text)."""
+CENTER = "+center"
+"""Suffix of a style name that centres the cell's text (a date between two texts)."""
+
+
+def base_style(name: str) -> str:
+    """The entry of ``STYLES`` a style name is built on: ``"money+rule"`` -> ``"money"``."""
+    return name.split("+", 1)[0]
+
 
 NUMERIC_STYLES = frozenset({"money", "money_bold", "total_money", "integer", "decimal", "percent", "kpi",
                             "kpi_money", "kpi_percent"})
@@ -75,15 +85,19 @@ NUMERIC_STYLES = frozenset({"money", "money_bold", "total_money", "integer", "de
 
 def cell_style(name: str, *, date_format: str = "", in_block: bool = False) -> CellStyle:
     """The format a style name stands for on a sheet: its date format replaced by the sheet's, a thin line under
-    it for ``name+rule``; inside a block's data rows, left-aligned text and dates indented one step so that
-    they never touch the number at their left, and every cell at the top of its row (a row grown for wrapped
-    text reads from its first line)."""
-    base, rule, _rest = name.partition(RULE)
+    it for ``name+rule``, at the top of its row for ``name+top``, centred for ``name+center``; inside a block's
+    data rows, left-aligned text and dates indented one step so that they never touch the number at their left,
+    and every cell at the top of its row (a row grown for wrapped text reads from its first line)."""
+    base = base_style(name)
     style = STYLES[base]
     if date_format and style.number_format == ISO_DATE:
         style = replace(style, number_format=date_format)
-    if rule:
+    if RULE in name:
         style = replace(style, border_bottom="thin")
+    if TOP in name:
+        style = replace(style, vertical="top")
+    if CENTER in name:
+        style = replace(style, align="center")
     if in_block and style.align in ("", "left") and base not in NUMERIC_STYLES and not style.indent:
         style = replace(style, indent=1)
     if in_block and not style.vertical:

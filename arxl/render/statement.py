@@ -30,7 +30,7 @@ Choices where the issue is silent:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ from .layout import (
     text_width,
     wrapped_lines,
 )
-from .spec import ACCOUNTING, Cell, PageSetup, SheetSpec
+from .spec import ACCOUNTING, CENTER, TOP, Cell, PageSetup, SheetSpec
 
 COLUMNS = 8  # A..H
 DATE, DOCUMENT, TYPE, REFERENCE, DUE, DAYS, ORIGINAL, OPEN = range(1, COLUMNS + 1)
@@ -84,7 +84,9 @@ class _Pages:
 
     def _write(self, line: _Line) -> None:
         for column, cell in line.cells.items():
-            self.cells[(self.row, column)] = cell
+            # Every cell at the top of its row: a line grown for a wrapped reference or name reads across.
+            top = cell if TOP in cell.style else replace(cell, style=cell.style + TOP)
+            self.cells[(self.row, column)] = top
         for first, last, rows in line.merges:
             self.merges.append(f"{_letter(first)}{self.row}:{_letter(last)}{self.row + rows - 1}")
         self.heights[self.row] = line.height
@@ -239,11 +241,11 @@ def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, custo
             text = str(reference[index])
             height = LINE_HEIGHT * wrapped_lines(text, widths[REFERENCE]) if text else LINE_HEIGHT
             lines.append(_Line({
-                DATE: Cell(document_dates[index].item(), "date"),
+                DATE: Cell(document_dates[index].item(), "date" + CENTER),
                 DOCUMENT: Cell(str(document_ids[index])),
                 TYPE: Cell(str(kinds[index]).replace("_", " ")),
                 REFERENCE: Cell(text, "wrap") if text else Cell(None),
-                DUE: Cell(due_dates[index].item(), "date") if open_items[index] > 0 else Cell(None),
+                DUE: Cell(due_dates[index].item(), "date" + CENTER) if open_items[index] > 0 else Cell(None),
                 DAYS: Cell(int(days[index]), "integer") if overdue[index] else Cell(None),
                 ORIGINAL: Cell(float(original_major[index]), "money"),
                 OPEN: Cell(float(open_major[index]), "money"),

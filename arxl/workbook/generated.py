@@ -10,6 +10,7 @@ data included. A sheet arxl did not create is never touched: a clash of names is
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -155,7 +156,9 @@ def _update(package: Package, target: Path, specs: list[SheetSpec], replace: Ite
     # 2. write each spec: in place when it exists (keeping its position), else appended
     next_sheet_id = max([0, *(sheet.sheet_id for sheet in sheets)]) + 1
     used_table_ids = _user_table_ids(package)
-    table_ids = [number for number in range(1, 100000) if number not in used_table_ids][:10000]
+    needed = sum(1 for spec in specs for block in spec.blocks if block.table_name)
+    table_ids = list(itertools.islice((number for number in itertools.count(1) if number not in used_table_ids),
+                                      needed))
     serial = _next_free_serial(package)
     for spec in specs:
         existing = by_name.get(spec.name.casefold())

@@ -123,7 +123,7 @@ def _block_rows(block: Block, styles: StyleTable, spec: SheetSpec
         else:  # one style per row, e.g. PASS/FAIL
             names = pd.Series(list(style_name), dtype=object)
             style = names.map({key: str(styles.xf_index(spec.style(key, in_block=True)))
-                               for key in names.unique()})
+                               for key in names.unique()}).astype("str")  # Arrow text: joins stay in C++
         values = block.frame[name].reset_index(drop=True)
         head = f'<c r="{column_letter(column)}' + rows + '" s="' + style + '"'
         if pd.api.types.is_datetime64_any_dtype(values):
