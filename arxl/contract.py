@@ -301,7 +301,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
             "Expected-loss rate per aging bucket, Current first."),
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),
     Setting("statement_sheets_limit", Kind.INTEGER, "250",
-            "Most ST statement sheets a refresh writes; above it use arxl statements --pdf or --only statements."),
+            "Most ST statement sheets a refresh writes; above it arxl statements --output DIR writes PDFs, "
+            "or refresh --only statements the sheets."),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTING_KEYS}
 

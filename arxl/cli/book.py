@@ -21,6 +21,7 @@ from .common import (
     print_github_annotations,
     print_problems,
     progress,
+    status,
     summary_line,
     today,
 )
@@ -85,7 +86,8 @@ def check(path: Path, output_format: str, limit: int) -> None:
     from ..verbs.books import file_book
     from ..verbs.check import check_book
 
-    result = check_book(file_book(path))
+    with status(f"Checking {path.name}"):
+        result = check_book(file_book(path))
     if output_format == "json":
         keys = ("severity", "sheet", "row", "column", "value", "message", "expected")
         payload = [{key: getattr(problem, key) for key in keys} | {"text": str(problem)}

@@ -35,6 +35,7 @@ from .common import (
     out_console,
     output_option,
     progress,
+    status,
     today,
 )
 
@@ -109,10 +110,11 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
 
     book = file_book(path, force=force)
     try:
-        if not accept:
-            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence)
-        else:
-            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence)
+        with status("Matching payments to invoices" if not accept else "Appending the accepted applications"):
+            if not accept:
+                proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence)
+            else:
+                accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence)
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     if not accept:
