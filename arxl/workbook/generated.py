@@ -16,6 +16,7 @@ first write, which marks the sheets and drops the old lists.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Sequence
@@ -233,7 +234,9 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     records = {key: record for key, record in book.state.sheets.items() if key in book.sheets}
     for sheet in plan.remove:
         records.pop(sheet.key, None)
-    table_ids = _free_table_ids(package, exclude={part_of[name] for name in removed_names | rewritten})
+    needed = sum(1 for spec in specs for block in spec.blocks if block.table_name)
+    table_ids = _free_table_ids(package, exclude={part_of[name] for name in removed_names | rewritten},
+                                needed=needed)
     serial = _next_free_serial(package)
     next_sheet_id = max([0, *(sheet.sheet_id for sheet in workbook.sheets)]) + 1
     written: dict[str, str] = {}
@@ -452,8 +455,9 @@ def _refuse_table_clashes(package: Package, workbook: WorkbookXml, rels: Relatio
                                   "for its own report; rename that table (Table Design > Table Name)")
 
 
-def _free_table_ids(package: Package, exclude: set[str]) -> list[int]:
-    """Table ids no table outside the sheets being rewritten uses (an id is unique in a book)."""
+def _free_table_ids(package: Package, exclude: set[str], needed: int) -> list[int]:
+    """The ``needed`` lowest table ids no table outside the sheets being rewritten uses (an id is unique in a
+    book)."""
     excluded = set()
     for part in exclude:
         excluded.update(_exclusive_parts(package, part))
@@ -465,7 +469,7 @@ def _free_table_ids(package: Package, exclude: set[str]) -> list[int]:
                 identifier = SafeXml.fromstring(data).get("id", "")
                 if identifier.isdigit():
                     used.add(int(identifier))
-    return [number for number in range(1, 100_000) if number not in used][:10_000]
+    return list(itertools.islice((number for number in itertools.count(1) if number not in used), needed))
 
 
 def _next_free_serial(package: Package) -> int:

@@ -147,10 +147,14 @@ class StyleTable:
         border = self.border_id(style.border_top, style.border_bottom)
         attributes = (f'numFmtId="{number}" fontId="{font}" fillId="{fill}" borderId="{border}" xfId="0"'
                       f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1"')
-        if style.align or style.wrap:
+        if style.align or style.wrap or style.indent or style.vertical:
             alignment = "<alignment"
-            alignment += f' horizontal="{style.align}"' if style.align else ""
-            alignment += ' vertical="top" wrapText="1"' if style.wrap else ""
+            horizontal = style.align or ("left" if style.indent else "")
+            vertical = "top" if style.wrap else style.vertical
+            alignment += f' horizontal="{horizontal}"' if horizontal else ""
+            alignment += f' vertical="{vertical}"' if vertical else ""
+            alignment += f' indent="{style.indent}"' if style.indent else ""
+            alignment += ' wrapText="1"' if style.wrap else ""
             element = f"<xf {attributes} applyAlignment=\"1\">{alignment}/></xf>"
         else:
             element = f"<xf {attributes}/>"
