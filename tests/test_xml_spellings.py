@@ -465,6 +465,28 @@ def test_dates_appended_to_a_1904_book_read_back_as_typed(tmp_path: Path) -> Non
                                                                            pd.Timestamp("2026-03-25")]
 
 
+def test_generated_sheets_of_a_1904_book_show_the_ledgers_dates(tmp_path: Path) -> None:
+    """The report sheets arxl writes into a 1904 book use that system too: I1 of the base book is dated
+    2026-01-05, which is serial 44,565 there (44,561 to 2026-01-01, see above, and 4 more), not the 1900
+    system's 46,027. A second refresh at the same date finds nothing edited."""
+    book = write_book(tmp_path / "book.xlsx", base(), date1904=True)
+    invoice_date = load_book(book).ledger.invoices.set_index("invoice_id").at["I1", "invoice_date"]
+    assert invoice_date == pd.Timestamp("2026-01-05")
+
+    assert run("refresh", book, "--only", "detail", "--as-of", "2026-06-30")[0] == 0
+
+    detail = openpyxl.load_workbook(book)["Aging Detail"]
+    header = [cell.value for cell in detail[4]]
+    row = next(row for row in detail.iter_rows(min_row=5) if row[header.index("Document")].value == "I1")
+    assert row[header.index("Date")].value == dt.datetime(2026, 1, 5)  # openpyxl reads the book's own system
+    with zipfile.ZipFile(book) as archive:
+        written = [archive.read(name).decode() for name in archive.namelist()
+                   if name.startswith("xl/worksheets/arxl-") and b"<t>I1</t>" in archive.read(name)]
+    assert len(written) == 1 and f'<v>{44561 + 4}</v>' in written[0]
+    code, output = run("refresh", book, "--only", "detail", "--as-of", "2026-06-30")
+    assert code == 0 and "edit" not in output.lower(), output
+
+
 # --- refusals -------------------------------------------------------------------------------------------------
 
 def test_a_table_with_a_totals_row_is_refused_and_the_book_kept(tmp_path: Path) -> None:

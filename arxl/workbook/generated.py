@@ -245,7 +245,7 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
         spec = renamed(placement.spec, placement.name)
         part, serial, next_sheet_id = _place(package, workbook, rels, types, placement, part_of, serial,
                                              next_sheet_id, spec)
-        sheet_xml = _write_sheet(package, types, spec, part, styles, table_ids)
+        sheet_xml = _write_sheet(package, types, spec, part, styles, table_ids, date1904=workbook.date1904)
         records[spec_key(spec)] = record_for(spec, placement.name, part_crc=zlib.crc32(sheet_xml),
                                              part_size=len(sheet_xml))
         records.pop("legacy:" + placement.name.casefold(), None)
@@ -327,9 +327,9 @@ def _place(package: Package, workbook: WorkbookXml, rels: Relationships, types: 
 
 
 def _write_sheet(package: Package, types: ContentTypes, spec: SheetSpec, part: str, styles: StyleTable,
-                 table_ids: list[int]) -> bytes:
+                 table_ids: list[int], *, date1904: bool = False) -> bytes:
     prefix = PurePosixPath(part).stem
-    parts = build_sheet(spec, styles, prefix=prefix, table_ids=table_ids)
+    parts = build_sheet(spec, styles, prefix=prefix, table_ids=table_ids, date1904=date1904)
     package.set(part, parts.sheet)
     if parts.rels:
         sheet_rels = Relationships([Relationship(rid, kind, target) for rid, kind, target in parts.rels])
