@@ -555,3 +555,49 @@ def test_the_appender_writes_the_table_it_was_given(tmp_path: Path) -> None:
     assert append_rows(book, tmp_path / "out.xlsx", PAYMENTS, frame) == 4
 
     assert table_rows(tmp_path / "out.xlsx", "Payments")[2] == ["P9", "C1", D(2026, 3, 20), 10.0, "", ""]
+
+
+# --- the style sheet where the relationships say ----------------------------------------------------------------
+
+def _move_styles(book: Path, new_name: str | None) -> None:
+    """Rename the book's style sheet to ``new_name`` (relationship and content type follow), or drop it."""
+    with zipfile.ZipFile(book) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    styles = parts.pop("xl/styles.xml")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    types = parts["[Content_Types].xml"].decode()
+    if new_name is None:
+        rels = re.sub(r'<Relationship [^>]*Target="styles.xml"[^>]*/>', "", rels)
+        types = re.sub(r'<Override PartName="/xl/styles.xml"[^>]*/>', "", types)
+    else:
+        parts[f"xl/{new_name}"] = styles
+        rels = rels.replace('Target="styles.xml"', f'Target="{new_name}"')
+        types = types.replace('PartName="/xl/styles.xml"', f'PartName="/xl/{new_name}"')
+    parts["xl/_rels/workbook.xml.rels"], parts["[Content_Types].xml"] = rels.encode(), types.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("new_name", ["look.xml", None])
+def test_a_refresh_writes_its_formats_where_the_book_keeps_its_style_sheet(tmp_path: Path,
+                                                                          new_name: str | None) -> None:
+    """The style sheet is the part the workbook's relationships name; a book without one gets one. Either way the
+    refreshed book opens in openpyxl and LibreOffice with arxl's formats (money as accounting, dates as dates)."""
+    book = write_book(tmp_path / "book.xlsx", base())
+    _move_styles(book, new_name)
+
+    assert run("refresh", book, "--only", "aging,detail", "--as-of", "2026-06-30")[0] == 0
+
+    with zipfile.ZipFile(book) as archive:
+        names = archive.namelist()
+    expected = f"xl/{new_name}" if new_name else "xl/styles.xml"
+    assert expected in names and (new_name is None or "xl/styles.xml" not in names)
+    # openpyxl reads xl/styles.xml whatever the relationships say: LibreOffice is the client that follows them.
+    plain = write_book(tmp_path / "plain.xlsx", base())
+    assert run("refresh", plain, "--only", "aging,detail", "--as-of", "2026-06-30")[0] == 0
+    moved, usual = libreoffice_csv([book, plain], tmp_path / "csv")
+    detail = moved["Aging Detail"]
+    first = dict(zip(detail[3], detail[4], strict=False))
+    assert (first["Document"], first["Date"]) == ("I1", "01/05/2026")  # a date, shown as a USD book shows dates
+    assert moved["Aging Detail"] == usual["Aging Detail"] and moved["Aging"] == usual["Aging"]
