@@ -33,7 +33,7 @@ def make_pictures(folder: Path = HERE) -> list[Path]:
     as_of = ledger.settings.as_of  # the demo's own date (Settings as_of), never today: same book, same pictures
     if as_of is None:
         raise SystemExit(f"{DEMO} has no Settings as_of")
-    specs, _counts = build_sheets(ledger, as_of, ("dashboard", "aging", "statements"), explicit=True)
+    specs, _counts, _checks = build_sheets(ledger, as_of, ("dashboard", "aging", "statements"), explicit=True)
     chosen = [spec for spec in specs if spec.name in PICTURES]
     made = []
     with tempfile.TemporaryDirectory(prefix="arxl-pictures-") as scratch:

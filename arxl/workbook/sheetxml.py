@@ -37,7 +37,8 @@ from .styles import StyleTable
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+EPOCHS = {False: dt.date(1899, 12, 30), True: dt.date(1904, 1, 1)}
+"""Day 0 of Excel's two date systems: 1900 (the usual one) and 1904 (books made on an old Mac)."""
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def clean_text(text: str) -> str:
     """Text safe for XML and for a cell: characters XML 1.0 forbids are dropped, the rest escaped, and no more
@@ -85,34 +86,34 @@ def _number(value: float | int) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _cell_xml(row: int, column: int, cell: Cell, style: int) -> str:
+def _cell_xml(row: int, column: int, cell: Cell, style: int, epoch: dt.date = EPOCHS[False]) -> str:
     where = cell_reference(row, column)
     value = cell.value
     if cell.formula:
         formula = f"<f>{clean_text(cell.formula)}</f>"
         if isinstance(value, str):
             return f'<c r="{where}" s="{style}" t="str">{formula}<v>{clean_text(value)}</v></c>'
-        cached = "" if value is None else f"<v>{_serial_or_number(value)}</v>"
+        cached = "" if value is None else f"<v>{_serial_or_number(value, epoch)}</v>"
         return f'<c r="{where}" s="{style}">{formula}{cached}</c>'
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f'<c r="{where}" s="{style}"/>'
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() else ""
         return f'<c r="{where}" s="{style}" t="inlineStr"><is><t{space}>{clean_text(value)}</t></is></c>'
-    return f'<c r="{where}" s="{style}"><v>{_serial_or_number(value)}</v></c>'
+    return f'<c r="{where}" s="{style}"><v>{_serial_or_number(value, epoch)}</v></c>'
 
 
-def _serial_or_number(value: object) -> str:
+def _serial_or_number(value: object, epoch: dt.date) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return str((value - dt.date(1899, 12, 30)).days)
+        return str((value - epoch).days)
     if isinstance(value, pd.Timestamp):
-        return str((value.date() - dt.date(1899, 12, 30)).days)
+        return str((value.date() - epoch).days)
     return _number(value)  # type: ignore[arg-type]
 
 
-def _block_rows(block: Block, styles: StyleTable, spec: SheetSpec
+def _block_rows(block: Block, styles: StyleTable, spec: SheetSpec, epoch: dt.date
                 ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, pd.Series]]:
     """The header cells (few, keyed by row) and the data rows as one string per row per column."""
     header: dict[int, list[tuple[int, str]]] = {block.top: []}
@@ -138,7 +139,8 @@ def _block_rows(block: Block, styles: StyleTable, spec: SheetSpec
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
             present = ~np.isnat(days)
-            serial = pd.Series(np.where(present, (days - _EXCEL_EPOCH).astype(np.int64), 0).astype(str))
+            serials = (days - np.datetime64(epoch, "D")).astype(np.int64)
+            serial = pd.Series(np.where(present, serials, 0).astype(str))
             cells = head + "><v>" + serial + "</v></c>"
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
@@ -197,14 +199,17 @@ REL_DRAWING = f"{NS_REL}/drawing"
 REL_CHART = f"{NS_REL}/chart"
 
 
-def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: list[int]) -> SheetParts:
-    """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids."""
+def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: list[int],
+                date1904: bool = False) -> SheetParts:
+    """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids;
+    dates are written as serial numbers of the book's date system (``date1904``)."""
+    epoch = EPOCHS[date1904]
     parts = SheetParts()
     free: dict[int, list[tuple[int, str]]] = {}
     positions = set(spec.cells)
     for (row, column), cell in spec.cells.items():
         style = styles.xf_index(spec.style(cell.style))
-        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, style)))
+        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, style, epoch)))
     block_rows: list[tuple[Block, dict[int, pd.Series]]] = []
     for block in spec.blocks:
         bottom, right = block.top + len(block.frame), block.left + len(block.frame.columns) - 1
@@ -213,7 +218,7 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
         if clashes:
             raise ValueError(f"sheet {spec.name!r}: cells {clashes[:3]} lie inside a block; "
                              "a cell is written once")
-        header, columns = _block_rows(block, styles, spec)
+        header, columns = _block_rows(block, styles, spec, epoch)
         for row, cells in header.items():
             free.setdefault(row, []).extend(cells)
         block_rows.append((block, columns))
