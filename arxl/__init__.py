@@ -17,7 +17,7 @@ if _TYPE_CHECKING:
     from .aging import AgingReport, aging, aging_detail, aging_summary, bucket_labels
     from .checks import document_balances, run_checks
     from .contract import TABLES, contract_markdown
-    from .errors import ArxlError, MissingToolError, SaveRefused, ValidationFailed, WorkbookError
+    from .errors import ArxlError, MissingToolError, SaveRefused, ToolFailed, ValidationFailed, WorkbookError
     from .ledger import Ledger, Settings
     from .load import LoadResult, RawTable, load_tables, raw_table_from_rows
     from .metrics import Metrics, compute_metrics, dso_countback, monthly_series, payment_behaviour
@@ -43,6 +43,7 @@ __all__ = [
     "SaveRefused",
     "Settings",
     "Settlement",
+    "ToolFailed",
     "ValidationFailed",
     "WorkbookError",
     "activity_statement",
@@ -72,7 +73,7 @@ _HOMES = {
     "aging": ("AgingReport", "aging", "aging_detail", "aging_summary", "bucket_labels"),
     "checks": ("document_balances", "run_checks"),
     "contract": ("TABLES", "contract_markdown"),
-    "errors": ("ArxlError", "MissingToolError", "SaveRefused", "ValidationFailed", "WorkbookError"),
+    "errors": ("ArxlError", "MissingToolError", "SaveRefused", "ToolFailed", "ValidationFailed", "WorkbookError"),
     "ledger": ("Ledger", "Settings"),
     "load": ("LoadResult", "RawTable", "load_tables", "raw_table_from_rows"),
     "metrics": ("Metrics", "compute_metrics", "dso_countback", "monthly_series", "payment_behaviour"),

@@ -88,6 +88,12 @@ CREDIT_ADJUSTMENTS = ("write_off", "small_balance")
 GROUP_COLUMNS = ("group", "region", "salesperson")
 """Customers columns that reports can subtotal by (``--by``, Settings ``aging_group_by``, ``AR_AGING``'s by)."""
 
+PAPER_SIZES: tuple[str, ...] = ("letter", "a4", "legal")
+"""What Settings ``paper_size`` accepts."""
+DATE_FORMATS: tuple[str, ...] = ("yyyy-mm-dd", "mm/dd/yyyy", "dd/mm/yyyy", "dd.mm.yyyy", "yyyy/mm/dd",
+                                 "d mmm yyyy", "mmm d, yyyy")
+"""What Settings ``date_format`` accepts: Excel's own codes, so the sheets keep real dates shown that way."""
+
 SETTINGS = Table(
     "Settings",
     key="key",
@@ -327,6 +333,15 @@ SETTING_KEYS: tuple[Setting, ...] = (
     Setting("default_terms_days", Kind.INTEGER, "30", "Terms for customers with no terms_days."),
     Setting("statement_message", Kind.TEXT, "Thank you for your business.", "Printed on every statement."),
     Setting("payment_instructions", Kind.TEXT, "", "How to pay, printed on statements."),
+    Setting("remit_to", Kind.TEXT, "",
+            "Where customers send payments, printed on the statement's remittance slip (use line breaks; "
+            "blank: company_name and company_address)."),
+    Setting("paper_size", Kind.CHOICE, "",
+            "Paper of printed sheets and statement PDFs: letter, a4 or legal (blank: letter for a USD, CAD, MXN, "
+            "CLP, COP or PHP book, else a4).", choices=("", *PAPER_SIZES)),
+    Setting("date_format", Kind.CHOICE, "",
+            "How sheets and PDFs show dates: " + ", ".join(DATE_FORMATS) + " (blank: mm/dd/yyyy for USD, "
+            "dd/mm/yyyy for GBP or EUR ...; see the README).", choices=("", *DATE_FORMATS)),
     Setting("finance_charge_rate", Kind.NUMBER, "0", "Monthly finance-charge rate on overdue balances (0.015)."),
     Setting("finance_charge_grace_days", Kind.INTEGER, "0", "Days past due before finance charges start."),
     Setting("finance_charge_minimum", Kind.MONEY, "0", "Smallest finance charge worth raising."),
@@ -338,7 +353,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
             "Expected-loss rate per aging bucket, Current first."),
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),
     Setting("statement_sheets_limit", Kind.INTEGER, "250",
-            "Most ST statement sheets a refresh writes; above it use arxl statements --pdf or --only statements."),
+            "Most ST statement sheets a refresh writes; above it arxl statements --output DIR writes PDFs, "
+            "or refresh --only statements the sheets."),
     Setting("company_email", Kind.TEXT, "",
             "Address dunning letters come from (From); arxl letters refuses to write letters while it is blank."),
     Setting("reply_to", Kind.TEXT, "", "Where replies to letters go (Reply-To); blank means company_email."),

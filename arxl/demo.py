@@ -49,6 +49,8 @@ so every size keeps about 50 documents per customer (60 customers for 3,000 invo
 CURRENCY = "USD"
 COMPANY_NAME = "Northwind Components Ltd"
 COMPANY_ADDRESS = "1200 Harbor Way, Suite 400\nSeattle, WA 98101\nUnited States"
+REMIT_TO = "Northwind Components Ltd\nLockbox 774411\nPO Box 35110\nSeattle, WA 98124-5110"
+"""Where the demo's customers send cheques: a bank lockbox, not the office (Settings remit_to)."""
 PAYMENT_INSTRUCTIONS = (
     "Pay by ACH or wire to Northwind Components Ltd, First Harbor Bank, routing 125000024, account 4400187723. "
     "Quote the invoice number with every payment."
@@ -1177,6 +1179,7 @@ def _settings_frame(as_of: dt.date) -> pd.DataFrame:
         "company_address": COMPANY_ADDRESS,
         "as_of": as_of.isoformat(),
         "payment_instructions": PAYMENT_INSTRUCTIONS,
+        "remit_to": REMIT_TO,
         "finance_charge_rate": str(FINANCE_CHARGE_RATE_BP / 10_000),
         "company_email": COMPANY_EMAIL,
     }

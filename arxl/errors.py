@@ -5,7 +5,8 @@
     ├── ValidationFailed       the workbook has errors; carries the Problems (nothing was written)
     │   └── EditsFound         someone typed in sheets arxl generates; carries where (nothing was written)
     ├── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
-    └── MissingToolError       an optional tool the command needs (LibreOffice) is not installed
+    ├── MissingToolError       an optional tool the command needs (LibreOffice) is not installed
+    └── ToolFailed             that tool ran and failed on some of its work (what was done is kept and said)
 """
 
 from __future__ import annotations
@@ -41,3 +42,7 @@ class SaveRefused(ArxlError):
 
 class MissingToolError(ArxlError):
     """An optional tool the command needs is not installed; the message says how to install it."""
+
+
+class ToolFailed(ArxlError):
+    """A tool arxl runs (LibreOffice) failed on part of its work; the message says what was and was not done."""

@@ -70,6 +70,9 @@ class Settings:
     default_terms_days: int = 30
     statement_message: str = "Thank you for your business."
     payment_instructions: str = ""
+    remit_to: str = ""
+    paper_size: str = ""
+    date_format: str = ""
     finance_charge_rate: float = 0.0
     finance_charge_grace_days: int = 0
     finance_charge_minimum: int = 0

@@ -85,9 +85,10 @@ def test_a_letters_fee_is_proposed_posted_once_and_shown_on_the_next_statement(t
     assert activity.opening_balance == {"USD": 98000} and activity.closing_balance == {"USD": 100500}
     run_refresh(file_book(path), as_of=None, today=AS_OF, only=("statements",))
     st = openpyxl.load_workbook(path)["ST C1"]
-    values = {st.cell(row=11, column=column).value: st.cell(row=12, column=column).value
+    header = next(row for row in range(1, 40) if st.cell(row=row, column=1).value == "Date")
+    values = {st.cell(row=header, column=column).value: st.cell(row=header + 1, column=column).value
               for column in range(1, 10)}
-    assert (values["Fees, interest and credits"], values["Open amount"]) == (15.0, 1005.0)
+    assert (values["Fees, interest and credits (USD)"], values["Open amount (USD)"]) == (15.0, 1005.0)
 
     # The next letter (gap 14 days: 07-14) is the Second notice; it shows the fee already charged, and its own.
     later = dt.date(2026, 7, 14)

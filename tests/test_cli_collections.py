@@ -210,7 +210,7 @@ def _applications(path: Path) -> list[tuple]:
     return [row for row in sheet.iter_rows(min_row=2, values_only=True) if any(row)]
 
 
-def test_apply_writes_the_review_sheet_without_formulas(tmp_path: Path) -> None:
+def test_apply_writes_the_review_sheet_with_text_never_formulas(tmp_path: Path) -> None:
     book = cash_book(tmp_path)
     code, output = run("apply", str(book), "--as-of", AS_OF)
     assert code == 0, output
@@ -220,8 +220,9 @@ def test_apply_writes_the_review_sheet_without_formulas(tmp_path: Path) -> None:
     assert rows[0][1:3] == ("P3", "C1") and rows[0][7] == "I1" and rows[0][10] == 30.0
     assert rows[0][14] == "yes"  # 0.90 >= 0.80
     xml = _sheet_xml(book, "Cash application")
-    # the remittance text is there, as text; the only formulas are the totals
-    assert "HYPERLINK" in xml and re.findall(r"<f>([A-Z]+)\(", xml) == ["SUMIFS"]
+    # The remittance text is there, as text; the only formula is arxl's own total of what is applied, 30.00.
+    assert re.findall(r"<f>(.*?)</f>", xml) == ['SUMIFS(K5:K5,$E$5:$E$5,"USD")'] and "HYPERLINK" in xml
+    assert sheet["A7"].value == "Total USD" and sheet["K7"].value == '=SUMIFS(K5:K5,$E$5:$E$5,"USD")'
     assert _applications(book) == [("P2", "I2", 100, None)]  # nothing appended yet
 
 

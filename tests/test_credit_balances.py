@@ -78,7 +78,7 @@ def test_the_credits_sheet_and_report_agree(tmp_path: Path) -> None:
     reader = calamine.CalamineWorkbook.from_path(str(path))
     rows = reader.get_sheet_by_name("Credits").to_python()
     reader.close()
-    assert rows[1][0].startswith("Credit balances (what customers are owed, not credit standing) as of 2026-06-30")
+    assert rows[1][0].startswith("Credit balances (what customers are owed, not credit standing) as of 06/30/2026")
     header = rows[3]
     body = [dict(zip(header, row, strict=False)) for row in rows[4:8]]
     assert [(row["Document"], row["Credit balance"], row["Proposed action"]) for row in body] == [

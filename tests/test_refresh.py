@@ -209,6 +209,32 @@ def test_generated_sheets_and_their_figures(tmp_path: Path) -> None:
     assert "STATEMENT" in texts and 30.0 in texts
 
 
+def test_aging_detail_explains_each_open_amount_and_ties_its_totals_to_aging(tmp_path: Path) -> None:
+    """As of 2026-03-31: C1's I1 100.00 - CN1 20.00 - P1 50.00 = 30.00; C2's I2 250.50 - discount 5.00 - P2
+    100.00 = 145.50. Original + Adjustments + Applied = Open amount on each line; each customer's last line
+    carries its total; the totals row: 350.50 - 5.00 - 170.00 = 175.50, the Aging sheet's Total."""
+    book = write_book(tmp_path / "b.xlsx", base())
+    _refresh(book)
+    values = openpyxl.load_workbook(book, data_only=True)
+    detail = values["Aging Detail"]
+    header = [cell.value for cell in detail[4]]
+    column = {name: header.index(name) for name in header if name}
+    lines = {row[column["Document"]]: row for row in detail.iter_rows(min_row=5, max_row=6, values_only=True)}
+    assert [lines["I1"][column[name]] for name in ("Original", "Adjustments", "Applied", "Open amount")] == \
+        [100.0, 0.0, -70.0, 30.0]
+    assert [lines["I2"][column[name]] for name in ("Original", "Adjustments", "Applied", "Open amount")] == \
+        [250.5, -5.0, -100.0, 145.5]
+    assert (lines["I1"][column["Customer total"]], lines["I2"][column["Customer total"]]) == (30.0, 145.5)
+    totals = next(row for row in detail.iter_rows(min_row=7, values_only=True) if row[0] == "Total USD")
+    assert [totals[column[name]] for name in ("Original", "Adjustments", "Applied", "Open amount")] == \
+        [350.5, -5.0, -170.0, 175.5]
+    aging_total = next(row for row in values["Aging"].iter_rows(min_row=5, values_only=True) if row[0] == "Total")
+    assert aging_total[9] == totals[column["Open amount"]] == 175.5
+    formulas = openpyxl.load_workbook(book)["Aging Detail"]
+    open_letter = openpyxl.utils.get_column_letter(column["Open amount"] + 1)
+    assert formulas[f"{open_letter}8"].value == f'=SUMIFS({open_letter}5:{open_letter}6,$J$5:$J$6,"USD")'
+
+
 def test_statement_of_a_settled_customer_is_removed(tmp_path: Path) -> None:
     book = write_book(tmp_path / "b.xlsx", base())
     _refresh(book)

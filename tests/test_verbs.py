@@ -54,7 +54,7 @@ def _imported(tree: ast.Module, package: str) -> list[tuple[int, str]]:
 def test_command_modules_import_only_click_and_common_at_the_top(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     light = {"__future__", "click", "datetime", "json", "sys", "pathlib", "typing", "decimal", "collections.abc",
-             "contextlib", "functools"}
+             "contextlib", "functools", "os", "math", "dataclasses"}
     allowed = light | {"arxl.cli.common"} | ({"rich.console", "arxl.errors", "arxl.problems"}
                                               if path.name == "common.py" else set())
     if path.name == "__init__.py":

@@ -103,7 +103,11 @@ def test_generated_sheets_carry_formats_tables_freeze_and_chart(demo_file: Path)
     header = sheet.peek(4, 1)
     assert header.font.bold and header.fill == "#" + NAVY and header.font.color == "#FFFFFF"
     assert sheet.peek(5, 4).number_format == ACCOUNTING
-    assert sheet.widths[2] == 30
+    # Widths follow the content: the Customer column is wider than its longest name has letters, less the
+    # narrow ones (an estimate of what the font draws), and never the old fixed 30.
+    names = [str(row[1]) for row in sheet.range((5, 1), (64, 2)).value if row[1]]
+    longest = max(names, key=len)
+    assert 0.8 * len(longest) <= sheet.widths[2] <= 1.2 * len(longest) + 4
     assert sheet.freeze_panes.frozen == "A1:B4"
     assert [table.name for table in sheet.tables] == ["arxl_Aging"]
     chart = next(iter(sheet.charts))
@@ -114,6 +118,18 @@ def test_generated_sheets_carry_formats_tables_freeze_and_chart(demo_file: Path)
 def _markers(book: Book) -> dict[str, str]:
     return {sheet.name: name.refers_to for sheet in book.sheets for name in sheet.names
             if name.name.endswith("!" + MARKER_NAME)}
+
+
+def test_a_live_book_gets_the_books_date_format_and_rows_grown_for_wrapped_text(demo_file: Path) -> None:
+    """The demo reports in USD: dates read mm/dd/yyyy; the Checks sheet's explanations wrap onto more lines,
+    and their rows are given the height of those lines (15 points each)."""
+    book = book_from_file(demo_file)
+    run_refresh(XlwingsBook(book), as_of=None, today=AS_OF, only=("detail", "checks"))
+    detail = book.sheets["Aging Detail"]
+    assert detail.range((4, 5)).value == "Date" and detail.peek(5, 5).number_format == "mm/dd/yyyy"
+    checks = book.sheets["Checks"]
+    grown = {row: height for row, height in checks.heights.items() if row > 4}
+    assert grown and all(height % 15 == 0 and height >= 30 for height in grown.values())
 
 
 def test_generated_sheets_are_marked_and_rewritten_in_place(demo_file: Path) -> None:

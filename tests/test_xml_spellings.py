@@ -465,6 +465,28 @@ def test_dates_appended_to_a_1904_book_read_back_as_typed(tmp_path: Path) -> Non
                                                                            pd.Timestamp("2026-03-25")]
 
 
+def test_generated_sheets_of_a_1904_book_show_the_ledgers_dates(tmp_path: Path) -> None:
+    """The report sheets arxl writes into a 1904 book use that system too: I1 of the base book is dated
+    2026-01-05, which is serial 44,565 there (44,561 to 2026-01-01, see above, and 4 more), not the 1900
+    system's 46,027. A second refresh at the same date finds nothing edited."""
+    book = write_book(tmp_path / "book.xlsx", base(), date1904=True)
+    invoice_date = load_book(book).ledger.invoices.set_index("invoice_id").at["I1", "invoice_date"]
+    assert invoice_date == pd.Timestamp("2026-01-05")
+
+    assert run("refresh", book, "--only", "detail", "--as-of", "2026-06-30")[0] == 0
+
+    detail = openpyxl.load_workbook(book)["Aging Detail"]
+    header = [cell.value for cell in detail[4]]
+    row = next(row for row in detail.iter_rows(min_row=5) if row[header.index("Document")].value == "I1")
+    assert row[header.index("Date")].value == dt.datetime(2026, 1, 5)  # openpyxl reads the book's own system
+    with zipfile.ZipFile(book) as archive:
+        written = [archive.read(name).decode() for name in archive.namelist()
+                   if name.startswith("xl/worksheets/arxl-") and b"<t>I1</t>" in archive.read(name)]
+    assert len(written) == 1 and f'<v>{44561 + 4}</v>' in written[0]
+    code, output = run("refresh", book, "--only", "detail", "--as-of", "2026-06-30")
+    assert code == 0 and "edit" not in output.lower(), output
+
+
 # --- refusals -------------------------------------------------------------------------------------------------
 
 def test_a_table_with_a_totals_row_is_refused_and_the_book_kept(tmp_path: Path) -> None:
@@ -533,3 +555,49 @@ def test_the_appender_writes_the_table_it_was_given(tmp_path: Path) -> None:
     assert append_rows(book, tmp_path / "out.xlsx", PAYMENTS, frame) == 4
 
     assert table_rows(tmp_path / "out.xlsx", "Payments")[2] == ["P9", "C1", D(2026, 3, 20), 10.0, "", ""]
+
+
+# --- the style sheet where the relationships say ----------------------------------------------------------------
+
+def _move_styles(book: Path, new_name: str | None) -> None:
+    """Rename the book's style sheet to ``new_name`` (relationship and content type follow), or drop it."""
+    with zipfile.ZipFile(book) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    styles = parts.pop("xl/styles.xml")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    types = parts["[Content_Types].xml"].decode()
+    if new_name is None:
+        rels = re.sub(r'<Relationship [^>]*Target="styles.xml"[^>]*/>', "", rels)
+        types = re.sub(r'<Override PartName="/xl/styles.xml"[^>]*/>', "", types)
+    else:
+        parts[f"xl/{new_name}"] = styles
+        rels = rels.replace('Target="styles.xml"', f'Target="{new_name}"')
+        types = types.replace('PartName="/xl/styles.xml"', f'PartName="/xl/{new_name}"')
+    parts["xl/_rels/workbook.xml.rels"], parts["[Content_Types].xml"] = rels.encode(), types.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("new_name", ["look.xml", None])
+def test_a_refresh_writes_its_formats_where_the_book_keeps_its_style_sheet(tmp_path: Path,
+                                                                          new_name: str | None) -> None:
+    """The style sheet is the part the workbook's relationships name; a book without one gets one. Either way the
+    refreshed book opens in openpyxl and LibreOffice with arxl's formats (money as accounting, dates as dates)."""
+    book = write_book(tmp_path / "book.xlsx", base())
+    _move_styles(book, new_name)
+
+    assert run("refresh", book, "--only", "aging,detail", "--as-of", "2026-06-30")[0] == 0
+
+    with zipfile.ZipFile(book) as archive:
+        names = archive.namelist()
+    expected = f"xl/{new_name}" if new_name else "xl/styles.xml"
+    assert expected in names and (new_name is None or "xl/styles.xml" not in names)
+    # openpyxl reads xl/styles.xml whatever the relationships say: LibreOffice is the client that follows them.
+    plain = write_book(tmp_path / "plain.xlsx", base())
+    assert run("refresh", plain, "--only", "aging,detail", "--as-of", "2026-06-30")[0] == 0
+    moved, usual = libreoffice_csv([book, plain], tmp_path / "csv")
+    detail = moved["Aging Detail"]
+    first = dict(zip(detail[3], detail[4], strict=False))
+    assert (first["Document"], first["Date"]) == ("I1", "01/05/2026")  # a date, shown as a USD book shows dates
+    assert moved["Aging Detail"] == usual["Aging Detail"] and moved["Aging"] == usual["Aging"]

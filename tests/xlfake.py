@@ -254,6 +254,15 @@ class Range:
             self.sheet.widths[column] = width
 
     @property
+    def row_height(self) -> float:
+        return self.sheet.heights.get(self.top_row, ROW_POINTS)
+
+    @row_height.setter
+    def row_height(self, height: float) -> None:
+        for row in range(self.top_row, self.bottom_row + 1):
+            self.sheet.heights[row] = height
+
+    @property
     def font(self) -> _FontProxy:
         return _FontProxy(self)
 
@@ -437,6 +446,7 @@ class Sheet:
         self.data: dict[tuple[int, int], CellData] = {}
         self.widths: dict[int, float] = {}
         self.names = Names(self)
+        self.heights: dict[int, float] = {}
         self.tables = Tables(self)
         self.charts = Charts(self)
         self.freeze_panes = FreezePanes()

@@ -18,9 +18,11 @@ from .common import (
     handle_errors,
     now,
     out_console,
+    output_option,
     print_failed_checks,
     print_github_annotations,
     print_problems,
+    progress,
     status,
     summary_line,
     today,
@@ -62,7 +64,7 @@ def demo(path: Path, customers: int | None, invoices: int, seed: int, as_of: dt.
     from ..verbs.create import demo_book
 
     as_of = as_of or today()
-    with status(f"Generating {invoices:,} invoices"):
+    with progress(f"generating {invoices:,} invoices"):
         demo_book(path, customers=customers, invoices=invoices, seed=seed, as_of=as_of, force=force)
     out_console.print(f"Created {path}: {invoices:,} invoices up to {as_of.isoformat()}", markup=False)
 
@@ -90,7 +92,8 @@ def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> 
     from ..verbs.books import file_book
     from ..verbs.check import check_book
 
-    result = check_book(file_book(path), as_of=as_of, today=today())
+    with status(f"Checking {path.name}"):
+        result = check_book(file_book(path), as_of=as_of, today=today())
     if output_format == "json":
         keys = ("severity", "sheet", "row", "column", "value", "message", "expected")
         payload = [{key: getattr(problem, key) for key in keys} | {"text": str(problem)}
@@ -112,8 +115,7 @@ def check(path: Path, output_format: str, limit: int, as_of: dt.date | None) -> 
 @click.option("--only", default=None, metavar="SHEETS",
               help="Comma-separated subset of: dashboard,aging,detail,statements,checks,collections,forecast,"
                    "revaluation,allowance,credit.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the refreshed book here instead of replacing PATH.")
+@output_option("Write the refreshed book here instead of replacing PATH.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @click.option("--discard-edits", is_flag=True,
               help="Rewrite generated sheets even where someone typed in them (the backup keeps the edits).")
@@ -172,8 +174,8 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["open-items", "activity"]), default="open-items", show_default=True,
               help="open-items: what is owed at the date; activity: every movement of a period with balances.")
-@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write one PDF per customer into this folder (needs LibreOffice), not sheets in the book.")
+@output_option("Write one PDF per customer into this folder (created if needed; needs LibreOffice) instead of "
+               "sheets in the book.", directory=True, aliases=("--pdf",))
 @click.option("--customer", "customers", multiple=True, metavar="ID",
               help="Only this customer (repeat for several). Default: every customer with a balance (activity: "
                    "with a movement or a balance).")
@@ -182,20 +184,26 @@ def refresh(path: Path, as_of: dt.date | None, only: str | None, output: Path | 
               help="Last day of the period (--kind activity; default: Settings as_of, else today).")
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Statement date (--kind open-items; default: Settings as_of, else today).")
+@click.option("--jobs", type=click.IntRange(1, 16), default=None,
+              help="With --output: LibreOffice processes at once (default: 2 to 4, by the number of CPUs).")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @click.option("--discard-edits", is_flag=True,
               help="Rewrite statement sheets even where someone typed in them (the backup keeps the edits).")
 @handle_errors
-def statements(path: Path, kind: str, pdf_dir: Path | None, customers: tuple[str, ...], start: dt.date | None,
-               end: dt.date | None, as_of: dt.date | None, force: bool, discard_edits: bool) -> None:
-    """Write customer statements: print-ready PDFs (--pdf DIR, needs LibreOffice) or sheets in the book.
+def statements(path: Path, kind: str, output: Path | None, customers: tuple[str, ...], start: dt.date | None,
+               end: dt.date | None, as_of: dt.date | None, jobs: int | None, force: bool,
+               discard_edits: bool) -> None:
+    """Write customer statements: print-ready PDF files (--output DIR, needs LibreOffice) or sheets in the book.
 
     Open-item statements (ST sheets) list what is owed at the date; activity statements (AS sheets) give the
-    opening balance, every document of the period with a running balance, and the closing balance.
+    opening balance, every document of the period with a running balance, and the closing balance. PDFs: any
+    number of customers, converted in batches, several at once, with progress on stderr. Exit 0 when every PDF
+    was written, 1 when the workbook has errors, 2 when LibreOffice is missing or could not convert some
+    statements (they are named; the others are written).
 
     \b
-    Example:  arxl statements ar.xlsx --pdf statements/ --customer C0001
-              arxl statements ar.xlsx --kind activity --from 2026-06-01 --to 2026-06-30 --pdf activity/
+    Example:  arxl statements ar.xlsx --output statements/ --customer C0001
+              arxl statements ar.xlsx --kind activity --from 2026-06-01 --to 2026-06-30 --output activity/
               arxl statements ar.xlsx --kind activity --from 2026-06-01     (AS sheets in the book)
     """
     from ..errors import ValidationFailed
@@ -207,22 +215,22 @@ def statements(path: Path, kind: str, pdf_dir: Path | None, customers: tuple[str
     if kind == "open-items" and (start is not None or end is not None):
         raise click.BadParameter("--from and --to are for --kind activity; open-item statements take --as-of",
                                  param_hint="--from")
-    if kind == "open-items" and customers and pdf_dir is None:
+    if kind == "open-items" and customers and output is None:
         raise click.BadParameter("the ST sheets are written for every customer with a balance; --customer "
-                                 "goes with --pdf", param_hint="--customer")
+                                 "goes with --output", param_hint="--customer")
     book = file_book(path, force=force)
     first = start or dt.date.min  # given whenever kind is activity (checked above)
     try:
-        with status("Reading the workbook") as say:
-            if kind == "activity" and pdf_dir is not None:
-                written = verb.activity_pdfs(book, pdf_dir, start=first, end=end, today=today(),
-                                             customers=customers, progress=say)
+        with progress("reading the workbook") as say:
+            if kind == "activity" and output is not None:
+                written = verb.activity_pdfs(book, output, start=first, end=end, today=today(),
+                                             customers=customers, progress=say, workers=jobs)
             elif kind == "activity":
                 sheets = verb.activity_sheets(book, start=first, end=end, today=today(), customers=customers,
                                               progress=say, discard_edits=discard_edits)
-            elif pdf_dir is not None:
-                written = verb.statement_pdfs(book, pdf_dir, as_of=as_of, today=today(), customers=customers,
-                                              progress=say)
+            elif output is not None:
+                written = verb.statement_pdfs(book, output, as_of=as_of, today=today(), customers=customers,
+                                              progress=say, workers=jobs)
             else:
                 refreshed = verb.statement_sheets(book, as_of=as_of, today=today(), progress=say,
                                                   discard_edits=discard_edits)
@@ -230,10 +238,10 @@ def statements(path: Path, kind: str, pdf_dir: Path | None, customers: tuple[str
         exit_invalid(path, failed.problems, writes=True)
     except verb.UnknownCustomers as unknown:
         raise click.BadParameter(str(unknown), param_hint="--customer") from unknown
-    if pdf_dir is not None:
+    if output is not None:
         what = "activity statement" if kind == "activity" else "statement"
-        out_console.print(f"OK: {len(written.files)} {what} PDF(s) as of {written.as_of.isoformat()} in {pdf_dir}",
-                          markup=False)
+        out_console.print(f"OK: {len(written.files):,} {what} PDF(s) as of {written.as_of.isoformat()} in "
+                          f"{output}", markup=False)
     elif kind == "activity":
         removed = f", removed {len(sheets.removed)} older" if sheets.removed else ""
         out_console.print(f"OK: {path}: {len(sheets.sheets)} activity statement sheet(s) (AS ...) from "

@@ -44,6 +44,8 @@ from .common import (
     load_or_exit,
     now,
     out_console,
+    output_option,
+    progress,
     status,
     today,
 )
@@ -62,8 +64,8 @@ verb module is not imported to build the command line)."""
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Letter date (default: Settings as_of, else today).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the letters into (created if needed).")
+@output_option("Folder to write the letters into (created if needed).", directory=True, required=True,
+               aliases=("--out",))
 @click.option("--from", "sender", default=None,
               help="Sender address (From). Default: Settings company_email; letters are refused without one.")
 @click.option("--pdf/--no-pdf", "attach", default=True, show_default=True,
@@ -71,7 +73,7 @@ verb module is not imported to build the command line)."""
 @click.option("--dry-run", is_flag=True, help="Write the letters but do not log them in the Activity table.")
 @click.option("--force", is_flag=True, help="Write even though Excel's owner file (~$...) sits beside the book.")
 @handle_errors
-def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str | None, attach: bool, dry_run: bool,
+def letters(path: Path, as_of: dt.date | None, output: Path, sender: str | None, attach: bool, dry_run: bool,
             force: bool) -> None:
     """Write the dunning letters that are due (.eml and .txt) and log each in the Activity table.
 
@@ -80,15 +82,16 @@ def letters(path: Path, as_of: dt.date | None, out_dir: Path, sender: str | None
     of that level. Disputed items and items under a pending promise to pay are left out.
 
     \b
-    Example:  arxl letters ar.xlsx --as-of 2026-06-30 --out letters/
-              arxl letters ar.xlsx --out letters/ --dry-run     (look first; nothing logged)
+    Example:  arxl letters ar.xlsx --as-of 2026-06-30 --output letters/
+              arxl letters ar.xlsx --output letters/ --dry-run     (look first; nothing logged)
     """
     from ..errors import ValidationFailed
     from ..verbs.books import file_book
     from ..verbs.letters import write_letters
 
+    out_dir = output
     try:
-        with status("Reading the workbook") as say:
+        with progress("reading the workbook") as say:
             written = write_letters(file_book(path, force=force), out_dir, as_of=as_of, today=today(),
                                     sender=sender, attach=attach, dry_run=dry_run, progress=say, now=now())
     except ValidationFailed as failed:
@@ -143,12 +146,13 @@ def apply(path: Path, as_of: dt.date | None, min_confidence: float, accept: bool
 
     book = file_book(path, force=force)
     try:
-        if not accept:
-            proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence, since=since,
-                                    discard_edits=discard_edits)
-        else:
-            accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence, since=since,
-                                   discard_edits=discard_edits, now=now())
+        with status("Matching payments to invoices" if not accept else "Appending the accepted applications"):
+            if not accept:
+                proposed = cash.propose(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+                                        since=since, discard_edits=discard_edits)
+            else:
+                accepted = cash.accept(book, as_of=as_of, today=today(), min_confidence=min_confidence,
+                                       since=since, discard_edits=discard_edits, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
     if not accept:
@@ -313,9 +317,8 @@ def worklist_report(path: Path, as_of: dt.date | None, by: str | None, output_fo
     """
     import json
 
-    from rich.table import Table as RichTable
-
     from ..collections import worklist
+    from .tables import Column, print_table
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -331,18 +334,16 @@ def worklist_report(path: Path, as_of: dt.date | None, by: str | None, output_fo
     if output_format == "json":
         click.echo(json.dumps({"as_of": date.isoformat(), "customers": records}, indent=1, ensure_ascii=False))
         return
-    table = RichTable(title=f"Collections worklist as of {date.isoformat()}", header_style="bold")
     shown = ("rank", "priority", "customer_id", "name", "overdue", "oldest_days", "level_name", "next_action",
              "next_action_date", "promise_status", "credit_hold", "risk_grade")
-    for column in shown:
-        table.add_column(column, justify="right" if column in ("priority", "overdue", "oldest_days") else "left",
-                         overflow="fold")
-    for record in records:
-        table.add_row(*("" if record[column] is None else
-                        ("yes" if record[column] else "") if isinstance(record[column], bool) else
-                        f"{record[column]:,.2f}" if column == "overdue" else str(record[column])
-                        for column in shown))
-    out_console.print(table)
+    numeric = ("rank", "priority", "overdue", "oldest_days")
+    columns = [Column(column, numeric=column in numeric, key=column == "customer_id", shorten=column == "name")
+               for column in shown]
+    rows = [["" if record[column] is None else
+             ("yes" if record[column] else "") if isinstance(record[column], bool) else
+             f"{record[column]:,.2f}" if column == "overdue" else str(record[column])
+             for column in shown] for record in records]
+    print_table(out_console, columns, rows, title=f"Collections worklist as of {date.isoformat()}")
 
 
 def _worklist_by(ledger: Ledger, full: pd.DataFrame, by: str, output_format: str, date: dt.date) -> None:
@@ -404,10 +405,9 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
     """
     import json
 
-    from rich.table import Table as RichTable
-
     from ..forecast import cash_forecast
     from ..money import to_major_float
+    from .tables import Column, print_table
 
     ledger = load_or_exit(path, writes=True)
     date = as_of_or_default(ledger, as_of)
@@ -422,15 +422,12 @@ def forecast_report(path: Path, as_of: dt.date | None, output_format: str) -> No
         click.echo(json.dumps({"as_of": date.isoformat(), "lines": records, "open_ar": totals}, indent=1,
                               ensure_ascii=False))
         return
-    table = RichTable(title=f"Cash forecast as of {date.isoformat()}", header_style="bold")
-    for column in ("line", "from", "to", "currency", "amount", "items"):
-        table.add_column(column, justify="right" if column in ("amount", "items") else "left")
-    for record in records:
-        table.add_row(str(record["line"]), record["week_start"] or "", record["week_end"] or "",
-                      str(record["currency"]), f"{record['amount']:,.2f}", str(record["items"]))
-    for currency, total in totals.items():
-        table.add_row("Total (open AR)", "", "", currency, f"{total:,.2f}", "")
-    out_console.print(table)
+    columns = [Column("line", key=True), Column("from"), Column("to"), Column("currency"),
+               Column("amount", numeric=True), Column("items", numeric=True)]
+    rows = [[str(record["line"]), record["week_start"] or "", record["week_end"] or "", str(record["currency"]),
+             f"{record['amount']:,.2f}", str(record["items"])] for record in records]
+    totals = [["Total (open AR)", "", "", currency, f"{total:,.2f}", ""] for currency, total in totals.items()]
+    print_table(out_console, columns, rows, title=f"Cash forecast as of {date.isoformat()}", totals=totals)
 
 
 def register(report_group: click.Group) -> None:

@@ -7,13 +7,15 @@ at the top (``arxl --help`` stays quick); everything else is imported inside the
 Exit codes (stable, for scripts and CI):
     0  done; no errors in the workbook (warnings allowed)
     1  the workbook has errors (they are printed); nothing was written
-    2  the file cannot be used at all (missing, not a workbook, hostile), or the command line is wrong
+    2  the file cannot be used at all (missing, not a workbook, hostile), the command line is wrong, or a tool
+       arxl needs (LibreOffice) is missing or failed
     3  arxl itself failed (a bug: please report it with the message)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 from rich.console import Console
 
-from ..errors import ArxlError, MissingToolError, SaveRefused, WorkbookError
+from ..errors import ArxlError, MissingToolError, SaveRefused, ToolFailed, WorkbookError
 from ..problems import Problem
 
 if TYPE_CHECKING:
@@ -36,8 +38,10 @@ FORMATS = click.Choice(["table", "csv", "json"])
 """What ``--format`` can name for a report: a rich table for people, csv or json for other programs."""
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
-out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+# Piped output (CI logs, files) gets wide tables instead of rich's 80-column default, unless COLUMNS says how
+# wide the reader is.
+out_console = Console(highlight=False, soft_wrap=True,
+                      width=None if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit() else 200)
 
 
 def today() -> dt.date:
@@ -66,7 +70,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (WorkbookError, SaveRefused, MissingToolError) as exc:
+        except (WorkbookError, SaveRefused, MissingToolError, ToolFailed) as exc:
             click.echo(f"arxl: {exc}", err=True)
             sys.exit(EXIT_UNUSABLE)
         except ArxlError as exc:
@@ -135,6 +139,49 @@ def status(first: str) -> Iterator[Callable[[str], None]]:
         yield lambda message: shown.update(f"{message}...")
 
 
+@contextmanager
+def progress(first: str) -> Iterator[Callable[[str], None]]:
+    """Progress of work that can take a while, on stderr: on a terminal a spinner showing the latest message;
+    in a pipe or a CI log one line per message (so a long run is never silent)."""
+    if err_console.is_terminal:
+        with status(first) as say:
+            yield say
+        return
+    err_console.print(f"  {first}", markup=False)
+    yield lambda message: err_console.print(f"  {message}", markup=False)
+
+
+def output_option(help_text: str, *, directory: bool = False, required: bool = False,
+                  aliases: Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--output``: the one name every command uses for where it writes (a file, or a folder with
+    ``directory``), passed to the command as ``output``. ``aliases`` are older names of the same option,
+    still accepted but not shown in the help."""
+    path_type = click.Path(file_okay=not directory, dir_okay=directory, path_type=Path)
+
+    def alias_name(alias: str) -> str:
+        return "alias_" + alias.lstrip("-").replace("-", "_")
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(command)
+        def merged(*args: Any, **kwargs: Any) -> Any:
+            given = kwargs.pop("output")
+            for alias in aliases:
+                value = kwargs.pop(alias_name(alias))
+                if value is not None and given is not None and value != given:
+                    raise click.UsageError(f"give --output or {alias} (its older name), not both")
+                given = given if given is not None else value
+            if required and given is None:
+                raise click.UsageError("Missing option '--output'.")
+            return command(*args, output=given, **kwargs)
+
+        for alias in aliases:
+            merged = click.option(alias, alias_name(alias), type=path_type, default=None, hidden=True)(merged)
+        return click.option("--output", "output", type=path_type, default=None,
+                            metavar="DIR" if directory else "FILE", help=help_text)(merged)
+
+    return decorate
+
+
 def print_problems(problems: list[Problem], limit: int) -> None:
     from rich.table import Table as RichTable
 
@@ -173,7 +220,8 @@ def load_or_exit(path: Path, *, writes: bool = False) -> Ledger:
     from ..verbs.refresh import load_validated
 
     try:
-        return load_validated(file_book(path)).ledger
+        with status(f"Reading {path.name}"):
+            return load_validated(file_book(path)).ledger
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=writes)
 

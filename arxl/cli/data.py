@@ -24,7 +24,10 @@ from .common import (
     handle_errors,
     now,
     out_console,
+    output_option,
     print_problems,
+    progress,
+    status,
     today,
 )
 
@@ -65,27 +68,38 @@ def _fail_unusable(message: str) -> NoReturn:
 
 
 def _show_rows(plan: ImportPlan, count: int) -> None:
+    """The first ``count`` rows to append, as a user will see them in the book: amounts with thousands
+    separators and the currency's decimals (``1,250.00``), dates in ISO, numbers without a trailing ``.0``."""
     import pandas as pd
-    from rich.table import Table as RichTable
+
+    from ..contract import Kind
+    from ..money import exponent
+    from .tables import Column, print_table
 
     shown = plan.rows.head(count)
-    table = RichTable(title=f"First {len(shown)} of {len(plan.rows):,} row(s)", header_style="bold")
-    for column in (plan.source.unit, *shown.columns):
-        table.add_column(column)
+    kinds = {column.name: column.kind for column in plan.table.columns}
+    currency = shown["currency"] if "currency" in shown.columns else pd.Series([""] * len(shown))
+    rows = []
     for position in range(len(shown)):
-        cells = []
+        cells = [str(int(plan.lines[position]))]
         for column in shown.columns:
             value = shown[column].iat[position]
             if pd.isna(value):
                 cells.append("")
             elif isinstance(value, pd.Timestamp):
                 cells.append(value.date().isoformat())
+            elif kinds.get(column) is Kind.MONEY and isinstance(value, float):
+                code = str(currency.iat[position]) or "USD"
+                cells.append(f"{float(value):,.{exponent(code)}f}")
             elif isinstance(value, float):
-                cells.append(repr(value).removesuffix(".0"))
+                cells.append(repr(float(value)).removesuffix(".0"))
             else:
                 cells.append(str(value))
-        table.add_row(str(int(plan.lines[position])), *cells)
-    out_console.print(table)
+        rows.append(cells)
+    columns = [Column(plan.source.unit, numeric=True, key=True),
+               *(Column(str(column), numeric=kinds.get(column) in (Kind.MONEY, Kind.INTEGER, Kind.NUMBER))
+                 for column in shown.columns)]
+    print_table(out_console, columns, rows, title=f"First {len(shown)} of {len(plan.rows):,} row(s)")
 
 
 def _describe_plan(plan: ImportPlan) -> str:
@@ -164,8 +178,9 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
         err_console.print(f"  {note}", markup=False)
     for reason, count in rows.skipped.items():
         err_console.print(f"  {count:,} row(s) left out: {reason}", markup=False)
-    result = importing.import_rows(file_book(book, force=force), incoming, dry_run=dry_run,
-                                   create_customers=create_customers, skip_conflicts=skip_conflicts, now=now())
+    with status(f"Checking {len(rows):,} row(s) against {book.name}"):
+        result = importing.import_rows(file_book(book, force=force), incoming, dry_run=dry_run,
+                                       create_customers=create_customers, skip_conflicts=skip_conflicts, now=now())
     plan = result.plan
     if result.book_failed:
         print_problems(result.problems, limit)
@@ -205,27 +220,29 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
 @click.command("export")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--what", type=LazyChoice(_export_kinds), required=True, help="Which table to export.")
-@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The file to write: .csv, .parquet or .xlsx (a new workbook, never BOOK).")
+@output_option("The file to write: .csv, .parquet or .xlsx (a new workbook, never BOOK).", required=True,
+               aliases=("--to",))
 @click.option("--as-of", "as_of", type=DATE, default=None,
               help="Report date (default: Settings as_of, else today). For the ledger: only documents dated "
                    "on or before it (default: all).")
-@click.option("--force", is_flag=True, help="Replace the file at --to if it exists.")
+@click.option("--force", is_flag=True, help="Replace the file at --output if it exists.")
 @handle_errors
-def export_command(book: Path, what: str, target: Path, as_of: dt.date | None, force: bool) -> None:
+def export_command(book: Path, what: str, output: Path, as_of: dt.date | None, force: bool) -> None:
     """Write open items, the aging, the ledger or the application ledger of BOOK to a file; money exact.
 
     \b
-    Example:  arxl export ar.xlsx --what aging --to aging.parquet --as-of 2026-06-30
-              arxl export ar.xlsx --what ledger --to ledger.csv
+    Example:  arxl export ar.xlsx --what aging --output aging.parquet --as-of 2026-06-30
+              arxl export ar.xlsx --what ledger --output ledger.csv
     """
     from ..errors import ValidationFailed
     from ..verbs.books import file_book
     from ..verbs.export import export_file
 
+    target = output
     try:
-        exported = export_file(file_book(book), what, target, as_of=as_of, today=today(), force=force,
-                               book_file=book)
+        with progress(f"exporting {what}"):
+            exported = export_file(file_book(book), what, target, as_of=as_of, today=today(), force=force,
+                                   book_file=book)
     except ValidationFailed as failed:
         exit_invalid(book, failed.problems)
     when = f" as of {exported.as_of.isoformat()}" if exported.as_of is not None else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,12 +37,24 @@ def _json_default(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
-def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> None:
-    """A display frame (money as Decimal, dates as date) as csv, json records or a rich table."""
+def _cell_text(value: object) -> str:
     import pandas as pd
-    from rich.table import Table as RichTable
+
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "",
+                 totals: pd.DataFrame | None = None) -> None:
+    """A display frame (money as Decimal, dates as date) as csv, json records or a table for people in which
+    no figure is ever cut (``arxl.cli.tables``)."""
+    import pandas as pd
 
     from ..render.plain import safe_text
+    from .tables import Column, print_table
 
     if output_format == "json":
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -55,14 +68,16 @@ def _print_frame(frame: pd.DataFrame, output_format: str, title: str = "") -> No
                     lambda value: safe_text(value) if isinstance(value, str) else value)
         click.echo(shown.to_csv(index=False, lineterminator="\n"), nl=False)
         return
-    table = RichTable(title=title or None, header_style="bold")
-    for column in frame.columns:
-        numeric = frame[column].map(lambda value: isinstance(value, Decimal | int | float)).all() and len(frame)
-        table.add_column(str(column), justify="right" if numeric else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*("" if value is None or value is pd.NaT else
-                        (f"{value:,}" if isinstance(value, Decimal) else str(value)) for value in row))
-    out_console.print(table)
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        numeric = bool(len(frame)) and bool(values.map(lambda value: isinstance(value, Decimal | int | float)
+                                                       and not isinstance(value, bool)).all())
+        columns.append(Column(str(name), numeric=numeric, key=name == "customer_id", shorten=name == "name"))
+    rows = [[_cell_text(value) for value in row] for row in frame.itertuples(index=False)]
+    total_rows = [] if totals is None else [[_cell_text(value) for value in row]
+                                            for row in totals.itertuples(index=False)]
+    print_table(out_console, columns, rows, title=title, totals=total_rows)
 
 
 @click.group("report")
@@ -117,12 +132,19 @@ def aging_command(path: Path, as_of: dt.date | None, basis: str | None, buckets:
     if output_format == "json":
         _print_frame(shown, "json")
         return
+    totals = None
     if len(shown):
-        totals = {"customer_id": "Total", "name": "", "currency": ""}
-        for label in columns[3:]:
-            totals[label] = sum(shown[label], Decimal(0))
-        shown = pd.concat([shown, pd.DataFrame([totals])], ignore_index=True)
-    _print_frame(shown, "table", f"Aging as of {date.isoformat()} ({result.basis} basis)")
+        # One total row per currency: amounts of different currencies are never added together.
+        totals = pd.DataFrame([{"customer_id": "Total", "name": "", "currency": currency,
+                                **{label: sum(shown.loc[shown["currency"] == currency, label], Decimal(0))
+                                   for label in columns[3:]}}
+                               for currency in sorted(set(shown["currency"]))])
+    title = f"Aging as of {date.isoformat()} ({result.basis} basis)"
+    codes = sorted(set(shown["currency"]))
+    if len(codes) == 1 and totals is not None:  # one currency: said once in the title, not on every row
+        title = f"Aging as of {date.isoformat()} ({result.basis} basis, {codes[0]})"
+        shown, totals = shown.drop(columns="currency"), totals.drop(columns="currency")
+    _print_frame(shown, "table", title, totals)
 
 
 def _digits(currency: str) -> int:
@@ -176,12 +198,11 @@ def _aging_by(ledger: Ledger, result: AgingReport, by: str, output_format: str, 
 @click.option("--period-days", type=click.IntRange(1), default=None, help="Default: Settings dso_period_days.")
 @click.option("--by", type=BY, default=None,
               help="One column of figures per customer group, region or salesperson, then the total.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
 @handle_errors
 def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, by: str | None,
                     output_format: str) -> None:
-    """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures.
+    """DSO (average and countback), best possible DSO, ADD, CEI, turnover and AR figures, with their units.
 
     With --by, each group's figures are those of its customers alone; its money figures add up to the total.
 
@@ -189,26 +210,31 @@ def metrics_command(path: Path, as_of: dt.date | None, period_days: int | None, 
     Example:  arxl report metrics ar.xlsx --period-days 90 --format json
               arxl report metrics ar.xlsx --by region
     """
-    from rich.table import Table as RichTable
-
     from ..metrics import compute_metrics
-    from ..render.plain import metrics_dict
+    from ..render.plain import metric_rows, metrics_csv, metrics_dict
+    from .tables import Column, print_table
 
     ledger = load_or_exit(path)
     date = as_of_or_default(ledger, as_of)
-    figures = metrics_dict(compute_metrics(ledger, date, period_days=period_days))
+    metrics = compute_metrics(ledger, date, period_days=period_days)
+    last_edge = ledger.settings.bucket_edges[-1]
     if by is not None:
-        _metrics_by(ledger, date, by, period_days, figures, output_format)
+        if output_format == "csv":
+            raise click.BadParameter("with --by the figures come as a table or json", param_hint="--format")
+        _metrics_by(ledger, date, by, period_days, metrics_dict(metrics), output_format)
         return
     if output_format == "json":
-        click.echo(json.dumps(figures, indent=1))
+        click.echo(json.dumps(metrics_dict(metrics), indent=1))
         return
-    table = RichTable(title=f"Metrics as of {figures['as_of']}", header_style="bold")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, "n/a" if value is None else str(value))
-    out_console.print(table)
+    if output_format == "csv":
+        click.echo(metrics_csv(metrics, last_edge), nl=False)
+        return
+    rows = []
+    for _key, label, value, unit in metric_rows(metrics, last_edge):
+        shown = "n/a" if value == "" else (f"{Decimal(value):,}" if unit == metrics.currency else value)
+        rows.append([label, shown, unit])
+    print_table(out_console, [Column("Metric"), Column("Value", numeric=True), Column("Unit")], rows,
+                title=f"Metrics as of {date.isoformat()} (period of {metrics.period_days} days)")
 
 
 def _metrics_by(ledger: Ledger, date: dt.date, by: str, period_days: int | None, total: dict[str, object],
@@ -272,26 +298,30 @@ def _require_customer(ledger: Ledger, customer: str | None) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--customer", required=True, metavar="ID", help="The customer.")
 @click.option("--from", "start", type=DATE, default=None, help="First day of the period (activity statement).")
-@click.option("--to", "end", type=DATE, default=None, help="Last day (default: Settings as_of, else today).")
+@click.option("--as-of", "as_of", type=DATE, default=None,
+              help="Statement date, the last day of the period (default: Settings as_of, else today).")
+@click.option("--to", "end", type=DATE, default=None, hidden=True)  # --as-of's older name
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True)
 @handle_errors
-def statement_command(path: Path, customer: str, start: dt.date | None, end: dt.date | None,
-                      output_format: str) -> None:
-    """A customer's statement: open items at --to, or with --from the activity of the period with opening,
-    running and closing balances.
+def statement_command(path: Path, customer: str, start: dt.date | None, as_of: dt.date | None,
+                      end: dt.date | None, output_format: str) -> None:
+    """A customer's statement: open items at --as-of, or with --from the activity of the period from --from to
+    --as-of with opening, running and closing balances.
 
     \b
-    Example:  arxl report statement ar.xlsx --customer C0001 --from 2026-06-01 --to 2026-06-30
+    Example:  arxl report statement ar.xlsx --customer C0001 --from 2026-06-01 --as-of 2026-06-30
     """
     from ..render.plain import statement_frames
     from ..statements import activity_statement, open_item_statement
 
+    if as_of is not None and end is not None and as_of != end:
+        raise click.UsageError("give --as-of or --to (its older name), not both")
     ledger = load_or_exit(path)
     _require_customer(ledger, customer)
-    date = as_of_or_default(ledger, end)
+    date = as_of_or_default(ledger, as_of or end)
     if start is not None:
         if start > date:
-            raise click.BadParameter(f"{start} is after --to {date}", param_hint="--from")
+            raise click.BadParameter(f"{start} is after --as-of {date}", param_hint="--from")
         frames = statement_frames(activity_statement(ledger, customer, start, date))
         title = f"Activity of {customer} from {start.isoformat()} to {date.isoformat()}"
         main_frame, totals = frames["lines"], frames["balances"]

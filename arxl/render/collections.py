@@ -130,15 +130,16 @@ def collections_sheet(ledger: Ledger, as_of: dt.date, worklist: pd.DataFrame) ->
         ConditionalFill(_range(8, first, last), AMBER, AMBER_TEXT, threshold=0),
         ConditionalFill(_range(18, first, last), AMBER, AMBER_TEXT, threshold=0),
     )
-    widths = {1: 6, 2: 8, 3: 12, 4: 28, 5: 9, 6: 14, 7: 14, 8: 13, 9: 10, 10: 14, 11: 12, 12: 10, 13: 24,
-              14: 12, 15: 12, 16: 14, 17: 10, 18: 10, 19: 8, 20: 8, 21: 34, 22: 7, 23: 20, 24: 28, 25: 10, 26: 34,
-              27: 13, 28: 14, 29: 12}
-    widths.update(zip(entry_columns, (12, 40, 12, 14), strict=True))
+    # The printed page holds what a collector works from (rank to next action date); the rest stays on screen.
+    printed = frame.columns.get_loc("Next action date") + 1
+    totals_bottom = last + 2 + len(set(currencies))
+    print_area = f"$A$1:${column_letter(printed)}${max(totals_bottom, first)}"
+    widths = dict(zip(entry_columns, (12, 40, 12, 14), strict=True))
     return SheetSpec(COLLECTIONS_SHEET, cells=cells, key=COLLECTIONS_KEY, entry_columns=entry_columns,
+                     widths=widths,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Collections"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 5),
-                     conditional=conditional, tab_color="C55A11",
-                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     freeze=(header_row + 1, 5), conditional=conditional, tab_color="C55A11",
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row), print_area=print_area))
 
 
 # --- Forecast -------------------------------------------------------------------------------------------------
@@ -184,13 +185,14 @@ def forecast_sheet(ledger: Ledger, forecast: Forecast, report: AgingReport) -> S
         low, high = first + int(positions[0]), first + int(positions[-1])
         sheet = quoted(FORECAST_SHEET)
         charts = (Chart("column", f"Expected receipts by week ({currency})", f"{sheet}!$A${low}:$A${high}",
-                        (Series("Expected receipts", f"{sheet}!$E${low}:$E${high}", "2E75B6"),),
-                        (header_row, 8), (header_row + 20, 18)),)
+                        (Series(f"Expected receipts ({currency})", f"{sheet}!$E${low}:$E${high}", "2E75B6"),),
+                        (header_row, 8), (header_row + 20, 18), category_title="Week",
+                        value_title=f"Expected receipts ({currency})"),)
     return SheetSpec(FORECAST_SHEET, cells=cells,
                      blocks=(Block(header_row, 1, frame, ("text", "date", "date", "text", "money", "integer"),
                                    table_name="arxl_Forecast"),),
-                     widths={1: 28, 2: 12, 3: 12, 4: 9, 5: 18, 6: 8}, freeze=(header_row + 1, 1), charts=charts,
-                     tab_color="70AD47", page=PageSetup(landscape=True))
+                     widths={1: 24}, freeze=(header_row + 1, 1), charts=charts,
+                     tab_color="70AD47", page=PageSetup(landscape=True, fit_height=1))
 
 
 # --- Cash application -----------------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
         "Accept": _yes(accepted),
         "Now": proposals["now"] if "now" in proposals else pd.Series([""] * len(proposals), dtype="str"),
     })
-    styles = ("integer", "text", "text", "date", "text", "money", "text", "text", "date", "money", "money", "date",
+    styles = ("integer", "text", "text", "date", "text", "money", "wrap", "text", "date", "money", "money", "date",
               "percent", "wrap", "text", "text")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
@@ -252,12 +254,11 @@ def cash_application_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFra
             row += 1
     conditional = (ConditionalFill(_range(13, first, last), GREEN, GREEN_TEXT,
                                    threshold=max(min_confidence - 1e-9, 0.0)),)
-    widths = {1: 6, 2: 12, 3: 12, 4: 12, 5: 9, 6: 14, 7: 32, 8: 13, 9: 12, 10: 14, 11: 14, 12: 12, 13: 11,
-              14: 60, 15: 8, 16: 36}
+    widths = {7: 32, 14: 48, 16: 36}
     accept = list(frame.columns).index("Accept") + 1  # the user marks what to accept
     return SheetSpec(CASH_APPLICATION_SHEET, cells=cells, key=CASH_APPLICATION_KEY, entry_columns=(accept,),
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_CashApplication"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3),
+                     widths=widths, freeze=(header_row + 1, 3),
                      conditional=conditional, tab_color="7030A0",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 

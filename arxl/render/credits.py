@@ -47,7 +47,7 @@ def credits_sheet(ledger: Ledger, as_of: dt.date, credits: pd.DataFrame) -> Shee
         "Why": credits["detail"],
     })
     styles = ("text", "text", "text", "text", "date", "text", "money", "money", "integer", "date", "integer",
-              "text", "text")
+              "text", "wrap")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     counts = credits["action"].value_counts()
@@ -58,10 +58,10 @@ def credits_sheet(ledger: Ledger, as_of: dt.date, credits: pd.DataFrame) -> Shee
         cells[(first, 1)] = Cell("No unapplied cash and no unapplied credit notes at this date.", "subtitle")
     else:
         _currency_totals(cells, last + 2, currencies, {8: credits["credit"]}, first, last, currency_column=6)
-    widths = {1: 12, 2: 28, 3: 13, 4: 12, 5: 12, 6: 9, 7: 13, 8: 14, 9: 9, 10: 12, 11: 10, 12: 16, 13: 70}
+    widths = {13: 48}  # the rest fitted to their content (arxl.render.layout)
     return SheetSpec(CREDITS_SHEET, cells=cells, key=CREDITS_KEY,
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_Credits"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 3), tab_color="2E75B6",
+                     widths=widths, freeze=(header_row + 1, 3), tab_color="2E75B6",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
@@ -85,7 +85,7 @@ def small_balances_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame
         "Cannot post because": proposals["refused"],
         "Accept": _yes(~refused),
     })
-    styles = ("text", "text", "text", "date", "text", "text", "money", "text", "text", "text", "text")
+    styles = ("text", "text", "text", "date", "text", "text", "money", "wrap", "wrap", "wrap", "text")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     reporting = ledger.settings.reporting_currency
@@ -101,10 +101,10 @@ def small_balances_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame
         cells[(first, 1)] = Cell(text, "subtitle")
     else:
         _currency_totals(cells, last + 2, currencies, {7: proposals["amount"]}, first, last, currency_column=6)
-    widths = {1: 28, 2: 13, 3: 12, 4: 12, 5: 13, 6: 9, 7: 11, 8: 50, 9: 36, 10: 44, 11: 8}
+    widths = {8: 34, 9: 30, 10: 30}  # the rest fitted to their content (arxl.render.layout)
     return SheetSpec(SMALL_BALANCES_SHEET, cells=cells, key=SMALL_BALANCES_KEY,
                      entry_columns=(len(frame.columns),),
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_SmallBalances"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 2), tab_color="7030A0",
+                     widths=widths, freeze=(header_row + 1, 2), tab_color="7030A0",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 

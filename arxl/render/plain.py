@@ -4,7 +4,8 @@
   (``Current,1-30,31-60,61-90,Over 90`` for the default edges), one row per summary row, amounts as plain
   decimals with the currency's minor digits, no thousands separators, no total row.
 - ``aging_by_group_csv``: the aging added up by a customer grouping (``--by``), one row per group and currency.
-- ``metrics_dict``: the metrics as a JSON-ready dict.
+- ``metrics_dict``: the metrics as a JSON-ready dict; ``metric_rows`` / ``metrics_csv``: each metric with a plain
+  label and its unit (the currency, days, % or times), for people and for CSV.
 - ``open_items_frame`` / ``statement_frames``: display frames with money as exact ``Decimal`` major units.
 
 Choices where the issue is silent:
@@ -136,3 +137,44 @@ def statement_frames(statement: OpenItemStatement | ActivityStatement) -> dict[s
         "closing_balance": [to_major(statement.closing_balance[code], code) for code in currencies],
     })
     return {"lines": open_items_frame(statement.lines), "balances": balances}
+
+
+METRIC_LABELS: tuple[tuple[str, str, str], ...] = (
+    ("ar", "Accounts receivable", "money"),
+    ("current_ar", "Current AR (not yet due)", "money"),
+    ("beginning_ar", "AR at the start of the period", "money"),
+    ("credit_sales", "Credit sales in the period", "money"),
+    ("dso", "DSO, average method", "days"),
+    ("dso_countback", "DSO, countback method", "days"),
+    ("bpdso", "Best possible DSO", "days"),
+    ("add", "Average days delinquent", "days"),
+    ("cei", "Collection effectiveness index (CEI)", "%"),
+    ("turnover", "AR turnover in the period", "times"),
+    ("pct_current", "Share of AR not yet due", "%"),
+    ("pct_over_last", "Share of AR over {last} days past due", "%"),
+)
+"""Each metric of ``metrics_dict``: its key, a plain label and its unit (``money`` is the reporting currency)."""
+
+
+def metric_rows(metrics: Metrics, last_edge: int) -> list[tuple[str, str, str, str]]:
+    """(key, label, value, unit) for each metric: money as exact plain decimals, ratios to 2 decimals, "" for
+    a ratio that cannot be computed."""
+    figures = metrics_dict(metrics)
+    rows = []
+    for key, label, unit in METRIC_LABELS:
+        value = getattr(metrics, key)
+        if unit == "money":
+            text = format_plain(int(value), metrics.currency)
+        else:
+            text = "" if figures[key] is None else f"{figures[key]:.2f}"
+        rows.append((key, label.format(last=last_edge), text, metrics.currency if unit == "money" else unit))
+    return rows
+
+
+def metrics_csv(metrics: Metrics, last_edge: int) -> str:
+    """The metrics as CSV: header ``metric,label,value,unit``, one row per metric (``metric_rows``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["metric", "label", "value", "unit"])
+    writer.writerows(metric_rows(metrics, last_edge))
+    return buffer.getvalue()

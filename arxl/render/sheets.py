@@ -20,8 +20,9 @@ from ..instalments import item_labels
 from ..ledger import Ledger
 from ..metrics import Metrics
 from ..money import to_major_float, to_major_floats
-from ..ownership import statement_key
+from .layout import settings_date
 from .spec import (
+    RULE,
     Block,
     Cell,
     Chart,
@@ -30,13 +31,16 @@ from .spec import (
     Series,
     SheetSpec,
 )
+from .statement import statement_sheet
 
 BUCKET_COLORS = ("70AD47", "FFC000", "ED7D31", "C55A11", "C00000", "7B0000", "4D0000")
 TITLE_ROWS = 3  # title, subtitle, blank
 
 
 def title_cells(ledger: Ledger, heading: str, as_of: dt.date, extra: str = "") -> dict[tuple[int, int], Cell]:
-    subtitle = f"{heading} as of {as_of.isoformat()}"
+    """The company (row 1) and what the sheet is as of when (row 2); ``layout.finish`` repeats them on every
+    printed page."""
+    subtitle = f"{heading} as of {settings_date(ledger.settings, as_of)}"
     if extra:
         subtitle += f" · {extra}"
     return {(1, 1): Cell(ledger.settings.company_name, "title"), (2, 1): Cell(subtitle, "subtitle")}
@@ -87,12 +91,10 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
             cached = to_major_float(summary.loc[rows, label].sum(), currency)
             formula = f'SUMIFS({_column_range(letter, first, last)},$C${first}:$C${last},"{currency}")'
             cells[(row, column)] = Cell(cached, "total_money", formula=formula)
-    widths = {1: 13, 2: 30, 3: 9, **{column: 14 for column in money_columns}}
+    widths: dict[int, float] = {}
     share_column = 4 + len(labels)
-    widths.update({share_column: 8, share_column + 1: 14, share_column + 2: 14})
     after_totals = total_row + len(set(currencies) or {""})
     if by:
-        widths[share_column + 3] = 18
         after_totals = _group_subtotals(cells, ledger, report, by, after_totals + 1, first, last,
                                         column_letter(share_column + 3), labels)
     old = [column_letter(4 + index) for index in range(len(report.labels) - 2, len(report.labels))]
@@ -116,17 +118,21 @@ def aging_sheet(ledger: Ledger, report: AgingReport, *, top_chart: int = 15) -> 
                           f"${column_letter(helper_left + 1 + index)}${helper_last}", BUCKET_COLORS[index % 7])
             for index, label in enumerate(report.labels))
         chart_top = after_totals + 2
+        chart_bottom = chart_top + 22
+        shown_currencies = sorted(set(top["currency"]))
+        unit = f" ({shown_currencies[0]})" if len(shown_currencies) == 1 else ""
         charts = (Chart("bar_stacked", "Largest balances by age", categories, series, (chart_top, 1),
-                        (chart_top + 22, 10)),)
-        widths[helper_left] = 26
-        widths.update({helper_left + 1 + index: 12 for index in range(len(report.labels))})
+                        (chart_bottom, 10), category_title="Customer", value_title=f"Open balance{unit}"),)
         blocks: tuple[Block, ...] = (block, helper_block)
     else:
         blocks = (block,)
         cells[(first, 1)] = Cell("No open items at this date.", "subtitle")
+        chart_bottom = total_row + 1
+    # The chart's helper block sits right of the report and is left out of the printed page.
+    print_area = f"$A$1:${column_letter(share_column + 2)}${chart_bottom}"
     return SheetSpec("Aging", cells=cells, blocks=blocks, widths=widths, freeze=(header_row + 1, 3),
                      conditional=conditional, charts=charts, tab_color="1F4E78",
-                     page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
+                     page=PageSetup(landscape=True, title_rows=(header_row, header_row), print_area=print_area))
 
 
 def _criterion(value: str) -> str:
@@ -163,7 +169,9 @@ def _group_subtotals(cells: dict[tuple[int, int], Cell], ledger: Ledger, report:
 
 def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Series,
                        disputes: pd.DataFrame | None = None) -> SheetSpec:
-    """Every open item: dates, days past due, bucket, status, amounts and the last payment applied to it; with
+    """Every open item: dates, days past due, bucket, status, how the open amount came about (original +
+    adjustments + applied = open amount) and the last payment applied to it; each customer's total on its
+    last line (under a rule), and a grand total per currency below the table that ties to the Aging sheet. With
     ``disputes`` (``arxl.receivables.dispute_details``) the days in dispute and the reason of each open
     Activity dispute."""
     detail = report.detail
@@ -179,6 +187,18 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
     in_dispute = (np.datetime64(report.as_of, "D") - opened.astype("datetime64[D]")).astype("timedelta64[D]")
     names = ledger.customers.set_index("customer_id")["name"]
     currencies = detail["currency"]
+    open_minor = detail["open_amount"].to_numpy(dtype=np.int64)
+    # Items arrive by customer and currency (the settlement's order): a group's last row carries its total.
+    group = (detail["customer_id"].astype("str") + "\x1f" + currencies.astype("str")).to_numpy(dtype=object)
+    last_of_group = np.ones(len(detail), dtype=bool)
+    if len(detail) > 1:
+        last_of_group[:-1] = group[1:] != group[:-1]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(detail) else np.array([], dtype=np.int64)
+    group_totals = np.add.reduceat(open_minor, starts) if len(detail) else np.array([], dtype=np.int64)
+    customer_total = np.full(len(detail), np.nan)
+    customer_total[last_of_group] = to_major_floats(pd.Series(group_totals), currencies[last_of_group]
+                                                    .reset_index(drop=True))
+    reference = detail["po_number"].where(detail["po_number"] != "", detail["reference"])
     frame = pd.DataFrame({
         "Customer ID": detail["customer_id"],
         "Customer": detail["customer_id"].map(names).fillna(""),
@@ -192,22 +212,47 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
         "Status": detail["status"],
         "Currency": currencies,
         "Original": to_major_floats(detail["original"], currencies),
+        "Adjustments": to_major_floats(detail["adjusted"], currencies),
+        "Applied": to_major_floats(detail["applied"], currencies),
         "Open amount": to_major_floats(detail["open_amount"], currencies),
         "Last payment": last_payment.astype("datetime64[s]").reindex(detail["document_id"].to_numpy())
                                     .to_numpy(dtype="datetime64[s]"),
-        "Reference": detail["reference"],
+        "Reference": reference,
+        "Customer total": customer_total,
         "Days in dispute": np.where(np.isnat(in_dispute), np.nan, in_dispute.astype(np.int64)),
         "Dispute reason": pd.Series(reason, dtype="str"),
     })
-    styles = ("text", "text", "text", "text", "date", "date", "integer", "text", "text", "text", "money",
-              "money", "date", "text", "integer", "text")
+    column_styles = ("text", "text", "text", "text", "date", "date", "integer", "text", "text", "text", "money",
+                     "money", "money", "money", "date", "text", "money_bold", "integer", "text")
+    ruled = np.where(last_of_group, RULE, "")
+    styles = tuple(pd.Series(np.char.add(style, ruled.astype(str)), dtype=object) for style in column_styles)
     header_row = TITLE_ROWS + 1
-    cells = title_cells(ledger, "Open items", report.as_of, basis_text(report.basis))
-    widths = {1: 13, 2: 28, 3: 14, 4: 11, 5: 11, 6: 11, 7: 9, 8: 10, 9: 9, 10: 9, 11: 14, 12: 14, 13: 12, 14: 30,
-              15: 10, 16: 36}
+    first, last = header_row + 1, header_row + max(len(frame), 1)
+    cells = title_cells(ledger, "Open items", report.as_of,
+                        f"{basis_text(report.basis)} · original + adjustments + applied = open amount")
+    if len(frame):
+        money = {frame.columns.get_loc(label) + 1: detail[source] for label, source in
+                 (("Original", "original"), ("Adjustments", "adjusted"), ("Applied", "applied"),
+                  ("Open amount", "open_amount"))}
+        currency_column = frame.columns.get_loc("Currency") + 1
+        row = last + 2
+        for currency in sorted(set(currencies)):
+            cells[(row, 1)] = Cell(f"Total {currency}", "total_label")
+            for column in range(2, currency_column + 1):
+                cells[(row, column)] = Cell("", "total_label")
+            in_currency = (currencies == currency).to_numpy()
+            for column, minor in money.items():
+                letter = column_letter(column)
+                cached = to_major_float(int(minor.to_numpy()[in_currency].sum()), currency)
+                criteria = f"${column_letter(currency_column)}${first}:${column_letter(currency_column)}${last}"
+                cells[(row, column)] = Cell(cached, "total_money",
+                                            formula=f'SUMIFS({letter}{first}:{letter}{last},{criteria},"{currency}")')
+            row += 1
+    else:
+        cells[(first, 1)] = Cell("No open items at this date.", "subtitle")
     return SheetSpec("Aging Detail", cells=cells, blocks=(Block(header_row, 1, frame, styles,
                                                                   table_name="arxl_AgingDetail"),),
-                     widths=widths, heights={header_row: 30.0}, freeze=(header_row + 1, 4), tab_color="2E75B6",
+                     freeze=(header_row + 1, 4), tab_color="2E75B6",
                      page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
@@ -215,22 +260,27 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
 
 def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, series: pd.DataFrame,
                     top_overdue: pd.DataFrame) -> SheetSpec:
-    """KPIs, the 12-month AR and DSO chart, the ten largest overdue customers and the bucket totals."""
+    """KPIs, the 12-month AR and DSO chart, the ten largest overdue customers and the bucket totals.
+
+    The charts' figures sit in two small tables right of the printed page (columns N to Q): the print area
+    holds the KPIs, the charts and the top-ten table only.
+    """
     currency = metrics.currency
+    period = metrics.period_days
     cells = title_cells(ledger, "Receivables dashboard", metrics.as_of,
-                   f"{currency} · DSO period {metrics.period_days} days")
+                        f"{currency} · DSO period {period} days")
     receivable = report.detail["open_amount"].clip(lower=0)
     overdue = receivable[report.detail["days_past_due"] > 0].sum()
     overdue_share = float(overdue / receivable.sum()) if receivable.sum() else None
     kpis = [
-        ("Total AR", to_major_float(metrics.ar, currency), "kpi_money"),
-        ("Overdue share", overdue_share, "kpi_percent"),
-        ("DSO (average)", metrics.dso, "kpi"),
-        ("DSO (countback)", metrics.dso_countback, "kpi"),
-        ("Best possible DSO", metrics.bpdso, "kpi"),
+        (f"Total AR ({currency})", to_major_float(metrics.ar, currency), "kpi_money"),
+        ("Overdue share of AR", overdue_share, "kpi_percent"),
+        ("DSO, average (days)", metrics.dso, "kpi"),
+        ("DSO, countback (days)", metrics.dso_countback, "kpi"),
+        ("Best possible DSO (days)", metrics.bpdso, "kpi"),
         ("Average days delinquent", metrics.add, "kpi"),
-        ("CEI %", metrics.cei, "kpi"),
-        ("AR turnover (period)", metrics.turnover, "kpi"),
+        ("CEI (%)", metrics.cei, "kpi"),
+        (f"AR turnover ({period} days, times)", metrics.turnover, "kpi"),
     ]
     for index, (label, value, style) in enumerate(kpis):
         row = 4 + (index // 4) * 3
@@ -240,10 +290,11 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
 
     series_top = 11
     months = pd.DataFrame({
-        "Month end": pd.to_datetime(series["month_end"]).dt.strftime("%Y-%m-%d"),
+        "Month end": [settings_date(ledger.settings, day.date()) for day in pd.to_datetime(series["month_end"])],
         f"AR ({currency})": to_major_floats(series["ar"], currency),
-        f"Credit sales ({currency})": to_major_floats(series["credit_sales"], currency),
-        "DSO": series["dso"].astype("float64"),
+        f"Credit sales, {period} days to month end ({currency})": to_major_floats(series["credit_sales"],
+                                                                                  currency),
+        "DSO (days)": series["dso"].astype("float64"),
     })
     series_block = Block(series_top, 14, months, ("text", "money", "money", "decimal"))
     first, last = series_top + 1, series_top + len(months)
@@ -251,7 +302,8 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     ar_chart = Chart("column", "AR and DSO, last 12 months", f"{sheet}!$N${first}:$N${last}",
                      (Series(f"AR ({currency})", f"{sheet}!$O${first}:$O${last}", "1F4E78"),),
                      (11, 1), (27, 12),
-                     secondary=(Series("DSO", f"{sheet}!$Q${first}:$Q${last}", "C00000"),))
+                     secondary=(Series("DSO (days)", f"{sheet}!$Q${first}:$Q${last}", "C00000"),),
+                     category_title="Month end", value_title=f"AR ({currency})", secondary_title="DSO (days)")
 
     buckets_top = series_top + len(months) + 3
     totals = pd.DataFrame({"Bucket": [*report.labels, UNAPPLIED],
@@ -261,8 +313,9 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     bucket_block = Block(buckets_top, 14, totals, ("text", "money"))
     buckets_last = buckets_top + len(report.labels)
     bucket_chart = Chart("column", "AR by age", f"{sheet}!$N${buckets_top + 1}:$N${buckets_last}",
-                         (Series("Amount", f"{sheet}!$O${buckets_top + 1}:$O${buckets_last}",
-                                 "2E75B6"),), (29, 1), (45, 12))
+                         (Series(f"Amount ({currency})", f"{sheet}!$O${buckets_top + 1}:$O${buckets_last}",
+                                 "2E75B6"),), (29, 1), (45, 12),
+                         category_title="Days past due", value_title=f"Amount ({currency})")
 
     top_row = 47
     cells[(top_row, 1)] = Cell("Ten largest overdue balances", "label")
@@ -275,17 +328,20 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     })
     top_block = Block(top_row + 1, 1, top, ("text", "text", "money", "integer", "money"))
     blocks = [series_block, bucket_block, top_block]
+    last_row = max(top_row + 1 + len(top), 45)
     by = ledger.settings.aging_group_by
     if by:
         group_top = top_row + len(top) + 3
+        group_totals = _group_totals(ledger, report, by)
         cells[(group_top, 1)] = Cell(f"AR by {by}", "label")
-        blocks.append(Block(group_top + 1, 1, _group_totals(ledger, report, by),
+        blocks.append(Block(group_top + 1, 1, group_totals,
                             ("text", "text", "integer", "money", "money", "money", "money")))
-    widths = {column: 14 for column in range(1, 18)}
-    widths.update({1: 16, 2: 28, 4: 18, 7: 18, 10: 18, 14: 12})
+        last_row = max(last_row, group_top + 1 + len(group_totals))
+    widths = {column: 10.0 for column in range(1, 13)}
+    print_area = f"$A$1:$L${last_row}"
     return SheetSpec("Dashboard", cells=cells, blocks=tuple(blocks),
                      widths=widths, charts=(ar_chart, bucket_chart), tab_color="C00000",
-                     page=PageSetup(landscape=True))
+                     page=PageSetup(landscape=True, fit_height=1, print_area=print_area))
 
 
 def _group_totals(ledger: Ledger, report: AgingReport, by: str) -> pd.DataFrame:
@@ -337,10 +393,9 @@ def checks_sheet(ledger: Ledger, as_of: dt.date, checks: pd.DataFrame) -> SheetS
     block = Block(header_row, 1, frame, ("text", "text", "money", "money", "money", results, "wrap"),
                   table_name="arxl_Checks")
     failed = int((frame["Result"] != "PASS").sum())
-    cells[(2, 1)] = Cell(f"Checks as of {as_of.isoformat()} · {len(frame) - failed} passed, {failed} failed",
-                         "subtitle")
-    return SheetSpec("Checks", cells=cells, blocks=(block,),
-                     widths={1: 44, 2: 16, 3: 16, 4: 16, 5: 14, 6: 9, 7: 70}, freeze=(header_row + 1, 1),
+    cells[(2, 1)] = Cell(f"Checks as of {settings_date(ledger.settings, as_of)} · {len(frame) - failed} passed, "
+                         f"{failed} failed", "subtitle")
+    return SheetSpec("Checks", cells=cells, blocks=(block,), widths={7: 60}, freeze=(header_row + 1, 1),
                      tab_color="70AD47", page=PageSetup(landscape=True, title_rows=(header_row, header_row)))
 
 
@@ -363,11 +418,9 @@ def statement_sheet_name(customer_id: str, taken: set[str], prefix: str = "ST ")
 
 # --- Statements -----------------------------------------------------------------------------------------------
 
-STATEMENT_ITEM_HEADER_ROW = 11
-
-
 def statement_sheets(ledger: Ledger, report: AgingReport) -> list[SheetSpec]:
-    """One print-ready open-item statement per customer with a non-zero balance (``ST <customer_id>``)."""
+    """One print-ready open-item statement per customer with a non-zero balance (``ST <customer_id>``); the
+    layout is ``arxl.render.statement``'s."""
     detail = report.detail
     if detail.empty:
         return []
@@ -384,91 +437,3 @@ def statement_sheets(ledger: Ledger, report: AgingReport) -> list[SheetSpec]:
         name = statement_sheet_name(str(customer_id), taken)
         sheets.append(statement_sheet(ledger, report, str(customer_id), customer, items, name))
     return sheets
-
-
-def statement_sheet(ledger: Ledger, report: AgingReport, customer_id: str, customer: pd.Series | None,
-                    items: pd.DataFrame, sheet_name: str) -> SheetSpec:
-    settings = ledger.settings
-    cells: dict[tuple[int, int], Cell] = {
-        (1, 1): Cell(settings.company_name, "title"),
-        (1, 6): Cell("STATEMENT", "title"),
-    }
-    for offset, line in enumerate(settings.company_address.splitlines()[:3], start=2):
-        cells[(offset, 1)] = Cell(line)
-    cells[(1, 6)] = Cell("STATEMENT", "title")
-    cells[(2, 6)] = Cell("Statement date", "label")
-    cells[(2, 8)] = Cell(report.as_of, "date")
-    cells[(3, 6)] = Cell("Customer ID", "label")
-    cells[(3, 8)] = Cell(customer_id)
-    bill_to = [] if customer is None else [str(customer["name"]), *str(customer["address"]).splitlines(),
-                                           str(customer["email"])]
-    cells[(6, 1)] = Cell("Bill to", "label")
-    for offset, line in enumerate([line for line in bill_to if line][:5]):
-        cells[(6 + offset, 2)] = Cell(line)
-    items = items.sort_values(["currency", "document_date", "document_id"], kind="stable")
-    currencies = items["currency"]
-    frame = pd.DataFrame({
-        "Date": items["document_date"],
-        "Document": pd.Series(item_labels(items["document_id"], items["instalment"]), index=items.index,
-                              dtype="str"),
-        "Type": items["kind"].str.replace("_", " "),
-        "Due date": items["due_date"],
-        "Days past due": np.where(items["open_amount"] > 0, items["days_past_due"].clip(lower=0), 0
-                                  ).astype("int64"),
-        "Currency": currencies,
-        "Original": to_major_floats(items["original"], currencies),
-        "Fees, interest and credits": to_major_floats(items["adjusted"], currencies),
-        "Open amount": to_major_floats(items["open_amount"], currencies),
-    })
-    header_row = STATEMENT_ITEM_HEADER_ROW
-    heights: dict[int, float] = {header_row: 30.0}
-    block = Block(header_row, 1, frame.reset_index(drop=True),
-                  ("date", "text", "text", "date", "integer", "text", "money", "money", "money"))
-    first, last = header_row + 1, header_row + len(frame)
-    row = last + 2
-    labels = [*report.labels, UNAPPLIED]
-    for currency, group in items.groupby("currency", sort=True):
-        cells[(row, 1)] = Cell(f"Aging ({currency})", "label")
-        for offset, label in enumerate([*labels, "Total due"]):
-            cells[(row, 2 + offset)] = Cell(label, "header")
-        buckets = [int(group.loc[(group["bucket"] == label), "open_amount"].abs().sum()) for label in labels]
-        total = int(group["open_amount"].sum())
-        for offset, amount in enumerate(buckets):
-            cells[(row + 1, 2 + offset)] = Cell(to_major_float(amount, currency), "money")
-        mask_rows = [first + index for index, code in enumerate(items["currency"]) if code == currency]
-        formula = (f"SUMIFS(I{first}:I{last},F{first}:F{last},\"{currency}\")" if mask_rows else "0")
-        cells[(row + 1, 2 + len(labels))] = Cell(to_major_float(total, currency), "total_money",
-                                                 formula=formula)
-        row += 3
-    cells[(row, 1)] = Cell(settings.statement_message, "subtitle")
-    merges = []
-    if settings.payment_instructions:
-        cells[(row + 1, 1)] = Cell("How to pay", "label")
-        cells[(row + 1, 2)] = Cell(settings.payment_instructions, "wrap")
-        merges.append(f"B{row + 1}:I{row + 1}")
-        lines = max(1, len(settings.payment_instructions) // 80 + 1)
-        heights[row + 1] = 15.0 * lines
-    row += 3
-    cells[(row, 1)] = Cell("✂  Please return this part with your payment", "cut")
-    for column in range(2, 10):
-        cells[(row, column)] = Cell("", "cut")
-    remittance = [("Remit to", settings.company_name), ("Customer ID", customer_id),
-                  ("Customer", "" if customer is None else str(customer["name"])),
-                  ("Statement date", report.as_of)]
-    for offset, (label, value) in enumerate(remittance, start=1):
-        cells[(row + offset, 1)] = Cell(label, "label")
-        cells[(row + offset, 2)] = Cell(value, "date" if isinstance(value, dt.date) else "text")
-    due_row = row + len(remittance) + 1
-    for currency, group in items.groupby("currency", sort=True):
-        cells[(due_row, 1)] = Cell(f"Amount due ({currency})", "label")
-        cells[(due_row, 2)] = Cell(to_major_float(int(group["open_amount"].sum()), currency),
-                                   "money_bold")
-        due_row += 1
-    cells[(due_row, 1)] = Cell("Amount enclosed", "label")
-    cells[(due_row, 2)] = Cell("", "total_label")
-    widths = {1: 19, 2: 16, 3: 12, 4: 12, 5: 10, 6: 9, 7: 14, 8: 14, 9: 14}
-    footer = "&L" + sheet_name.replace("&", "&&") + "&RPage &P of &N"
-    return SheetSpec(sheet_name, key=statement_key(customer_id), cells=cells, blocks=(block,), widths=widths,
-                     merges=tuple(merges),
-                     heights=heights, page=PageSetup(title_rows=(header_row, header_row), footer=footer),
-                     freeze=None)

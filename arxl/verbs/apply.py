@@ -101,6 +101,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
     from ..cashapp import propose_applications
     from ..dates import resolve_as_of
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
+    from ..render.layout import finish
     from .refresh import load_validated
     from .sheets import unedited
 
@@ -114,7 +115,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         proposals = propose_applications(ledger, date, since=since)
         chosen = (_confident(proposals, min_confidence) & ~_already_applied(ledger, proposals)
                   & _acceptable(proposals))
-        spec = cash_application_sheet(ledger, date, proposals, min_confidence)
+        spec = finish(cash_application_sheet(ledger, date, proposals, min_confidence), ledger.settings)
         committed = adapter.commit((), [spec], [CASH_APPLICATION_KEY], keep_backups=_backups(ledger), book=book)
     return Proposed(date, committed.names[CASH_APPLICATION_KEY], int(proposals["payment_id"].nunique()),
                     int(proposals.loc[chosen, "payment_id"].nunique()), min_confidence, committed.backup)
@@ -133,6 +134,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
     from ..dates import resolve_as_of
     from ..errors import ValidationFailed
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
+    from ..render.layout import finish
     from . import audit
     from .refresh import Append, appended_rows, read_validated
     from .sheets import unedited
@@ -171,7 +173,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         replace: list[str] = []
         if reviewed:
             remaining = proposals[~proposals["payment_id"].isin(set(rows["payment_id"]))]
-            specs = [cash_application_sheet(ledger, date, remaining, min_confidence)]
+            specs = [finish(cash_application_sheet(ledger, date, remaining, min_confidence), ledger.settings)]
             replace = [CASH_APPLICATION_KEY]
         append = Append(APPLICATIONS, applications_frame(rows))
         applications = raw.get(APPLICATIONS.name)

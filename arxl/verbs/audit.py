@@ -53,7 +53,9 @@ INPUTS_FINGERPRINT = "inputs-fingerprint"
 @dataclass
 class AuditStep:
     """What a run found and will add to the audit trail. ``snapshot`` is None while the tables are known
-    unchanged since arxl's last write (the stored snapshot stands, unread, until rows are added to it)."""
+    unchanged since arxl's last write (the stored snapshot stands, unread, until rows are added to it).
+    ``encoded`` holds the snapshot's tables already encoded (``arxl.audit.encode``), so that ``finish`` encodes
+    only those changed since: whoever changes a table of ``tables()`` calls ``changed`` with its name."""
 
     lines: list[AuditRow] = field(default_factory=list)
     snapshot: dict[str, pd.DataFrame] | None = None
@@ -61,6 +63,7 @@ class AuditStep:
     notes: list[str] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     stored: dict[str, bytes] = field(default_factory=dict)
+    encoded: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def edits(self) -> int:
@@ -70,7 +73,12 @@ class AuditStep:
         """The snapshot the run will leave (the stored one, decoded, when the tables did not change)."""
         if self.snapshot is None:
             self.snapshot = decode(self.stored)
+            self.encoded = dict(self.stored)
         return self.snapshot
+
+    def changed(self, table: str) -> None:
+        """``table`` of ``tables()`` was changed: encode it again when the snapshot is written."""
+        self.encoded.pop(table, None)
 
 
 def compare(book: GeneratedBook, raw: Mapping[str, RawTable], fingerprint: str | None = None) -> AuditStep:
@@ -82,18 +90,21 @@ def compare(book: GeneratedBook, raw: Mapping[str, RawTable], fingerprint: str |
     if stored and fingerprint is not None and book.state.extra.get(INPUTS_FINGERPRINT) == fingerprint:
         return AuditStep(stored=stored)
     current = snapshot(raw)
-    step = AuditStep(snapshot=current)
+    # Encoded now rather than when written: a table whose bytes equal the stored ones is unchanged (decoding is
+    # deterministic), so only the others are decoded and compared row by row.
+    step = AuditStep(snapshot=current, encoded=encode(current))
     if not stored:
         step.lines.append(baseline(current))
         return step
+    moved = {name for name in {*stored, *step.encoded} if stored.get(name) != step.encoded.get(name)}
     try:
-        previous = decode(stored)
+        previous = decode({name: data for name, data in stored.items() if name in moved})
     except Exception as exc:  # a record damaged by hand: start afresh rather than stop the books
         step.notes.append(f"arxl's snapshot of the input tables could not be read ({type(exc).__name__}); the "
                           "changes since the last run cannot be listed, and a new baseline is recorded")
         step.lines.append(baseline(current))
         return step
-    step.differences = differences(previous, current)
+    step.differences = differences(previous, {name: frame for name, frame in current.items() if name in moved})
     step.lines += [difference.row for difference in step.differences]
     closed = _closed_through(current)
     if closed is not None and step.differences:
@@ -119,6 +130,7 @@ def add_own(step: AuditStep, table: str, rows: pd.DataFrame, source: str, first_
     lines, combined = own_rows(table, rows, source, first_row, tables.get(table))
     step.lines += lines
     tables[table] = combined
+    step.changed(table)
 
 
 def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, company: str,
@@ -129,7 +141,9 @@ def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, compan
     extra: dict[str, str | None] = {}
     if step.snapshot is not None:
         extra = {SNAPSHOT + name: None for name in step.stored}  # a table no longer there leaves the snapshot
-        extra.update({SNAPSHOT + name: to_text(data) for name, data in encode(step.snapshot).items()})
+        stale = {name: frame for name, frame in step.snapshot.items() if name not in step.encoded}
+        encoded = {**{name: data for name, data in step.encoded.items() if name in step.snapshot}, **encode(stale)}
+        extra.update({SNAPSHOT + name: to_text(data) for name, data in encoded.items()})
     if not step.lines:
         return None, extra
     name = book.name_of(AUDIT_KEY)

@@ -83,6 +83,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, sinc
     from ..dates import resolve_as_of
     from ..postings import posting_proposals
     from ..render.collections import CHARGES_KEY, charges_sheet
+    from ..render.layout import finish
     from .refresh import load_validated
     from .sheets import unedited
 
@@ -94,8 +95,9 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, sinc
         date = resolve_as_of(ledger, as_of, today)
         say(f"proposing late fees and finance charges as of {date.isoformat()}")
         proposals = posting_proposals(ledger, date, since=since)
-        committed = adapter.commit((), [charges_sheet(ledger, date, proposals)], [CHARGES_KEY],
-                                   keep_backups=max(int(ledger.settings.backups), 1), book=book)
+        spec = finish(charges_sheet(ledger, date, proposals), ledger.settings)
+        committed = adapter.commit((), [spec], [CHARGES_KEY], keep_backups=max(int(ledger.settings.backups), 1),
+                                   book=book)
     fees = int((proposals["type"] == "late_fee").sum())
     return ChargesProposed(date, committed.names[CHARGES_KEY], fees, len(proposals) - fees,
                            int((proposals["refused"] != "").sum()), committed.backup)
@@ -111,6 +113,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
     from ..errors import ValidationFailed
     from ..postings import posting_proposals
     from ..render.collections import CHARGES_KEY, charges_sheet
+    from ..render.layout import finish
     from . import audit
     from .refresh import Append, appended_rows, read_validated
     from .sheets import unedited
@@ -147,8 +150,8 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
         specs: list[SheetSpec] = []
         replace: list[str] = []
         if review_sheet is not None:
-            specs = [charges_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
-                set(rows["adjustment_id"]))])]
+            specs = [finish(charges_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
+                set(rows["adjustment_id"]))]), ledger.settings)]
             replace = [CHARGES_KEY]
         append = Append(ADJUSTMENTS, adjustments_frame(rows))
         adjustments = raw.get(ADJUSTMENTS.name)

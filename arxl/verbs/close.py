@@ -148,6 +148,7 @@ def _closed_through(raw: Mapping[str, RawTable], through: dt.date, previous: dt.
             if snapshot is not None:
                 at = snapshot["key"].str.strip().str.casefold() == "closed_through"
                 snapshot.loc[at, "value"] = through.isoformat()
+                step.changed(SETTINGS.name)
             step.lines.append(AuditRow(SETTINGS.name, "closed_through", "value",
                                        previous.isoformat() if previous else "", through.isoformat(), "changed",
                                        "arxl close"))

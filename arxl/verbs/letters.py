@@ -224,8 +224,10 @@ def _write_files(ledger: Ledger, date: dt.date, folder: Path, sender: str, attac
             except MissingToolError as missing:
                 notes.append(f"{missing}; the letters are written without statement PDFs")
             else:
-                pdfs = customer_statement_pdfs(ledger, date, [letter.customer_id for letter in written],
-                                               Path(scratch), soffice=soffice, progress=say)
+                pdfs, note = customer_statement_pdfs(ledger, date, [letter.customer_id for letter in written],
+                                                     Path(scratch), soffice=soffice, progress=say)
+                if note:
+                    notes.append(note)
         taken: set[str] = set()
         for letter in written:
             message, message_warnings = letter_message(letter, company=settings.company_name, sender=sender,

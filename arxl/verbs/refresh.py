@@ -30,6 +30,7 @@ from ..metrics import compute_metrics, monthly_series
 from ..ownership import GeneratedBook, SheetDigest, SheetRecord, key_matches, spec_key, statement_key
 from ..problems import Problem, sort_problems
 from ..render import sheets as render
+from ..render.layout import finish_all
 from ..render.limits import fit_to_excel
 from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
@@ -245,7 +246,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
 
     Statement sheets are skipped (with a progress note) when more customers have a balance than Settings
     ``statement_sheets_limit``, unless ``explicit`` (the user named statements in ``--only``): a workbook of
-    thousands of sheets helps nobody, and ``arxl statements --pdf`` serves that case.
+    thousands of sheets helps nobody, and ``arxl statements BOOK --output DIR`` (PDFs) serves that case.
     """
     say = progress or (lambda _message: None)
     settlement = settle(ledger, as_of)
@@ -275,8 +276,8 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         else:
             counts["statements_skipped"] = with_balance
             say(f"{with_balance:,} customers have a balance, more than statement_sheets_limit "
-                f"({ledger.settings.statement_sheets_limit}): statement sheets not written; use arxl statements "
-                "--pdf, or arxl refresh --only statements")
+                f"({ledger.settings.statement_sheets_limit}): statement sheets not written; arxl statements BOOK "
+                "--output DIR writes them as PDF files (any number), arxl refresh --only statements as sheets")
     from ..checks import run_checks
 
     checks = run_checks(ledger, as_of, settlement, report)
@@ -328,7 +329,7 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
         from ..render.credits import credits_sheet
 
         specs.append(credits_sheet(ledger, as_of, credit_balances(ledger, as_of, settlement=settlement)))
-    return specs, counts, checks
+    return finish_all(specs, ledger.settings), counts, checks
 
 
 def replaced_keys(only: Sequence[str]) -> list[str]:

@@ -58,6 +58,7 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, prog
     errors, or when that sheet was edited (other than its Accept column) and ``discard_edits`` is not given."""
     from ..dates import resolve_as_of
     from ..render.credits import SMALL_BALANCES_KEY, small_balances_sheet
+    from ..render.layout import finish
     from ..small_balances import UNDERPAID, small_balance_proposals
     from .refresh import load_validated
     from .sheets import unedited
@@ -70,7 +71,8 @@ def propose(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, prog
         date = resolve_as_of(ledger, as_of, today)
         say(f"finding small balances as of {date.isoformat()}")
         proposals = small_balance_proposals(ledger, date)
-        committed = adapter.commit((), [small_balances_sheet(ledger, date, proposals)], [SMALL_BALANCES_KEY],
+        spec = finish(small_balances_sheet(ledger, date, proposals), ledger.settings)
+        committed = adapter.commit((), [spec], [SMALL_BALANCES_KEY],
                                    keep_backups=max(int(ledger.settings.backups), 1), book=book)
     underpaid = int(proposals["reason"].str.endswith(UNDERPAID).sum())
     return SmallBalancesProposed(date, committed.names[SMALL_BALANCES_KEY], underpaid, len(proposals) - underpaid,
@@ -87,6 +89,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
     from ..dates import resolve_as_of
     from ..errors import ValidationFailed
     from ..render.credits import SMALL_BALANCES_KEY, small_balances_sheet
+    from ..render.layout import finish
     from ..small_balances import small_balance_proposals
     from . import audit
     from .charges import adjustments_frame, marked_ids
@@ -125,8 +128,8 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
         specs: list[SheetSpec] = []
         replace: list[str] = []
         if review_sheet is not None:
-            specs = [small_balances_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
-                set(rows["adjustment_id"]))])]
+            specs = [finish(small_balances_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
+                set(rows["adjustment_id"]))]), ledger.settings)]
             replace = [SMALL_BALANCES_KEY]
         append = Append(ADJUSTMENTS, adjustments_frame(rows))
         adjustments = raw.get(ADJUSTMENTS.name)

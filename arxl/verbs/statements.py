@@ -22,6 +22,7 @@ from ..errors import ArxlError
 if TYPE_CHECKING:
     from ..ledger import Ledger
     from ..statements import ActivityStatement
+    from ..workbook.pdf import Conversion
     from .refresh import BookAdapter, Progress, RefreshResult
 
 
@@ -63,11 +64,13 @@ def statement_sheets(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.d
 
 
 def statement_pdfs(adapter: BookAdapter, folder: Path, *, as_of: dt.date | None, today: dt.date,
-                   customers: Sequence[str] = (), progress: Progress | None = None) -> StatementFiles:
+                   customers: Sequence[str] = (), progress: Progress | None = None,
+                   workers: int | None = None) -> StatementFiles:
     """One open-item statement PDF per customer with a balance (only ``customers`` when given) in ``folder``.
 
     Raises MissingToolError before any work when LibreOffice is not installed, ValidationFailed when the book
-    has errors, and UnknownCustomers for customer ids the book does not know.
+    has errors, UnknownCustomers for customer ids the book does not know, and ToolFailed naming the statements
+    LibreOffice could not convert (the others are written).
     """
     from ..aging import aging
     from ..dates import resolve_as_of
@@ -80,23 +83,39 @@ def statement_pdfs(adapter: BookAdapter, folder: Path, *, as_of: dt.date | None,
     say("reading the input tables")
     ledger = load_validated(adapter).ledger
     date = resolve_as_of(ledger, as_of, today)
-    report = aging(ledger, date)
-    specs = render.statement_sheets(ledger, report)
     if customers:
         known = set(ledger.customers["customer_id"])
         unknown = [customer for customer in customers if customer not in known]
         if unknown:
             raise UnknownCustomers(unknown)
+    say(f"laying out the statements as of {date.isoformat()}")
+    report = aging(ledger, date)
+    specs = render.statement_sheets(ledger, report)
+    if customers:
         wanted = {render.statement_sheet_name(customer, set()) for customer in customers}
         specs = [spec for spec in specs if spec.name in wanted]
-    say(f"Converting {len(specs)} statement(s) with LibreOffice")
-    return StatementFiles(date, folder, write_pdfs(specs, folder, soffice=soffice))
+    conversion = write_pdfs(specs, folder, soffice=soffice, progress=say, workers=workers)
+    _raise_for_failures(conversion, len(specs), folder)
+    return StatementFiles(date, folder, conversion.files)
+
+
+def _raise_for_failures(conversion: Conversion, count: int, folder: Path) -> None:
+    from ..errors import ToolFailed
+
+    if not conversion.failed:
+        return
+    names = ", ".join(conversion.failed[:5]) + (f" and {len(conversion.failed) - 5:,} more"
+                                                 if len(conversion.failed) > 5 else "")
+    raise ToolFailed(f"LibreOffice could not convert {len(conversion.failed):,} of {count:,} statement(s) "
+                     f"({names}): {conversion.detail or 'no message'}; the other {len(conversion.files):,} "
+                     f"are in {folder}")
 
 
 def customer_statement_pdfs(ledger: Ledger, as_of: dt.date, customer_ids: Sequence[str], folder: Path, *,
-                            soffice: str, progress: Progress | None = None) -> dict[str, bytes]:
+                            soffice: str, progress: Progress | None = None) -> tuple[dict[str, bytes], str]:
     """Customer id -> the PDF of its open-item statement, for those of ``customer_ids`` with open items (the
-    files are written in ``folder``, a scratch folder)."""
+    files are written in ``folder``, a scratch folder), and a note naming those LibreOffice could not convert
+    ("" when none)."""
     from ..aging import aging
     from ..render import sheets as render
     from ..workbook.pdf import write_pdfs
@@ -110,10 +129,14 @@ def customer_statement_pdfs(ledger: Ledger, as_of: dt.date, customer_ids: Sequen
                                     customers.loc[customer_id] if customer_id in customers.index else None,
                                     by_customer[customer_id], render.statement_sheet_name(customer_id, taken))
              for customer_id in owners]
-    if progress is not None:
-        progress(f"Converting {len(specs)} statement(s) with LibreOffice")
-    files = write_pdfs(specs, folder, soffice=soffice)
-    return {owner: file.read_bytes() for owner, file in zip(owners, files, strict=True)}
+    conversion = write_pdfs(specs, folder, soffice=soffice, progress=progress)
+    pdfs = {owner: file.read_bytes() for owner, file in zip(owners, conversion.pdfs, strict=True)
+            if file is not None}
+    note = ""
+    if conversion.failed:
+        note = (f"LibreOffice could not convert the statements {', '.join(conversion.failed)} "
+                f"({conversion.detail or 'no message'}); those letters are written without one")
+    return pdfs, note
 
 
 def _activity_statements(ledger: Ledger, start: dt.date, end: dt.date, customers: Sequence[str]
@@ -142,6 +165,7 @@ def activity_sheets(adapter: BookAdapter, *, start: dt.date, end: dt.date | None
     from ..dates import resolve_as_of
     from ..ownership import ACTIVITY_KEY
     from ..render.activity import activity_statement_sheets
+    from ..render.layout import finish_all
     from .refresh import load_validated
     from .sheets import unedited
 
@@ -152,18 +176,21 @@ def activity_sheets(adapter: BookAdapter, *, start: dt.date, end: dt.date | None
         book = unedited(adapter, [ACTIVITY_KEY], discard_edits)
         last = resolve_as_of(ledger, end, today)
         say(f"activity statements from {start.isoformat()} to {last.isoformat()}")
-        specs = activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers))
+        specs = finish_all(activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers)),
+                           ledger.settings)
         committed = adapter.commit((), specs, [ACTIVITY_KEY], keep_backups=ledger.settings.backups, book=book)
     return ActivityWritten(start, last, [committed.names.get(spec.key, spec.name) for spec in specs],
                            list(committed.removed), committed.backup)
 
 
 def activity_pdfs(adapter: BookAdapter, folder: Path, *, start: dt.date, end: dt.date | None, today: dt.date,
-                  customers: Sequence[str] = (), progress: Progress | None = None) -> StatementFiles:
+                  customers: Sequence[str] = (), progress: Progress | None = None,
+                  workers: int | None = None) -> StatementFiles:
     """One activity statement PDF per customer (rules in the module docstring) in ``folder``; the book is not
     changed. MissingToolError before any work when LibreOffice is not installed."""
     from ..dates import resolve_as_of
     from ..render.activity import activity_statement_sheets
+    from ..render.layout import finish_all
     from ..workbook.pdf import find_soffice, write_pdfs
     from .refresh import load_validated
 
@@ -172,6 +199,8 @@ def activity_pdfs(adapter: BookAdapter, folder: Path, *, start: dt.date, end: dt
     say("reading the input tables")
     ledger = load_validated(adapter).ledger
     last = resolve_as_of(ledger, end, today)
-    specs = activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers))
-    say(f"Converting {len(specs)} activity statement(s) with LibreOffice")
-    return StatementFiles(last, folder, write_pdfs(specs, folder, soffice=soffice))
+    specs = finish_all(activity_statement_sheets(ledger, _activity_statements(ledger, start, last, customers)),
+                       ledger.settings)
+    conversion = write_pdfs(specs, folder, soffice=soffice, progress=say, workers=workers)
+    _raise_for_failures(conversion, len(specs), folder)
+    return StatementFiles(last, folder, conversion.files)

@@ -16,6 +16,7 @@ first write, which marks the sheets and drops the old lists.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ from ..render.spec import SheetSpec
 from .bookxml import ContentTypes, DefinedName, Relationship, Relationships, SheetElement, WorkbookXml
 from .package import Package, rels_path, resolve_target
 from .sheetxml import NS_REL, build_sheet
-from .styles import StyleTable
+from .styles import MINIMAL_STYLES, StyleTable
 
 INPUTS_FINGERPRINT = "inputs-fingerprint"
 """The state record of the input parts' fingerprint as the last write left them
@@ -62,6 +63,8 @@ LEGACY_SHEET = "arxl_generated"
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 REL_SHEET = f"{NS_REL}/worksheet"
 REL_CALC_CHAIN = f"{NS_REL}/calcChain"
+REL_STYLES = f"{NS_REL}/styles"
+STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 TYPES = "[Content_Types].xml"
@@ -203,7 +206,14 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     workbook = WorkbookXml(package.text(WORKBOOK) or "")
     rels = Relationships.parse(package.read(WORKBOOK_RELS))
     types = ContentTypes.parse(package.read(TYPES))
-    styles = StyleTable(package.text("xl/styles.xml") or "")
+    # The style sheet is the part the workbook's relationships name (xl/styles.xml as Excel writes it, but any
+    # name is valid); a book without one gets one.
+    styles_rel = next((item for item in rels.items if item.type == REL_STYLES and not item.external), None)
+    styles_part = resolve_target(WORKBOOK, styles_rel.target) if styles_rel is not None else "xl/styles.xml"
+    if styles_rel is None:
+        rels.add(REL_STYLES, "styles.xml")
+        types.override(styles_part, STYLES_TYPE)
+    styles = StyleTable(package.text(styles_part) or MINIMAL_STYLES)
     legacy = [key for key in book.sheets if key.startswith("legacy:")]
     patterns = [*patterns, "legacy:"] if legacy else patterns
     plan = plan_write(book, specs, patterns)
@@ -233,7 +243,9 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     records = {key: record for key, record in book.state.sheets.items() if key in book.sheets}
     for sheet in plan.remove:
         records.pop(sheet.key, None)
-    table_ids = _free_table_ids(package, exclude={part_of[name] for name in removed_names | rewritten})
+    needed = sum(1 for spec in specs for block in spec.blocks if block.table_name)
+    table_ids = _free_table_ids(package, exclude={part_of[name] for name in removed_names | rewritten},
+                                needed=needed)
     serial = _next_free_serial(package)
     next_sheet_id = max([0, *(sheet.sheet_id for sheet in workbook.sheets)]) + 1
     written: dict[str, str] = {}
@@ -242,7 +254,7 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
         spec = renamed(placement.spec, placement.name)
         part, serial, next_sheet_id = _place(package, workbook, rels, types, placement, part_of, serial,
                                              next_sheet_id, spec)
-        sheet_xml = _write_sheet(package, types, spec, part, styles, table_ids)
+        sheet_xml = _write_sheet(package, types, spec, part, styles, table_ids, date1904=workbook.date1904)
         records[spec_key(spec)] = record_for(spec, placement.name, part_crc=zlib.crc32(sheet_xml),
                                              part_size=len(sheet_xml))
         records.pop("legacy:" + placement.name.casefold(), None)
@@ -272,7 +284,7 @@ def _write(package: Package, target: Path, specs: list[SheetSpec], patterns: lis
     workbook.names = _names(workbook.names, old_positions, positions, set(written.values()), set(book.copies),
                             written, specs_by_name, ours)
     package.set(WORKBOOK, workbook.render(old_positions=old_positions))
-    package.set("xl/styles.xml", styles.to_bytes())
+    package.set(styles_part, styles.to_bytes())
     calc_chain = next((item for item in rels.items if item.type == REL_CALC_CHAIN), None)
     if calc_chain is not None:
         part = resolve_target(WORKBOOK, calc_chain.target)
@@ -324,9 +336,9 @@ def _place(package: Package, workbook: WorkbookXml, rels: Relationships, types: 
 
 
 def _write_sheet(package: Package, types: ContentTypes, spec: SheetSpec, part: str, styles: StyleTable,
-                 table_ids: list[int]) -> bytes:
+                 table_ids: list[int], *, date1904: bool = False) -> bytes:
     prefix = PurePosixPath(part).stem
-    parts = build_sheet(spec, styles, prefix=prefix, table_ids=table_ids)
+    parts = build_sheet(spec, styles, prefix=prefix, table_ids=table_ids, date1904=date1904)
     package.set(part, parts.sheet)
     if parts.rels:
         sheet_rels = Relationships([Relationship(rid, kind, target) for rid, kind, target in parts.rels])
@@ -452,8 +464,9 @@ def _refuse_table_clashes(package: Package, workbook: WorkbookXml, rels: Relatio
                                   "for its own report; rename that table (Table Design > Table Name)")
 
 
-def _free_table_ids(package: Package, exclude: set[str]) -> list[int]:
-    """Table ids no table outside the sheets being rewritten uses (an id is unique in a book)."""
+def _free_table_ids(package: Package, exclude: set[str], needed: int) -> list[int]:
+    """The ``needed`` lowest table ids no table outside the sheets being rewritten uses (an id is unique in a
+    book)."""
     excluded = set()
     for part in exclude:
         excluded.update(_exclusive_parts(package, part))
@@ -465,7 +478,7 @@ def _free_table_ids(package: Package, exclude: set[str]) -> list[int]:
                 identifier = SafeXml.fromstring(data).get("id", "")
                 if identifier.isdigit():
                     used.add(int(identifier))
-    return [number for number in range(1, 100_000) if number not in used][:10_000]
+    return list(itertools.islice((number for number in itertools.count(1) if number not in used), needed))
 
 
 def _next_free_serial(package: Package) -> int:

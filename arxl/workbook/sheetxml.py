@@ -22,12 +22,23 @@ import pyarrow.compute as pc
 
 from ..arrays import arrow_text
 from ..excel import MAX_CELL_TEXT, beyond_sheet, cell_reference, column_letter, cut_text
-from ..render.spec import STYLES, Block, Cell, Chart, SheetSpec
+from ..render.spec import (
+    MARGIN_BOTTOM,
+    MARGIN_HEADER,
+    MARGIN_SIDE,
+    MARGIN_TOP,
+    PAPERS,
+    Block,
+    Cell,
+    Chart,
+    SheetSpec,
+)
 from .styles import StyleTable
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+EPOCHS = {False: dt.date(1899, 12, 30), True: dt.date(1904, 1, 1)}
+"""Day 0 of Excel's two date systems: 1900 (the usual one) and 1904 (books made on an old Mac)."""
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def clean_text(text: str) -> str:
     """Text safe for XML and for a cell: characters XML 1.0 forbids are dropped, the rest escaped, and no more
@@ -75,37 +86,38 @@ def _number(value: float | int) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _cell_xml(row: int, column: int, cell: Cell, style: int) -> str:
+def _cell_xml(row: int, column: int, cell: Cell, style: int, epoch: dt.date = EPOCHS[False]) -> str:
     where = cell_reference(row, column)
     value = cell.value
     if cell.formula:
         formula = f"<f>{clean_text(cell.formula)}</f>"
         if isinstance(value, str):
             return f'<c r="{where}" s="{style}" t="str">{formula}<v>{clean_text(value)}</v></c>'
-        cached = "" if value is None else f"<v>{_serial_or_number(value)}</v>"
+        cached = "" if value is None else f"<v>{_serial_or_number(value, epoch)}</v>"
         return f'<c r="{where}" s="{style}">{formula}{cached}</c>'
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f'<c r="{where}" s="{style}"/>'
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() else ""
         return f'<c r="{where}" s="{style}" t="inlineStr"><is><t{space}>{clean_text(value)}</t></is></c>'
-    return f'<c r="{where}" s="{style}"><v>{_serial_or_number(value)}</v></c>'
+    return f'<c r="{where}" s="{style}"><v>{_serial_or_number(value, epoch)}</v></c>'
 
 
-def _serial_or_number(value: object) -> str:
+def _serial_or_number(value: object, epoch: dt.date) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return str((value - dt.date(1899, 12, 30)).days)
+        return str((value - epoch).days)
     if isinstance(value, pd.Timestamp):
-        return str((value.date() - dt.date(1899, 12, 30)).days)
+        return str((value.date() - epoch).days)
     return _number(value)  # type: ignore[arg-type]
 
 
-def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[int, str]]], dict[int, pd.Series]]:
+def _block_rows(block: Block, styles: StyleTable, spec: SheetSpec, epoch: dt.date
+                ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, pd.Series]]:
     """The header cells (few, keyed by row) and the data rows as one string per row per column."""
     header: dict[int, list[tuple[int, str]]] = {block.top: []}
-    header_style = styles.xf_index(STYLES["header"])
+    header_style = styles.xf_index(spec.style("header"))
     for offset, name in enumerate(block.frame.columns):
         column = block.left + offset
         header[block.top].append((column, _cell_xml(block.top, column, Cell(str(name)), header_style)))
@@ -117,16 +129,18 @@ def _block_rows(block: Block, styles: StyleTable) -> tuple[dict[int, list[tuple[
     for offset, (name, style_name) in enumerate(zip(block.frame.columns, block.styles, strict=True)):
         column = block.left + offset
         if isinstance(style_name, str):
-            style: str | pd.Series = str(styles.xf_index(STYLES[style_name]))
+            style: str | pd.Series = str(styles.xf_index(spec.style(style_name, in_block=True)))
         else:  # one style per row, e.g. PASS/FAIL
             names = pd.Series(list(style_name), dtype=object)
-            style = names.map({key: str(styles.xf_index(STYLES[key])) for key in names.unique()})
+            style = names.map({key: str(styles.xf_index(spec.style(key, in_block=True)))
+                               for key in names.unique()}).astype("str")  # Arrow text: joins stay in C++
         values = block.frame[name].reset_index(drop=True)
         head = f'<c r="{column_letter(column)}' + rows + '" s="' + style + '"'
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
             present = ~np.isnat(days)
-            serial = pd.Series(np.where(present, (days - _EXCEL_EPOCH).astype(np.int64), 0).astype(str))
+            serials = (days - np.datetime64(epoch, "D")).astype(np.int64)
+            serial = pd.Series(np.where(present, serials, 0).astype(str))
             cells = head + "><v>" + serial + "</v></c>"
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
@@ -185,14 +199,17 @@ REL_DRAWING = f"{NS_REL}/drawing"
 REL_CHART = f"{NS_REL}/chart"
 
 
-def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: list[int]) -> SheetParts:
-    """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids."""
+def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: list[int],
+                date1904: bool = False) -> SheetParts:
+    """All parts of one generated sheet. ``prefix`` names its parts (``arxl3``); ``table_ids`` hands out ids;
+    dates are written as serial numbers of the book's date system (``date1904``)."""
+    epoch = EPOCHS[date1904]
     parts = SheetParts()
     free: dict[int, list[tuple[int, str]]] = {}
     positions = set(spec.cells)
     for (row, column), cell in spec.cells.items():
-        style = styles.xf_index(STYLES[cell.style])
-        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, style)))
+        style = styles.xf_index(spec.style(cell.style))
+        free.setdefault(row, []).append((column, _cell_xml(row, column, cell, style, epoch)))
     block_rows: list[tuple[Block, dict[int, pd.Series]]] = []
     for block in spec.blocks:
         bottom, right = block.top + len(block.frame), block.left + len(block.frame.columns) - 1
@@ -201,7 +218,7 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
         if clashes:
             raise ValueError(f"sheet {spec.name!r}: cells {clashes[:3]} lie inside a block; "
                              "a cell is written once")
-        header, columns = _block_rows(block, styles)
+        header, columns = _block_rows(block, styles, spec, epoch)
         for row, cells in header.items():
             free.setdefault(row, []).extend(cells)
         block_rows.append((block, columns))
@@ -242,7 +259,7 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
     sheet_pr = ""
     if spec.tab_color:
         sheet_pr += f'<tabColor rgb="FF{spec.tab_color}"/>'
-    if spec.page is not None:
+    if spec.page is not None and not spec.page.scale:
         sheet_pr += '<pageSetUpPr fitToPage="1"/>'
     xml.append(f"<sheetPr>{sheet_pr}</sheetPr>" if sheet_pr else "")
     xml.append(f'<dimension ref="A1:{cell_reference(max_row, max_column)}"/>')
@@ -278,14 +295,21 @@ def build_sheet(spec: SheetSpec, styles: StyleTable, *, prefix: str, table_ids: 
     if spec.page is not None:
         page = spec.page
         xml.append('<printOptions horizontalCentered="1"/>')
-        xml.append('<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+        xml.append(f'<pageMargins left="{MARGIN_SIDE:g}" right="{MARGIN_SIDE:g}" top="{MARGIN_TOP:g}" '
+                   f'bottom="{MARGIN_BOTTOM:g}" header="{MARGIN_HEADER:g}" footer="{MARGIN_HEADER:g}"/>')
         orientation = "landscape" if page.landscape else "portrait"
-        xml.append(f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="{page.fit_width}" '
-                   f'fitToHeight="{page.fit_height}"/>')
+        paper = PAPERS[page.paper].code
+        size = (f'scale="{page.scale}"' if page.scale
+                else f'fitToWidth="{page.fit_width}" fitToHeight="{page.fit_height}"')
+        xml.append(f'<pageSetup paperSize="{paper}" {size} orientation="{orientation}"/>')
         header = f"<oddHeader>{clean_text(page.header)}</oddHeader>" if page.header else ""
         footer = f"<oddFooter>{clean_text(page.footer)}</oddFooter>" if page.footer else ""
         if header or footer:
             xml.append(f"<headerFooter>{header}{footer}</headerFooter>")
+        if page.row_breaks:
+            breaks = "".join(f'<brk id="{row}" max="16383" man="1"/>' for row in page.row_breaks)
+            xml.append(f'<rowBreaks count="{len(page.row_breaks)}" manualBreakCount="{len(page.row_breaks)}">'
+                       f"{breaks}</rowBreaks>")
     relation = 0
     if spec.charts:
         relation += 1
@@ -379,17 +403,30 @@ def _series_xml(index: int, series, categories: str, line: bool) -> str:
             f"<c:val><c:numRef><c:f>{clean_text(series.values)}</c:f></c:numRef></c:val>{smooth}</c:ser>")
 
 
-def _axes(category_id: int, value_id: int, *, horizontal: bool, secondary: bool = False) -> str:
+def _axis_title(text: str, *, vertical: bool) -> str:
+    if not text:
+        return ""
+    rotation = '<a:bodyPr rot="-5400000" vert="horz"/>' if vertical else "<a:bodyPr/>"
+    return (f"<c:title><c:tx><c:rich>{rotation}<a:p><a:pPr><a:defRPr sz=\"900\" b=\"0\"/></a:pPr><a:r>"
+            f"<a:t>{clean_text(text)}</a:t></a:r></a:p></c:rich></c:tx><c:overlay val=\"0\"/></c:title>")
+
+
+def _axes(category_id: int, value_id: int, *, horizontal: bool, secondary: bool = False,
+          category_title: str = "", value_title: str = "") -> str:
+    """A category and a value axis. The secondary pair hides its category axis (it shares the primary one's)
+    and shows its value axis on the right with its own title."""
     category_position, value_position = ("l", "b") if horizontal else ("b", "l")
     if secondary:
         value_position = "r"
-    delete = '<c:delete val="1"/>' if secondary else '<c:delete val="0"/>'
+    category_title_xml = "" if secondary else _axis_title(category_title, vertical=horizontal)
     return (f'<c:catAx><c:axId val="{category_id}"/><c:scaling><c:orientation val="'
-            f'{"maxMin" if horizontal else "minMax"}"/></c:scaling>{delete}<c:axPos val="{category_position}"/>'
+            f'{"maxMin" if horizontal else "minMax"}"/></c:scaling><c:delete val="{1 if secondary else 0}"/>'
+            f'<c:axPos val="{category_position}"/>{category_title_xml}'
             f'<c:numFmt formatCode="General" sourceLinked="1"/><c:tickLblPos val="low"/>'
             f'<c:crossAx val="{value_id}"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
             f'<c:lblOffset val="100"/></c:catAx><c:valAx><c:axId val="{value_id}"/><c:scaling><c:orientation '
-            f'val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="{value_position}"/><c:majorGridlines/>'
+            f'val="minMax"/></c:scaling><c:delete val="0"/><c:axPos val="{value_position}"/>'
+            f'{"" if secondary else "<c:majorGridlines/>"}{_axis_title(value_title, vertical=not horizontal)}'
             f'<c:numFmt formatCode="#,##0" sourceLinked="0"/><c:tickLblPos val="nextTo"/>'
             f'<c:crossAx val="{category_id}"/><c:crosses val="{"max" if secondary else "autoZero"}"/>'
             '<c:crossBetween val="between"/></c:valAx>')
@@ -400,7 +437,8 @@ def _chart_xml(chart: Chart) -> bytes:
         series = "".join(_series_xml(i, s, chart.categories, True) for i, s in enumerate(chart.series))
         plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{series}'
                 '<c:marker val="1"/><c:axId val="10"/><c:axId val="20"/></c:lineChart>'
-                + _axes(10, 20, horizontal=False))
+                + _axes(10, 20, horizontal=False, category_title=chart.category_title,
+                        value_title=chart.value_title))
     else:
         horizontal = chart.kind.startswith("bar")
         grouping = "stacked" if chart.kind.endswith("stacked") else "clustered"
@@ -415,9 +453,10 @@ def _chart_xml(chart: Chart) -> bytes:
                             for i, s in enumerate(chart.secondary))
             plot += (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{lines}'
                      '<c:marker val="1"/><c:axId val="30"/><c:axId val="40"/></c:lineChart>')
-        plot += _axes(10, 20, horizontal=horizontal)
+        plot += _axes(10, 20, horizontal=horizontal, category_title=chart.category_title,
+                      value_title=chart.value_title)
         if chart.secondary:
-            plot += _axes(30, 40, horizontal=False, secondary=True)
+            plot += _axes(30, 40, horizontal=False, secondary=True, value_title=chart.secondary_title)
     xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<c:chartSpace xmlns:c="{NS_C}" '
            f'xmlns:a="{NS_A}" xmlns:r="{NS_REL}"><c:roundedCorners val="0"/><c:chart><c:title><c:tx><c:rich>'
            f'<a:bodyPr/><a:p><a:pPr><a:defRPr sz="1200" b="1"/></a:pPr><a:r><a:t>{clean_text(chart.title)}'

@@ -29,6 +29,21 @@ def is_date_code(code: str) -> bool:
     return bool(re.search(r"[dmyhs]", sections[0], re.IGNORECASE)) and "general" not in code.lower()
 
 
+MINIMAL_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+"""The style sheet of a book that has none (valid, if rare): Excel's defaults, to which arxl adds its formats."""
+
+
 class StyleTable:
     """The style sheet of one workbook, open for appending."""
 
@@ -147,10 +162,14 @@ class StyleTable:
         border = self.border_id(style.border_top, style.border_bottom)
         attributes = (f'numFmtId="{number}" fontId="{font}" fillId="{fill}" borderId="{border}" xfId="0"'
                       f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1"')
-        if style.align or style.wrap:
+        if style.align or style.wrap or style.indent or style.vertical:
             alignment = "<alignment"
-            alignment += f' horizontal="{style.align}"' if style.align else ""
-            alignment += ' vertical="top" wrapText="1"' if style.wrap else ""
+            horizontal = style.align or ("left" if style.indent else "")
+            vertical = "top" if style.wrap else style.vertical
+            alignment += f' horizontal="{horizontal}"' if horizontal else ""
+            alignment += f' vertical="{vertical}"' if vertical else ""
+            alignment += f' indent="{style.indent}"' if style.indent else ""
+            alignment += ' wrapText="1"' if style.wrap else ""
             element = f"<xf {attributes} applyAlignment=\"1\">{alignment}/></xf>"
         else:
             element = f"<xf {attributes}/>"

@@ -96,10 +96,11 @@ from ..ownership import (
     state_spec,
 )
 from ..problems import Problem, rows_below_problem
-from ..render.spec import STYLES, Block, Cell, CellStyle, Chart, SheetSpec
+from ..render.spec import Block, Cell, CellStyle, Chart, SheetSpec
 from ..verbs.refresh import Append, Committed, SetCell
 from .generated import LEGACY_SHEET, OWNED_PROPERTY
 
+_MOST_ROW_HEIGHTS = 2000  # rows of wrapped text given their height one by one (more is left to Excel's autofit)
 _CHART_TYPES = {"bar_stacked": "bar_stacked", "column_stacked": "column_stacked", "column": "column_clustered",
                 "line": "line"}
 
@@ -443,13 +444,15 @@ class XlwingsBook:
 
     def _write(self, sheet: Any, spec: SheetSpec) -> None:
         for block in spec.blocks:
-            _write_block(sheet, block)
+            _write_block(sheet, block, spec)
         for (row, column), cell in sorted(spec.cells.items()):
-            _write_cell(sheet.range((row, column)), cell)
+            _write_cell(sheet.range((row, column)), cell, spec)
         for merged in spec.merges:
             sheet.range(merged).merge()
         for column, width in sorted(spec.widths.items()):
             sheet.range((1, column)).column_width = width
+        for row, height in sorted(spec.heights.items())[:_MOST_ROW_HEIGHTS]:
+            sheet.range((row, 1)).row_height = height
         for block in spec.blocks:
             if block.table_name:
                 last = block.top + max(len(block.frame), 1)
@@ -571,32 +574,36 @@ def _apply_style(target: Any, style: CellStyle) -> None:
         target.wrap_text = True
 
 
-def _write_block(sheet: Any, block: Block) -> None:
+def _write_block(sheet: Any, block: Block, spec: SheetSpec) -> None:
     rows = block_rows(block)
     width = len(block.frame.columns)
     if width == 0:
         return
     sheet.range((block.top, block.left)).value = rows
-    _apply_style(sheet.range((block.top, block.left), (block.top, block.left + width - 1)), STYLES["header"])
+    _apply_style(sheet.range((block.top, block.left), (block.top, block.left + width - 1)), spec.style("header"))
     if len(block.frame) == 0:
         return
     last = block.top + len(block.frame)
     for offset, style_name in enumerate(block.styles):
         column = block.left + offset
         if isinstance(style_name, str):
-            _apply_style(sheet.range((block.top + 1, column), (last, column)),
-                         STYLES.get(style_name, STYLES["text"]))
-        else:  # one style per row (PASS/FAIL): few rows, one call each
-            for row, name in enumerate(style_name, start=block.top + 1):
-                _apply_style(sheet.range((row, column)), STYLES.get(name, STYLES["text"]))
+            _apply_style(sheet.range((block.top + 1, column), (last, column)), spec.style(style_name))
+        else:  # one style per row (PASS/FAIL, a rule under a group): one call per run of equal styles
+            names = list(style_name)
+            start = 0
+            for index in range(1, len(names) + 1):
+                if index == len(names) or names[index] != names[start]:
+                    _apply_style(sheet.range((block.top + 1 + start, column), (block.top + index, column)),
+                                 spec.style(names[start]))
+                    start = index
 
 
-def _write_cell(target: Any, cell: Cell) -> None:
+def _write_cell(target: Any, cell: Cell, spec: SheetSpec) -> None:
     if cell.formula:
         target.formula = "=" + cell.formula
     else:
         target.value = excel_value(cell.value)
-    _apply_style(target, STYLES.get(cell.style, STYLES["text"]))
+    _apply_style(target, spec.style(cell.style))
 
 
 def _add_chart(sheet: Any, chart: Chart) -> None:
