@@ -137,6 +137,46 @@ def test_the_audit_trail_is_never_rewritten(tmp_path: Path) -> None:
     assert [row["Kind"] for row in rows[1:]] == ["audit-edited", "changed"]
 
 
+def test_every_table_is_compared_again_after_runs_that_left_it_alone(tmp_path: Path) -> None:
+    # A table whose snapshot is unchanged is not compared row by row (its stored record is kept as it is): a
+    # later edit to it must still be found, and each run lists only that run's edits.
+    book = write_book(tmp_path / "book.xlsx", base())
+    assert run("refresh", str(book))[0] == 0
+    workbook = openpyxl.load_workbook(book)
+    workbook["Invoices"]["D3"] = 260.5  # I2: 250.50 -> 260.50
+    workbook.save(book)
+    assert run("refresh", str(book))[0] == 0
+    workbook = openpyxl.load_workbook(book)
+    workbook["Customers"]["B3"] = "Beta AG"  # C2's name; Invoices left as the last run saw it
+    workbook.save(book)
+    assert run("refresh", str(book))[0] == 0
+    assert run("refresh", str(book))[0] == 0  # nothing changed since: nothing added
+    rows = audit_rows(book)
+    assert [(row["Table"], row["Key"], row["Column"], row["Before"], row["After"], row["Kind"])
+            for row in rows[1:]] == [("Invoices", "I2", "amount", "250.5", "260.5", "changed"),
+                                     ("Customers", "C2", "name", "Beta GmbH", "Beta AG", "changed")]
+
+
+def test_the_audit_sheet_prints_like_the_other_reports(tmp_path: Path) -> None:
+    tables = base()
+    tables["Settings"].append(["paper_size", "letter"])
+    book = write_book(tmp_path / "book.xlsx", tables)
+    assert run("refresh", str(book))[0] == 0
+    workbook = openpyxl.load_workbook(book)
+    workbook["Invoices"]["D3"] = 260.5
+    workbook.save(book)
+    assert run("refresh", str(book))[0] == 0
+    audit = openpyxl.load_workbook(book)["Audit"]
+    assert audit["A5"].value.endswith(" UTC") and audit["I4"].value == "Before"
+    # "2026-11-29 09:58:22 UTC" is 23 characters: the column is at least that wide, so it is never cut
+    assert audit.column_dimensions["A"].width >= 23
+    # the baseline's "rows: Settings 4, Customers 2, ..." wraps in its column: its row grows to show it whole
+    baseline_after = audit["J5"].value
+    assert baseline_after.startswith("rows: ") and audit["J5"].alignment.wrap_text
+    assert len(baseline_after) > audit.column_dimensions["J"].width and audit.row_dimensions[5].height > 15
+    assert int(audit.page_setup.paperSize) == 1 and audit.print_title_rows == "$1:$4"  # 1: Letter in OOXML
+
+
 CLOSED = D(2026, 2, 28)
 
 

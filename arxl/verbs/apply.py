@@ -179,7 +179,8 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
         applications = raw.get(APPLICATIONS.name)
         first = applications.first_row + len(applications) if applications is not None else 2
         audit.add_own(step, APPLICATIONS.name, append.rows, "arxl apply (cash application accepted)", first)
-        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
+                                         now=now, settings=ledger.settings)
         specs += [audit_spec] if audit_spec else []
         committed = adapter.commit([append], specs, replace, keep_backups=_backups(ledger), book=book,
                                    state_extra=extra)

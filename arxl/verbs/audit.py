@@ -34,11 +34,13 @@ from ..audit import (
 )
 from ..ownership import GeneratedBook, first_change
 from ..problems import Problem
+from ..render import layout
 from ..render.audit import AUDIT_KEY, audit_rows, audit_sheet
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..ledger import Settings
     from ..load import RawTable
     from ..render.spec import SheetSpec
     from .refresh import BookAdapter
@@ -134,10 +136,12 @@ def add_own(step: AuditStep, table: str, rows: pd.DataFrame, source: str, first_
 
 
 def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, company: str,
-           now: dt.datetime | None) -> tuple[SheetSpec | None, dict[str, str | None]]:
+           now: dt.datetime | None, settings: Settings | None = None
+           ) -> tuple[SheetSpec | None, dict[str, str | None]]:
     """The Audit sheet to write (None when there is nothing new to add) and the state records to write (None:
     drop the record). ``now`` is the face's clock (the times are left blank without it: only a face may read
-    the clock)."""
+    the clock). The sheet is print-ready like the others (``arxl.render.layout``): columns as wide as their
+    content, long text wrapped in rows grown to hold it, and with ``settings`` the book's paper size."""
     extra: dict[str, str | None] = {}
     if step.snapshot is not None:
         extra = {SNAPSHOT + name: None for name in step.stored}  # a table no longer there leaves the snapshot
@@ -163,7 +167,8 @@ def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, compan
     local = now.strftime("%Y-%m-%d %H:%M:%S %z") if now else ""
     new = [[utc, local, author, user, line.source, line.table, line.key, line.column, line.before, line.after,
             line.kind] for line in lines]
-    return audit_sheet(company, [*existing, *new]), extra
+    sheet = audit_sheet(company, [*existing, *new])
+    return (layout.finish(sheet, settings) if settings is not None else layout.fit(sheet)), extra
 
 
 def audit_log(adapter: BookAdapter, since: dt.date | None = None) -> list[dict[str, str]]:

@@ -86,7 +86,8 @@ def close(adapter: BookAdapter, *, through: dt.date, today: dt.date, now: dt.dat
         audit.add_own(step, ASSERTIONS.name, assertions, "arxl close", first_row)
         cells, appends = _closed_through(raw, through, previous, step)
         appends.insert(0, Append(ASSERTIONS, assertions))
-        spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+        spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
+                                   now=now, settings=ledger.settings)
         say(f"recording the close through {through.isoformat()}")
         committed = adapter.commit(appends, [spec] if spec else [], keep_backups=max(ledger.settings.backups, 1),
                                    book=book, state_extra=extra, cells=[SetCell(SETTINGS, row, "value", value)

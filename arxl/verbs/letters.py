@@ -186,7 +186,8 @@ def write_letters(adapter: BookAdapter, folder: Path, *, as_of: dt.date | None, 
             activity = tables[ACTIVITY.name]
             audit.add_own(step, ACTIVITY.name, append.rows, "arxl letters (letters logged)",
                           activity.first_row + len(activity))
-            audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+            audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
+                                             now=now, settings=ledger.settings)
             committed = adapter.commit([append], [audit_spec] if audit_spec else [],
                                        keep_backups=max(int(ledger.settings.backups), 1), book=book,
                                        state_extra=extra)

@@ -400,7 +400,8 @@ def run_refresh(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, 
         if origin:
             audit.add_own(step, ACTIVITY.name, appends[0].rows, "notes typed on the Collections sheet",
                           min(origin))
-        audit_spec, state_extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+        audit_spec, state_extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
+                                               now=now, settings=ledger.settings)
         say(f"writing {len(specs)} sheet(s)")
         committed = adapter.commit(appends, [*specs, *([audit_spec] if audit_spec else [])], patterns,
                                    keep_backups=ledger.settings.backups, book=book, state_extra=state_extra)
