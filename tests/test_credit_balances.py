@@ -118,3 +118,14 @@ def test_no_credits_gives_an_empty_report() -> None:
     ledger = build_ledger(
         invoices=[{"invoice_id": "I1", "customer_id": "C1", "invoice_date": "2026-06-01", "amount": "80.00"}])
     assert credit_balances(ledger, AS_OF).empty
+
+
+def test_refresh_only_credits_writes_the_credits_sheet_alone(tmp_path: Path) -> None:
+    path = write_book(tmp_path / "credits.xlsx", credit_tables())
+    code, output = run("refresh", str(path), "--only", "credits")
+    assert code == 0, output
+    reader = calamine.CalamineWorkbook.from_path(str(path))
+    names = reader.sheet_names
+    reader.close()
+    # The input tables, the Credits sheet and the audit trail's first baseline; no Dashboard, Aging or Credit.
+    assert "Credits" in names and not {"Dashboard", "Aging", "Credit"} & set(names)
