@@ -20,7 +20,7 @@ from .arrays import arrow_text, member
 from .fx import rate_on, to_reporting_currency
 from .ledger import Ledger
 from .money import to_major_float
-from .settle import Settlement
+from .settle import Settlement, settle
 
 CHECK_COLUMNS = ("check", "scope", "expected", "actual", "difference", "result", "explanation")
 
@@ -29,32 +29,63 @@ def _day(value: dt.date) -> np.datetime64:
     return np.datetime64(value.isoformat(), "s")
 
 
-def document_balances(ledger: Ledger, as_of: dt.date) -> pd.DataFrame:
+def document_balances(ledger: Ledger, as_of: dt.date, settlement: Settlement | None = None) -> pd.DataFrame:
     """Each (customer_id, currency)'s balance from its documents alone: what the customer owes at ``as_of``.
 
     Invoices and debit notes add, credit notes subtract (their amounts are already negative), payments
-    subtract and reversals add back, adjustments in force add their effect. Minor units.
+    subtract, reversals and refunds add back (their amounts are negative), adjustments in force add their effect
+    (on an invoice, or on the payment or credit note a write-off clears). Minor units. A customer whose
+    documents are in several currencies may pay one currency's invoices with another's cash: what such
+    cross-currency receipts exchanged (from ``settlement`` at ``as_of``, settled here when not given) moves
+    out of the invoice's currency and into the payment's, so that each currency's balance stays its own.
     """
     day = _day(as_of)
     columns = ["customer_id", "currency", "amount"]
     invoices = ledger.invoices[["invoice_id", *columns]][(ledger.invoices["invoice_date"] <= day).to_numpy()]
-    payments = ledger.payments[columns][(ledger.payments["payment_date"] <= day).to_numpy()]
+    payments = ledger.payments[["payment_id", *columns]][(ledger.payments["payment_date"] <= day).to_numpy()]
     adjustments = ledger.adjustments[ledger.adjustments["date"] <= day]
-    # Few invoices are adjusted: find them by probing the invoices against the adjusted ids, not the reverse.
+    # Few documents are adjusted: find them by probing the documents against the adjusted ids, not the reverse.
     adjusted = invoices[member(invoices["invoice_id"], adjustments["invoice_id"]).to_numpy()]
-    adjustments = adjustments[member(adjustments["invoice_id"], adjusted["invoice_id"])]
-    customer_of = adjusted.drop_duplicates("invoice_id").set_index("invoice_id")["customer_id"]
+    paid = payments[member(payments["payment_id"], adjustments["invoice_id"]).to_numpy()
+                    & (payments["amount"] > 0).to_numpy()]
+    customer_of = pd.concat([adjusted.drop_duplicates("invoice_id").set_index("invoice_id")["customer_id"],
+                             paid.drop_duplicates("payment_id").set_index("payment_id")["customer_id"]])
+    customer_of = customer_of[~customer_of.index.duplicated()]  # an invoice's id wins over a payment's
+    adjustments = adjustments[member(adjustments["invoice_id"], customer_of.index)]
     parts = [
         invoices[columns],
-        payments.assign(amount=-payments["amount"]),
+        payments[columns].assign(amount=-payments["amount"]),
         pd.DataFrame({"customer_id": adjustments["invoice_id"].map(customer_of),
                       "currency": adjustments["currency"], "amount": adjustments["effect"]}),
+        _exchanged(ledger, as_of, settlement),
     ]
     frame = pd.concat([part for part in parts if len(part)], ignore_index=True) if any(
         len(part) for part in parts) else pd.DataFrame({"customer_id": [], "currency": [], "amount": []})
     # Grouping unsorted and sorting the (few) groups is faster than a sorted groupby over every row.
     return (frame.groupby(["customer_id", "currency"], sort=False)["amount"].sum().sort_index().astype("int64")
             .reset_index().rename(columns={"amount": "balance"}))
+
+
+def _exchanged(ledger: Ledger, as_of: dt.date, settlement: Settlement | None) -> pd.DataFrame:
+    """The movements of cross-currency receipts: each takes its amount off the invoice's currency and puts what
+    the payment gave back on the payment's (none when no customer has documents in two currencies)."""
+    empty = pd.DataFrame({"customer_id": [], "currency": [], "amount": []})
+    documents = pd.concat([ledger.invoices[["customer_id", "currency"]], ledger.payments[["customer_id",
+                                                                                          "currency"]]])
+    if not len(documents) or not (documents.drop_duplicates()["customer_id"].duplicated().any()):
+        return empty
+    if settlement is None or settlement.as_of != as_of:
+        settlement = settle(ledger, as_of)
+    applications = settlement.applications
+    cross = applications[(applications["source_currency"] != applications["currency"]).to_numpy()]
+    if cross.empty:
+        return empty
+    return pd.DataFrame({
+        "customer_id": pd.concat([cross["customer_id"], cross["customer_id"]], ignore_index=True),
+        "currency": pd.concat([cross["currency"], cross["source_currency"]], ignore_index=True),
+        "amount": np.concatenate([-cross["amount"].to_numpy(dtype=np.int64),
+                                  cross["source_amount"].to_numpy(dtype=np.int64)]),
+    })
 
 
 def _row(check: str, scope: str, expected: float, actual: float, explanation: str, *, passed: bool | None = None
@@ -82,7 +113,7 @@ def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: A
     item by item, as the aging converts them (converting a currency's balance at once would round differently).
     """
     rows: list[dict[str, object]] = []
-    balances = document_balances(ledger, as_of)
+    balances = document_balances(ledger, as_of, settlement)
     open_items = settlement.open_items
     per_currency_items = open_items.groupby("currency")["open_amount"].sum()
     summary = report.summary
@@ -93,8 +124,8 @@ def run_checks(ledger: Ledger, as_of: dt.date, settlement: Settlement, report: A
         actual_items = int(per_currency_items.get(currency, 0))
         rows.append(_money_row("Open items total = ledger balance", currency, currency, int(expected),
                                actual_items, "Sum of every open item (unapplied cash netted) against invoices - "
-                               "credit notes - payments + reversals +/- adjustments dated on or before the as-of "
-                               "date."))
+                               "credit notes - payments + reversals + refunds +/- adjustments dated on or before "
+                               "the as-of date (and what cross-currency receipts exchanged)."))
         if not converted:
             aging_total = int(summary.loc[summary["currency"] == currency, TOTAL].sum())
             rows.append(_money_row("Aging total = ledger balance", currency, currency, int(expected), aging_total,
@@ -158,7 +189,7 @@ def _applied_beyond_held(ledger: Ledger, applications: pd.DataFrame) -> int:
     distinct, first = np.unique(held_code, return_index=True)
     held_by_code[distinct] = held[first]
     applied_by_code = np.zeros(len(codes.dictionary), dtype=np.int64)
-    np.add.at(applied_by_code, applied_code, applications["amount"].to_numpy(dtype=np.int64))
+    np.add.at(applied_by_code, applied_code, applications["source_amount"].to_numpy(dtype=np.int64))
     return int((applied_by_code > held_by_code).sum())
 
 

@@ -79,9 +79,12 @@ class Table:
 
 INVOICE_TYPES = ("invoice", "credit_note", "debit_note")
 INVOICE_STATUSES = ("", "disputed", "void")
-ADJUSTMENT_TYPES = ("write_off", "discount", "finance_charge", "bad_debt_recovery", "late_fee")
+ADJUSTMENT_TYPES = ("write_off", "discount", "finance_charge", "bad_debt_recovery", "late_fee", "small_balance")
+PAYMENT_TYPES = ("payment", "refund")
 ACTIONS = ("call", "email", "letter", "promise", "dispute", "resolved", "note")
-REDUCING_ADJUSTMENTS = ("write_off", "discount")
+REDUCING_ADJUSTMENTS = ("write_off", "discount", "small_balance")
+CREDIT_ADJUSTMENTS = ("write_off", "small_balance")
+"""Adjustment types that may also name a payment or a credit note: they clear (part of) its unapplied remainder."""
 GROUP_COLUMNS = ("group", "region", "salesperson")
 """Customers columns that reports can subtotal by (``--by``, Settings ``aging_group_by``, ``AR_AGING``'s by)."""
 
@@ -147,19 +150,26 @@ INVOICES = Table(
 PAYMENTS = Table(
     "Payments",
     key="payment_id",
-    doc="One row per receipt; a negative amount reverses a payment (bounced cheque).",
+    doc="One row per receipt; a negative amount reverses a payment (bounced cheque); type refund pays a "
+        "customer's credit back.",
     columns=(
         Column("payment_id", Kind.ID, required=True, doc="Receipt number."),
         Column("customer_id", Kind.ID, required=True, doc="A customer_id of the Customers table."),
-        Column("payment_date", Kind.DATE, required=True, doc="Date the money arrived."),
-        Column("amount", Kind.MONEY, required=True, doc="Amount received; negative to reverse a payment."),
-        Column("invoice_id", Kind.ID, doc="The invoice the payment is for, if the customer said."),
+        Column("payment_date", Kind.DATE, required=True,
+               doc="Date the money arrived (for a refund: was paid out)."),
+        Column("amount", Kind.MONEY, required=True,
+               doc="Amount received; negative to reverse a payment; for a refund, the amount paid out."),
+        Column("invoice_id", Kind.ID, doc="The invoice the payment is for, if the customer said; for a refund, "
+               "the credit note refunded."),
         Column("currency", Kind.CURRENCY, doc="ISO 4217 code.", default="the customer's currency", width=10),
         Column("method", Kind.TEXT, doc="Cheque, transfer, card...", width=11),
-        Column("reference", Kind.TEXT, doc="Remittance text; for a reversal, the payment_id it reverses.",
-               width=30),
+        Column("reference", Kind.TEXT, doc="Remittance text; for a reversal, the payment_id it reverses; for a "
+               "refund, the payment_id (or credit note) whose unapplied remainder it pays out.", width=30),
         Column("fx_rate", Kind.NUMBER, doc="Booking rate: reporting-currency units per unit of the payment's "
                "currency.", default="the FXRates rate in force on payment_date", width=10),
+        Column("type", Kind.CHOICE, choices=PAYMENT_TYPES,
+               doc="payment (money received) or refund (a customer's credit paid back out).",
+               default="payment (a reversal when the amount is negative)", width=10),
     ),
 )
 
@@ -171,25 +181,31 @@ APPLICATIONS = Table(
     columns=(
         Column("payment_id", Kind.ID, required=True, doc="A payment_id, or the invoice_id of a credit note."),
         Column("invoice_id", Kind.ID, required=True, doc="The invoice it settles."),
-        Column("amount", Kind.MONEY, required=True, doc="Amount applied (positive)."),
+        Column("amount", Kind.MONEY, required=True, doc="Amount applied (positive), in the invoice's currency."),
         Column("date", Kind.DATE, doc="Effective date.", default="the later of the two documents' dates"),
+        Column("exchange_rate", Kind.NUMBER, doc="For a payment in another currency than the invoice: units of "
+               "the payment's currency per unit of the invoice's (1.08: a EUR invoice paid in USD at 1.08).",
+               default="the FXRates cross rate in force on the payment date", width=10),
     ),
 )
 
 ADJUSTMENTS = Table(
     "Adjustments",
     key="adjustment_id",
-    doc="Write-offs, discounts, finance charges, late fees and recoveries against an invoice.",
+    doc="Write-offs, discounts, finance charges, late fees and recoveries against an invoice; write-offs of "
+        "unapplied cash or credit.",
     optional=True,
     columns=(
         Column("adjustment_id", Kind.ID, required=True, doc="Adjustment number."),
-        Column("invoice_id", Kind.ID, required=True, doc="The invoice adjusted."),
+        Column("invoice_id", Kind.ID, required=True, doc="The invoice adjusted; a write_off or small_balance may "
+               "name a payment_id or a credit note instead, to clear its unapplied remainder."),
         Column("date", Kind.DATE, required=True, doc="Effective date."),
         Column("type", Kind.CHOICE, required=True, choices=ADJUSTMENT_TYPES,
-               doc="write_off, discount, finance_charge, bad_debt_recovery or late_fee (a dunning fee).",
-               width=18),
+               doc="write_off, discount, finance_charge, bad_debt_recovery, late_fee (a dunning fee) or "
+               "small_balance (a residue under Settings write_off_tolerance).", width=18),
         Column("amount", Kind.MONEY, required=True,
-               doc="Positive amount; write_off and discount reduce the invoice, the others increase it."),
+               doc="Positive amount; write_off, discount and small_balance reduce the invoice (or the unapplied "
+               "credit they name), the others increase it."),
         Column("reason", Kind.TEXT, doc="Why.", width=30),
     ),
 )
@@ -348,6 +364,12 @@ SETTING_KEYS: tuple[Setting, ...] = (
             "Fewest days between two dunning letters to a customer (DunningLevels gap_days overrides it)."),
     Setting("promise_grace_days", Kind.INTEGER, "3",
             "Days after the promised date that a payment still keeps a promise to pay."),
+    Setting("write_off_tolerance", Kind.MONEY, "0",
+            "Small balances: residues of partly settled items at or below this amount (reporting currency) are "
+            "proposed for write-off (arxl small-balances); 0 proposes none."),
+    Setting("escheat_after_years", Kind.INTEGER, "3",
+            "Credit balances untouched for this many years are flagged for unclaimed-property (escheat) review on "
+            "the Credits sheet; 0 never flags them."),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTING_KEYS}
 

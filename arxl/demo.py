@@ -738,6 +738,7 @@ def _cash_and_adjustments(
         invoice_id=documents.ids[group.members[order]],
         amount=owed[group.members[order]],
         date=group.day[group.of_member[order]],
+        exchange_rate=np.full(len(order), np.nan),
     )
     return _Books(
         payments=payment_frame,
@@ -1059,6 +1060,7 @@ def _payments_frame(
         method=np.array(METHODS, dtype=object)[payments["method"][order]],
         reference=reference[order],
         fx_rate=np.full(size, np.nan),
+        type=np.full(size, "", dtype=object),
     )
     return frame, ids, number
 

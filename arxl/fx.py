@@ -11,8 +11,9 @@ A report at an as-of date converts at the rates in force on that date, so a rate
 when one is typed, else the FXRates rate in force on its document date (NaN when there is none: the loader warns).
 Booked values (``booked_values``) use it; revaluation (``arxl.revaluation``) compares them with the value at the
 as-of rate, and realised differences compare the booking rates of a payment (or credit note) and of the invoice
-it settles. A cross-currency receipt (a later issue) settles at a rate of its own and reports its realised
-difference the same way: ``convert`` takes any rate per amount.
+it settles. A cross-currency receipt (a payment in another currency than the invoice it settles) settles at an
+exchange rate of its own: the Applications row's ``exchange_rate``, else ``cross_rates`` at the payment date (the
+invoice currency's FXRates rate over the payment currency's); ``exchange`` converts with it, exactly.
 
 **Rounding rule.** A rate is the decimal it was typed as: the shortest decimal that reads back as the stored double
 (``83.1234`` is 83.1234, a rate computed as ``=1/3`` is 0.3333333333333333). Each amount converts as exactly
@@ -29,12 +30,17 @@ API, for reports and for what builds on them:
   without one.
 - ``convertible(ledger, on=day)``: whether every currency of the documents dated on or before ``on`` has a rate
   in force then (None: whether every currency used has any rate), so that reports can add them up.
+- ``exact_rate(rate)``, ``cross_rates(ledger, from, to, days)``, ``exchange_factor(rate, from, to)`` and
+  ``exchange(amounts, factors)``: conversion between two document currencies (cross-currency receipts), each
+  amount rounded once, half away from zero, to the target currency's minor unit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -263,3 +269,46 @@ def has_foreign_items(ledger: Ledger) -> bool:
     """Whether any invoice or payment is in another currency than the reporting one."""
     return bool(used_currencies(ledger) - {ledger.settings.reporting_currency})
 
+
+
+# --- between two document currencies ----------------------------------------------------------------------------
+
+def exact_rate(rate: float) -> Fraction:
+    """A rate as the decimal it was typed as (the module's rounding rule), exactly: 1.08 -> 27/25."""
+    numerator, decimals = _fraction(rate)
+    return Fraction(numerator, 10 ** decimals)
+
+
+def cross_rates(ledger: Ledger, from_currencies: np.ndarray | Sequence[str],
+                to_currencies: np.ndarray | Sequence[str], days: np.ndarray) -> list[Fraction | None]:
+    """Units of each ``to`` currency per unit of its ``from`` currency in force on each day (day numbers), through
+    the reporting currency: FXRates(from) / FXRates(to), exactly; None where either has no rate then."""
+    from_currencies = np.asarray(from_currencies, dtype=object)
+    to_currencies = np.asarray(to_currencies, dtype=object)
+    days = np.asarray(days, dtype=np.int64)
+    if not len(days):
+        return []
+    table = _RateTable(ledger)
+    codes, uniques = pd.factorize(np.concatenate([from_currencies, to_currencies]))
+    rates = _rates_coded(table, codes, np.asarray(uniques, dtype=object), np.concatenate([days, days]))
+    over, under = rates[: len(days)], rates[len(days):]
+    return [None if np.isnan(high) or np.isnan(low) else exact_rate(float(high)) / exact_rate(float(low))
+            for high, low in zip(over.tolist(), under.tolist(), strict=True)]
+
+
+def exchange_factor(rate: Fraction, from_currency: str, to_currency: str) -> Fraction:
+    """What turns minor units of ``from_currency`` into minor units of ``to_currency`` at ``rate`` (``to`` units
+    per ``from`` unit): the rate shifted by the difference of their minor units."""
+    return rate * Fraction(10) ** (exponent(to_currency) - exponent(from_currency))
+
+
+def exchange(amounts: np.ndarray | Sequence[int], factors: Sequence[Fraction]) -> np.ndarray:
+    """Each amount (minor units) times its factor (``exchange_factor``), rounded once, half away from zero."""
+    result = np.zeros(len(factors), dtype=np.int64)
+    for index, (amount, factor) in enumerate(zip(np.asarray(amounts, dtype=np.int64).tolist(), factors,
+                                                 strict=True)):
+        scaled = abs(amount) * factor
+        whole = int(scaled)
+        whole += 1 if 2 * (scaled - whole) >= 1 else 0
+        result[index] = whole if amount >= 0 else -whole
+    return result

@@ -18,13 +18,19 @@ invoices:     invoice_id, customer_id, invoice_date, due_date (always filled), a
               po_number, description, fx_rate (float64 booking rate, NaN = blank), row. Void documents are not
               here (see ``voided``). An invoice with instalments has the due date of its last instalment.
 voided:       the void invoices, same columns, kept only so references to them can be explained.
-payments:     payment_id, customer_id, payment_date, amount (signed: reversals negative), invoice_id, currency,
-              method, reference, fx_rate (float64 booking rate, NaN = blank), row
-applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive), date (NaT =
-              the later of the two documents' dates), row
-adjustments:  adjustment_id, invoice_id, date, type, amount (positive), effect (signed: negative for write_off
-              and discount; positive for finance_charge, bad_debt_recovery and late_fee), currency (the
-              invoice's), row
+payments:     payment_id, customer_id, payment_date, amount (signed: reversals and refunds negative, money
+              out), invoice_id, currency, method, reference, fx_rate (float64 booking rate, NaN = blank),
+              type (payment|reversal|refund, always filled: blank is payment, or reversal when negative),
+              credit_id (for a refund: the payment_id or credit note's invoice_id whose remainder it pays out,
+              "" otherwise), row
+applications: payment_id (a payment or a credit note's invoice_id), invoice_id, amount (positive, minor units of
+              the invoice's currency), date (NaT = the later of the two documents' dates), exchange_rate
+              (float64, payment-currency units per invoice-currency unit; NaN = blank), row
+adjustments:  adjustment_id, invoice_id (an invoice or debit note; for write_off and small_balance also a
+              payment_id or credit note), date, type, amount (positive), effect (signed, on what the customer
+              owes: negative for write_off, discount and small_balance of an invoice; positive for
+              finance_charge, bad_debt_recovery and late_fee, and for a write_off or small_balance of a
+              payment or credit note, which brings the credit towards zero), currency (the document's), row
 activity:     date, customer_id, invoice_id, action, promised_date, promised_amount(Int64), note, row
 fx_rates:     currency, rate (float64: reporting-currency units per unit), date (NaT = since always), row
 instalments:  invoice_id, due_date, amount (positive minor units of the invoice's currency), note, row: each
@@ -80,6 +86,8 @@ class Settings:
     letter_signature: str = ""
     dunning_gap_days: int = 14
     promise_grace_days: int = 3
+    write_off_tolerance: int = 0
+    escheat_after_years: int = 3
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -99,10 +107,11 @@ INVOICE_COLUMNS = {
 PAYMENT_COLUMNS = {
     "payment_id": "str", "customer_id": "str", "payment_date": "datetime64[s]", "amount": "int64",
     "invoice_id": "str", "currency": "str", "method": "str", "reference": "str", "fx_rate": "float64",
-    "row": "int64",
+    "type": "str", "credit_id": "str", "row": "int64",
 }
 APPLICATION_COLUMNS = {
-    "payment_id": "str", "invoice_id": "str", "amount": "int64", "date": "datetime64[s]", "row": "int64",
+    "payment_id": "str", "invoice_id": "str", "amount": "int64", "date": "datetime64[s]",
+    "exchange_rate": "float64", "row": "int64",
 }
 ADJUSTMENT_COLUMNS = {
     "adjustment_id": "str", "invoice_id": "str", "date": "datetime64[s]", "type": "str", "amount": "int64",

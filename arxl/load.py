@@ -38,8 +38,9 @@ from .cells import (
     today_formula,
 )
 from .contract import Kind, Table, normalise_header
+from .dates import day_numbers
 from .excel import MAX_ROWS
-from .fx import booking_rates
+from .fx import booking_rates, cross_rates, exact_rate, exchange, exchange_factor
 from .ledger import (
     ACTIVITY_COLUMNS,
     ADJUSTMENT_COLUMNS,
@@ -389,7 +390,7 @@ def _load_settings(source: RawTable | None, problems: list[Problem], date1904: b
             if cell == "":
                 continue
         ctx = ColumnContext(sheet, "value", np.array([row or 0]), date1904=date1904)
-        value, found = _setting_value(spec, cell, ctx)
+        value, found = _setting_value(spec, cell, ctx, exponent(str(resolved.get("reporting_currency", "USD"))))
         if row is None:
             found = []
         # The value column is text by nature: a number or an ISO date typed there is no surprise.
@@ -421,7 +422,10 @@ def _setting_formula(spec: contract.Setting, formula: FormulaCell, cell: object,
     return None if unread or problem.is_error else cell
 
 
-def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext) -> tuple[object, list[Problem]]:
+def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext, digits: int = 2
+                   ) -> tuple[object, list[Problem]]:
+    """One setting's value and its problems; ``digits``: the minor-unit digits of the reporting currency, which
+    money settings are in."""
     one = np.array([cell], dtype=object)
     if spec.kind is Kind.DATE:
         out, found = parse_date(one, ctx)
@@ -434,7 +438,10 @@ def _setting_value(spec: contract.Setting, cell: object, ctx: ColumnContext) -> 
         return (float(number[0]) if present[0] else None), found
     if spec.kind is Kind.MONEY:
         number, present, found = parse_money(one, ctx)
-        minor, _extra = floats_to_minor(number, np.array([2]))
+        minor, _extra = floats_to_minor(number, np.array([digits]))
+        if present[0] and minor[0] < 0:
+            found.append(ctx.problem(0, "error", str(cell), "is negative", "an amount of zero or more"))
+            return None, found
         return (int(minor[0]) if present[0] else None), found
     if spec.kind is Kind.BOOL:
         flags, found = parse_bool(one, ctx)
@@ -626,13 +633,15 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
     referring = [name for name in ("Payments", "Applications", "Adjustments") if parsed[name] is not None]
     invoice_at = dict(zip(referring, positions_in_many(
         [parsed[name].columns["invoice_id"] for name in referring], by_invoice.index), strict=True))  # type: ignore[union-attr]
-    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice,
-                         invoice_at.get("Payments"), voided, reporting, problems)
-    applications = _applications(parsed["Applications"], invoices, by_invoice, invoice_at.get("Applications"),
-                                 payments, problems)
-    adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), problems)
-    activity = _activity(parsed["Activity"], known_customers, _by_id(invoices_all, "invoice_id", unique), problems)
     fx_rates = _fx(parsed.get("FXRates"), problems)
+    rates = Ledger(settings=settings, fx_rates=fx_rates)  # what cross-currency receipts are checked against
+    payments = _payments(parsed["Payments"], currency_of_customer, known_customers, by_invoice,
+                         invoice_at.get("Payments"), voided, rates, problems)
+    applications = _applications(parsed["Applications"], invoices, by_invoice, invoice_at.get("Applications"),
+                                 payments, rates, problems)
+    adjustments = _adjustments(parsed["Adjustments"], by_invoice, invoice_at.get("Adjustments"), payments,
+                               problems)
+    activity = _activity(parsed["Activity"], known_customers, _by_id(invoices_all, "invoice_id", unique), problems)
     assertions = _assertions(parsed.get("Assertions"), currency_of_customer, known_customers, reporting, problems)
     dunning_levels = _dunning_levels(parsed.get("DunningLevels"), settings, problems)
     _check_balances(by_invoice, applications, adjustments, invoice_at, problems)
@@ -653,7 +662,30 @@ def _build_ledger(settings: Settings, parsed: dict[str, _Parsed | None], problem
                     fx_rates=fx_rates, assertions=assertions, dunning_levels=dunning_levels,
                     instalments=instalments)
     _missing_booking_rates(ledger, parsed, rated - {reporting}, problems)
+    _check_credit_use(ledger, parsed, problems)
     return ledger
+
+
+def _check_credit_use(ledger: Ledger, parsed: dict[str, _Parsed | None], problems: list[Problem]) -> None:
+    """A refund, or a write-off of a payment or credit note, uses up what the credit still holds unapplied on its
+    date; together with the earlier ones, it cannot use more (``arxl.settle.credit_uses`` measures it)."""
+    from .settle import credit_uses
+
+    uses = credit_uses(ledger)
+    for use in uses[uses["available"] < uses["used"]].itertuples():
+        source = parsed.get(use.table)
+        sheet = source.sheet if source is not None else use.table
+        on = pd.Timestamp(use.date).date().isoformat()
+        earlier = int(use.used) - int(use.amount)
+        together = (f"; with the earlier refunds and write-offs of it ({format_plain(earlier, use.currency)}) "
+                    f"that makes {format_plain(int(use.used), use.currency)}") if earlier else ""
+        problems.append(Problem(
+            "error", sheet, int(use.row), "amount", format_plain(int(use.amount), use.currency),
+            f"{'refunds' if use.table == 'Payments' else 'writes off'} more of {use.credit_kind} {use.credit_id} "
+            f"than it holds unapplied on {on} ({format_plain(max(int(use.available), 0), use.currency)})"
+            f"{together}",
+            f"at most {format_plain(max(int(use.available) - earlier, 0), use.currency)}, what is left of the "
+            "credit"))
 
 
 def _customers(parsed: _Parsed | None, settings: Settings, problems: list[Problem]) -> pd.DataFrame:
@@ -747,13 +779,15 @@ def _invoices(parsed: _Parsed | None, settings: Settings, currency_of: pd.Series
 
 
 def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: pd.Series,
-              by_invoice: pd.DataFrame, invoice_at: np.ndarray | None, voided: pd.DataFrame, reporting: str,
+              by_invoice: pd.DataFrame, invoice_at: np.ndarray | None, voided: pd.DataFrame, rates: Ledger,
               problems: list[Problem]) -> pd.DataFrame:
-    """Payments; ``invoice_at``: each payment's invoice_id's place in ``by_invoice``."""
+    """Payments; ``invoice_at``: each payment's invoice_id's place in ``by_invoice``; ``rates``: a ledger holding
+    the Settings and FXRates (for payments referencing an invoice in another currency)."""
     frame = _frame(parsed, PAYMENT_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
+    reporting = rates.settings.reporting_currency
     _unknown(frame, "customer_id", known_customers, sheet, "customer", problems)
     default_currency = _lookup(frame["customer_id"], currency_of, "USD")
     frame["currency"] = frame["currency"].where(frame["currency"] != "", default_currency)
@@ -763,17 +797,27 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
     for row in frame["row"][zero]:
         problems.append(Problem("warning", sheet, int(row), "amount", "0", "is zero; the payment has no effect"))
     _check_unique(frame, "payment_id", sheet, problems)
+    refund = (frame["type"] == "refund").to_numpy()
+    # A refund is money paid out, whichever sign it was typed with: negative, as a reversal is.
+    frame["amount"] = np.where(refund, -np.abs(frame["amount"].to_numpy()), frame["amount"].to_numpy())
+    frame["type"] = pd.Series(np.where(refund, "refund", np.where(frame["amount"] < 0, "reversal", "payment")),
+                              index=frame.index, dtype="str")
+    frame["credit_id"] = pd.Series(np.where(refund, frame["invoice_id"].where(frame["invoice_id"] != "",
+                                                                               frame["reference"]), ""),
+                                   index=frame.index, dtype="str")
+    if refund.any():
+        _check_refunds(frame, by_invoice, sheet, problems)
 
     reversal_names_payment = (frame["amount"] < 0) & member(frame["invoice_id"], frame["payment_id"])
-    void = (frame["invoice_id"] != "") & member(frame["invoice_id"], voided["invoice_id"]) \
-        & ~reversal_names_payment
+    ordinary = ~reversal_names_payment & ~pd.Series(refund, index=frame.index)
+    void = (frame["invoice_id"] != "") & member(frame["invoice_id"], voided["invoice_id"]) & ordinary
     for row, invoice_id in zip(frame["row"][void], frame["invoice_id"][void], strict=True):
         problems.append(Problem("warning", sheet, int(row), "invoice_id", invoice_id,
                                 "refers to a void invoice; the payment is treated as unreferenced"))
     frame.loc[void, "invoice_id"] = ""
-    checked = (frame["invoice_id"] != "") & ~reversal_names_payment
-    joined = _join(frame.loc[checked, ["row", "invoice_id", "customer_id", "currency"]], "invoice_id", by_invoice,
-                   ["customer_id", "currency"], "_invoice",
+    checked = (frame["invoice_id"] != "") & ordinary
+    joined = _join(frame.loc[checked, ["row", "invoice_id", "customer_id", "currency", "payment_date"]],
+                   "invoice_id", by_invoice, ["customer_id", "currency"], "_invoice",
                    None if invoice_at is None else invoice_at[checked.to_numpy()])
     unknown = ~joined["_found"]
     for row, invoice_id in zip(joined["row"][unknown], joined["invoice_id"][unknown], strict=True):
@@ -785,12 +829,65 @@ def _payments(parsed: _Parsed | None, currency_of: pd.Series, known_customers: p
         problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
                                 f"belongs to customer {line.customer_id_invoice}, not {line.customer_id}",
                                 "an invoice of the paying customer"))
-    other_currency = ~other_customer & (known["currency"] != known["currency_invoice"])
-    for line in known[other_currency].itertuples():
-        problems.append(Problem("error", sheet, int(line.row), "currency", line.currency,
-                                f"differs from invoice {line.invoice_id}'s currency {line.currency_invoice}",
-                                line.currency_invoice))
+    other_currency = known[(~other_customer & (known["currency"] != known["currency_invoice"])).to_numpy()]
+    if len(other_currency):
+        # A receipt in another currency settles the invoice at the FXRates cross rate of its date.
+        rated = cross_rates(rates, other_currency["currency_invoice"].to_numpy(dtype=object),
+                            other_currency["currency"].to_numpy(dtype=object),
+                            day_numbers(other_currency["payment_date"]))
+        for line, rate in zip(other_currency.itertuples(), rated, strict=True):
+            if rate is not None:
+                continue
+            on = pd.Timestamp(line.payment_date).date().isoformat()
+            problems.append(Problem(
+                "error", sheet, int(line.row), "currency", line.currency,
+                f"differs from invoice {line.invoice_id}'s currency {line.currency_invoice}, and FXRates has no "
+                f"rate for both in force on {on} to settle it at",
+                f"{line.currency_invoice}, FXRates rates for {line.currency_invoice} and {line.currency} dated on "
+                f"or before {on}, or an Applications row with an exchange_rate"))
     return frame
+
+
+def _check_refunds(frame: pd.DataFrame, by_invoice: pd.DataFrame, sheet: str, problems: list[Problem]) -> None:
+    """Each refund names the credit it pays out (``credit_id``: its invoice_id, else its reference): a credit
+    note, else a payment, of the same customer and currency, dated on or before the refund. (That it pays out no
+    more than the credit still holds is ``_check_credit_use``'s.)"""
+    refunds = frame[(frame["type"] == "refund").to_numpy()]
+    column = np.where(refunds["invoice_id"] != "", "invoice_id", "reference")
+    credit_notes = by_invoice[(by_invoice["type"] == "credit_note").to_numpy()]
+    payments = frame[(frame["type"] == "payment").to_numpy()]
+    payments = payments[~payments["payment_id"].duplicated()].set_index("payment_id")
+    for index, line in enumerate(refunds.itertuples()):
+        named = str(line.credit_id)
+        where = str(column[index])
+        expected = "the invoice_id of the credit note refunded, or the payment_id in reference"
+        if not named:
+            problems.append(Problem("error", sheet, int(line.row), "reference", "",
+                                    "a refund must name the credit it pays out", expected))
+            continue
+        if named in credit_notes.index:
+            credit = credit_notes.loc[named]
+            what, dated = f"credit note {named}", credit["invoice_date"]
+        elif named in payments.index:
+            credit = payments.loc[named]
+            what, dated = f"payment {named}", credit["payment_date"]
+        else:
+            problems.append(Problem("error", sheet, int(line.row), where, named,
+                                    "is not a known credit note or payment to refund", expected))
+            continue
+        if credit["customer_id"] != line.customer_id:
+            problems.append(Problem("error", sheet, int(line.row), where, named,
+                                    f"is {what} of customer {credit['customer_id']}, not {line.customer_id}",
+                                    "a credit of the customer refunded"))
+        elif credit["currency"] != line.currency:
+            problems.append(Problem("error", sheet, int(line.row), "currency", line.currency,
+                                    f"differs from {what}'s currency {credit['currency']}",
+                                    f"{credit['currency']}: a refund pays a credit out in its own currency"))
+        elif pd.Timestamp(dated) > pd.Timestamp(line.payment_date):
+            problems.append(Problem("error", sheet, int(line.row), "payment_date",
+                                    pd.Timestamp(line.payment_date).date().isoformat(),
+                                    f"is before {what} ({pd.Timestamp(dated).date().isoformat()}) it refunds",
+                                    "a refund dated on or after the credit it pays out"))
 
 
 def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
@@ -798,16 +895,19 @@ def _document_index(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
     credits = invoices.loc[invoices["type"] == "credit_note",
                            ["invoice_id", "customer_id", "currency", "amount", "invoice_date"]]
     credits = credits.rename(columns={"invoice_id": "payment_id", "invoice_date": "payment_date"})
-    sources = pd.concat([payments[["payment_id", "customer_id", "currency", "amount", "payment_date"]], credits],
-                        ignore_index=True)
+    credits["kind"] = pd.Series("credit_note", index=credits.index, dtype="str")
+    sources = pd.concat([payments[["payment_id", "customer_id", "currency", "amount", "payment_date"]]
+                         .assign(kind=payments["type"]), credits], ignore_index=True)
     sources["holds"] = -sources["amount"].where(member(sources["payment_id"], credits["payment_id"]),
                                                 -sources["amount"])
     return _by_id(sources, "payment_id")
 
 
 def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.DataFrame,
-                  target_at: np.ndarray | None, payments: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Applications; ``target_at``: each row's invoice_id's place in ``targets``."""
+                  target_at: np.ndarray | None, payments: pd.DataFrame, rates: Ledger,
+                  problems: list[Problem]) -> pd.DataFrame:
+    """Applications; ``target_at``: each row's invoice_id's place in ``targets``; ``rates``: a ledger holding the
+    Settings and FXRates (for payments applied to an invoice in another currency)."""
     frame = _frame(parsed, APPLICATION_COLUMNS)
     if parsed is None:
         return frame
@@ -816,8 +916,19 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
     source_at = position_in(frame["payment_id"], sources.index)  # each id column looked up once
     if target_at is None:
         target_at = position_in(frame["invoice_id"], targets.index)
+    # The amount settles the invoice: it is in the invoice's currency (the payment's when the invoice is unknown).
     source_currency = _lookup(frame["payment_id"], sources["currency"], "USD", source_at)
-    frame["amount"] = _to_minor(parsed, "amount", source_currency, problems).astype(np.int64)
+    target_currency = _lookup(frame["invoice_id"], targets["currency"], "", target_at)
+    amount_currency = target_currency.where(target_currency != "", source_currency)
+    frame["amount"] = _to_minor(parsed, "amount", amount_currency, problems).astype(np.int64)
+    frame["exchange_rate"] = parsed.columns["exchange_rate"].astype(np.float64)
+    rate_given = parsed.present["exchange_rate"]
+    for index in np.flatnonzero(rate_given & (frame["exchange_rate"] <= 0).to_numpy()):
+        problems.append(Problem("error", sheet, int(frame["row"].iloc[index]), "exchange_rate",
+                                format(frame["exchange_rate"].iloc[index], "g"), "is not positive",
+                                "a positive exchange rate, or blank for the FXRates cross rate"))
+    frame["exchange_rate"] = np.where(rate_given & (frame["exchange_rate"] > 0).to_numpy(),
+                                      frame["exchange_rate"], np.nan)
     not_positive = (frame["amount"] <= 0).to_numpy() & parsed.present["amount"]
     for row, value in zip(frame["row"][not_positive], parsed.columns["amount"][not_positive], strict=True):
         problems.append(Problem("error", sheet, int(row), "amount", format(value, "g"), "is not positive",
@@ -834,19 +945,49 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
                                 "the invoice_id of an invoice or debit note"))
     both = (~unknown_source & ~unknown_target & (frame["payment_id"] != "")
             & (frame["invoice_id"] != "")).to_numpy()
-    joined = _join(_join(frame.loc[both, ["row", "payment_id", "invoice_id"]], "payment_id", sources,
-                         ["customer_id", "currency"], "", source_at[both]),
+    joined = _join(_join(frame.loc[both, ["row", "payment_id", "invoice_id", "exchange_rate"]], "payment_id",
+                         sources, ["customer_id", "currency", "kind"], "", source_at[both]),
                    "invoice_id", targets, ["customer_id", "currency"], "_invoice", target_at[both])
     other_customer = joined["customer_id"] != joined["customer_id_invoice"]
     for line in joined[other_customer].itertuples():
         problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
                                 f"belongs to customer {line.customer_id_invoice} but {line.payment_id} to "
                                 f"{line.customer_id}", "an invoice of the same customer"))
-    for line in joined[~other_customer & (joined["currency"] != joined["currency_invoice"])].itertuples():
+    same_currency = (joined["currency"] == joined["currency_invoice"]).to_numpy()
+    for line in joined[~other_customer.to_numpy() & same_currency & joined["exchange_rate"].notna().to_numpy()
+                       ].itertuples():
+        problems.append(Problem("warning", sheet, int(line.row), "exchange_rate",
+                                format(line.exchange_rate, "g"),
+                                f"is ignored: {line.payment_id} and {line.invoice_id} are both in "
+                                f"{line.currency}"))
+    cross = joined[~other_customer.to_numpy() & ~same_currency]
+    for line in cross[(cross["kind"] != "payment").to_numpy()].itertuples():
         problems.append(Problem("error", sheet, int(line.row), "invoice_id", line.invoice_id,
-                                f"is in {line.currency_invoice} but {line.payment_id} in {line.currency}",
-                                "an invoice in the payment's currency"))
-    over = frame.groupby("payment_id", sort=False)["amount"].transform("sum")
+                                f"is in {line.currency_invoice} but credit note {line.payment_id} in "
+                                f"{line.currency}", "an invoice in the credit note's currency"))
+    consumed = frame["amount"].to_numpy(dtype=np.int64).copy()
+    paid = cross[(cross["kind"] == "payment").to_numpy()]
+    if len(paid):
+        dates = sources["payment_date"].reindex(paid["payment_id"].to_numpy(dtype=object))
+        quoted = cross_rates(rates, paid["currency_invoice"].to_numpy(dtype=object),
+                             paid["currency"].to_numpy(dtype=object), day_numbers(dates.to_numpy()))
+        at = {int(row): index for index, row in enumerate(frame["row"])}
+        for line, in_force, dated in zip(paid.itertuples(), quoted, dates, strict=True):
+            rate = exact_rate(float(line.exchange_rate)) if np.isfinite(line.exchange_rate) else in_force
+            if rate is None:
+                on = pd.Timestamp(dated).date().isoformat()
+                problems.append(Problem(
+                    "error", sheet, int(line.row), "exchange_rate", "",
+                    f"is needed: {line.payment_id} is in {line.currency} and {line.invoice_id} in "
+                    f"{line.currency_invoice}, and FXRates has no rate for both in force on {on}",
+                    f"units of {line.currency} per {line.currency_invoice}, or FXRates rates dated on or before "
+                    f"{on}"))
+                continue
+            index = at[int(line.row)]
+            factor = exchange_factor(rate, str(line.currency_invoice), str(line.currency))
+            consumed[index] = int(exchange([consumed[index]], [factor])[0])
+    frame["consumed"] = consumed
+    over = frame.groupby("payment_id", sort=False)["consumed"].transform("sum")
     held_at = source_at
     holds = pd.Series(np.where(held_at >= 0, sources["holds"].to_numpy(dtype=np.float64)[np.maximum(held_at, 0)]
                                if len(sources) else 0.0, np.nan), index=frame.index)
@@ -857,25 +998,32 @@ def _applications(parsed: _Parsed | None, invoices: pd.DataFrame, targets: pd.Da
         currency = str(sources.at[payment_id, "currency"])
         rows = ", ".join(str(r) for r in group["row"])
         for row in group["row"]:
-            problems.append(Problem("error", sheet, int(row), "amount", format_plain(int(group["amount"].sum()),
-                                                                                     currency),
+            problems.append(Problem("error", sheet, int(row), "amount",
+                                    format_plain(int(group["consumed"].sum()), currency),
                                     f"applications of {payment_id} (rows {rows}) add up to more than it holds "
                                     f"({format_plain(max(held, 0), currency)})",
                                     "applications that add up to at most the payment"))
-    return frame
+    return frame.drop(columns="consumed")
 
 
 def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, target_at: np.ndarray | None,
-                 problems: list[Problem]) -> pd.DataFrame:
-    """Adjustments; ``target_at``: each row's invoice_id's place in ``targets``."""
+                 payments: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Adjustments; ``target_at``: each row's invoice_id's place in ``targets``. A write_off or small_balance may
+    name a credit note or, where no invoice has the id, a payment instead: it clears (part of) that credit, so
+    its ``effect`` is positive (it brings the customer's credit towards zero)."""
     frame = _frame(parsed, ADJUSTMENT_COLUMNS)
     if parsed is None:
         return frame
     sheet = parsed.sheet
     if target_at is None:
         target_at = position_in(frame["invoice_id"], targets.index)
-    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems, target_at)
-    frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "USD", target_at)
+    own_payments = payments[(payments["type"] == "payment").to_numpy()]
+    own_payments = own_payments[~own_payments["payment_id"].duplicated()].set_index("payment_id")
+    payment_at = np.where(target_at < 0, position_in(frame["invoice_id"], own_payments.index), -1)
+    _unknown(frame, "invoice_id", targets.index, sheet, "invoice", problems, np.maximum(target_at, payment_at))
+    frame["currency"] = _lookup(frame["invoice_id"], targets["currency"], "", target_at)
+    frame["currency"] = frame["currency"].where(frame["currency"] != "", _lookup(
+        frame["invoice_id"], own_payments["currency"], "USD", payment_at)).astype("str")
     amounts = _to_minor(parsed, "amount", frame["currency"], problems)
     negative = amounts < 0
     for row, value in zip(frame["row"][negative], parsed.columns["amount"][negative], strict=True):
@@ -884,8 +1032,17 @@ def _adjustments(parsed: _Parsed | None, targets: pd.DataFrame, target_at: np.nd
                                 "direction, so its size is used"))
     amounts = np.abs(amounts)
     frame["amount"] = amounts.astype(np.int64)
-    reducing = frame["type"].isin(contract.REDUCING_ADJUSTMENTS).to_numpy()
-    frame["effect"] = np.where(reducing, -amounts, amounts).astype(np.int64)
+    types = frame["type"].to_numpy(dtype=object)
+    reducing = np.isin(types, contract.REDUCING_ADJUSTMENTS)
+    credit_note = np.append((targets["type"] == "credit_note").to_numpy(dtype=bool), False)[target_at]
+    credit = credit_note | (payment_at >= 0)
+    frame["effect"] = np.where(reducing & ~credit, -amounts, amounts).astype(np.int64)
+    wrong = credit & ~np.isin(types, contract.CREDIT_ADJUSTMENTS) & (types != "")
+    for row, named, kind in zip(frame["row"][wrong], frame["invoice_id"][wrong], types[wrong], strict=True):
+        what = "credit note" if named in targets.index else "payment"
+        problems.append(Problem("error", sheet, int(row), "type", str(kind),
+                                f"cannot adjust {what} {named}: only a write-off clears unapplied cash or credit",
+                                "write_off or small_balance, or the invoice_id of an invoice"))
     _check_unique(frame, "adjustment_id", sheet, problems)
     return frame
 

@@ -1,9 +1,10 @@
 """Receivables at an as-of date, with the disputes and promises to pay that collections and credit both judge.
 
-``receivables(ledger, as_of)`` is the positive open receivables (invoices, debit notes, reopened reversals) with
-their days past due, counted from the due date whatever the aging basis (dunning, credit and forecasts are about
-due dates), and whether each is disputed. Every function is a pure function of (ledger, as-of date): Activity
-rows and documents dated after the as-of date do not exist.
+``receivables(ledger, as_of)`` is the positive open receivables (invoices, debit notes, reopened reversals, and
+refunds whose credit no longer covers them) with their days past due, counted from the due date whatever the
+aging basis (dunning, credit and forecasts are about due dates), and whether each is disputed. Every function
+is a pure function of (ledger, as-of date): Activity rows and documents dated after the as-of date do not
+exist.
 
 Rules (DESIGN.md section 3, "Collections"; where it is silent, the choice is written here):
 
@@ -48,7 +49,7 @@ from .fx import convertible, to_reporting_currency
 from .ledger import Ledger
 from .settle import Settlement, settle
 
-RECEIVABLE_KINDS: tuple[str, ...] = ("invoice", "debit_note", "reversal")
+RECEIVABLE_KINDS: tuple[str, ...] = ("invoice", "debit_note", "reversal", "refund")
 """Open-item kinds that the customer owes (what can be overdue)."""
 
 KEPT, PARTLY_KEPT, BROKEN, PENDING = "kept", "partly kept", "broken", "pending"
@@ -190,9 +191,12 @@ def promises(ledger: Ledger, as_of: dt.date, *, settlement: Settlement | None = 
     named[named] = (receivable["customer_id"].to_numpy(dtype=object)[invoice_at[named]]
                     == made["customer_id"].to_numpy(dtype=object)[named])
 
-    # Account promises: the customer's net payments in the window (only the promising customers' payments).
+    # Account promises: the customer's net payments in the window (only the promising customers' payments;
+    # a refund pays the customer's credit back, it is no payment towards a promise).
     payments = ledger.payments
     payments = payments[member(payments["customer_id"], made["customer_id"]).to_numpy()]
+    if "type" in payments:
+        payments = payments[(payments["type"] != "refund").to_numpy()]
     paid_account = _window_sums(payments["customer_id"], day_numbers(payments["payment_date"]),
                                 payments["amount"].to_numpy(dtype=np.int64), made["customer_id"], start, end)
     asked_account = np.where(given, promised, 1)

@@ -14,6 +14,11 @@
 - **Realised difference** of an application dated in the period (a payment or credit note settling an invoice
   of the same foreign currency) = the amount x the source's booking rate - the amount x the invoice's booking
   rate: positive is a gain (the customer paid more reporting-currency value than the invoice was booked at).
+  A **cross-currency receipt** (a payment settling an invoice in another currency, either of them foreign)
+  compares what the payment gave, in its own currency at its booking rate, with the amount settled at the
+  invoice's booking rate: a EUR invoice of 100.00 booked at 1.10 (110.00 USD) settled by 108.00 USD realises
+  108.00 - 110.00 = -2.00 USD, a loss. In the summary it counts under the foreign currency of the pair (the
+  invoice's, else the payment's).
   The period runs from ``start`` (default: the first day of the as-of month) to the as-of date, both included.
 - **Exact arithmetic**: each item and each application is converted exactly and rounded once, half away from
   zero, to the reporting currency's minor unit; every total is a sum of those rounded figures, so the summary,
@@ -52,10 +57,12 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 REALISED_COLUMNS: tuple[str, ...] = (
     "date", "customer_id", "currency", "source_id", "source_kind", "invoice_id", "amount", "source_rate",
-    "invoice_rate", "received", "booked", "realised",
+    "invoice_rate", "received", "booked", "realised", "source_currency", "source_amount",
 )
-"""One row per application in the period between foreign documents: ``amount`` in their currency; received
-(at the source's booking rate), booked (at the invoice's) and realised in the reporting currency."""
+"""One row per application in the period involving a foreign document: ``amount`` in the invoice's currency,
+``source_amount`` what the payment or credit note gave in its ``source_currency`` (the same unless a
+cross-currency receipt); received (``source_amount`` at the source's booking rate), booked (``amount`` at the
+invoice's) and realised in the reporting currency."""
 
 _INVOICE_KINDS = ("invoice", "debit_note", "credit_note")
 
@@ -162,14 +169,15 @@ def revaluation(ledger: Ledger, as_of: dt.date, start: dt.date | None = None, *,
 def _realised(applications: pd.DataFrame, start: dt.date, as_of: dt.date, reporting: str, by_invoice: pd.Series,
               by_payment: pd.Series) -> pd.DataFrame:
     day = day_numbers(applications["date"])
-    chosen = applications[((day >= day_number(start)) & (day <= day_number(as_of))
-                           & (applications["currency"] != reporting).to_numpy())]
+    foreign = ((applications["currency"] != reporting) | (applications["source_currency"] != reporting)).to_numpy()
+    chosen = applications[(day >= day_number(start)) & (day <= day_number(as_of)) & foreign]
     source_rate = _rate_of(chosen["source_id"], chosen["source_kind"], by_invoice, by_payment)
     invoice_rate = _rate_of(chosen["invoice_id"], chosen["invoice_kind"], by_invoice, by_payment)
     known = ~np.isnan(source_rate) & ~np.isnan(invoice_rate)
     chosen, source_rate, invoice_rate = chosen[known], source_rate[known], invoice_rate[known]
     amounts = chosen["amount"].to_numpy(dtype=np.int64)
-    received = convert(amounts, chosen["currency"], source_rate, reporting)
+    given = chosen["source_amount"].to_numpy(dtype=np.int64)
+    received = convert(given, chosen["source_currency"], source_rate, reporting)
     booked = convert(amounts, chosen["currency"], invoice_rate, reporting)
     frame = pd.DataFrame({
         "date": chosen["date"].to_numpy(dtype="datetime64[s]"),
@@ -184,9 +192,11 @@ def _realised(applications: pd.DataFrame, start: dt.date, as_of: dt.date, report
         "received": received,
         "booked": booked,
         "realised": received - booked,
+        "source_currency": chosen["source_currency"].astype("str").to_numpy(dtype=object),
+        "source_amount": given,
     }, columns=list(REALISED_COLUMNS))
     frame = frame.sort_values(["date", "customer_id", "source_id", "invoice_id"], kind="stable", ignore_index=True)
-    for column in ("customer_id", "currency", "source_id", "source_kind", "invoice_id"):
+    for column in ("customer_id", "currency", "source_id", "source_kind", "invoice_id", "source_currency"):
         frame[column] = frame[column].astype("str")
     return frame
 
@@ -194,6 +204,10 @@ def _realised(applications: pd.DataFrame, start: dt.date, as_of: dt.date, report
 def _summary(ledger: Ledger, items: pd.DataFrame, realised: pd.DataFrame) -> pd.DataFrame:
     keys = ["customer_id", "currency"]
     open_part = items.groupby(keys, sort=False)[["open_amount", "booked", "revalued", "unrealised"]].sum()
+    # A cross-currency receipt counts under the foreign currency of its pair: the invoice's, else the payment's.
+    reporting = ledger.settings.reporting_currency
+    realised = realised.assign(currency=realised["currency"].where(realised["currency"] != reporting,
+                                                                   realised["source_currency"]))
     realised_part = realised.groupby(keys, sort=False)[["realised"]].sum()
     joined = open_part.join(realised_part, how="outer").fillna(0).sort_index().reset_index()
     names = ledger.customers.drop_duplicates("customer_id").set_index("customer_id")["name"]

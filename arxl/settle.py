@@ -4,18 +4,40 @@
 the as-of date do not exist; then, each step finished for every document before the next starts:
 
 1. adjustments (``ledger.adjustments["effect"]`` is signed: write-offs and discounts reduce, finance charges and
-   recoveries increase the invoice);
+   recoveries increase the invoice; a write-off of a payment or credit note brings that credit towards zero);
+   then **refunds**: the credit each refund names (a credit note or a payment) pays it out, from the refund's
+   date, before anything else takes from that credit;
 2. rows of the Applications table, in the order (date, Excel row);
 3. each payment's own ``invoice_id`` and each credit note's ``applies_to``, up to that invoice's remaining open
    amount (several documents naming one invoice are taken by date, then id);
 4. when auto-apply is on, the remainder of every payment and credit note to the same customer's open invoices,
-   debit notes and reopened reversals in the same currency: **undisputed ones before disputed ones**, each
-   group oldest due date first (then document date, then id), cash taken by date, then id. An increasing
-   adjustment (finance charge, late fee, recovery) is a part of its invoice owed from the adjustment's own date
-   and due that day: whatever settled the invoice before (reductions, Applications rows, references) settled
-   its older parts first, and auto-apply reaches the newer part in the order of that due date, so a charge
-   posted today never takes cash that had paid an older invoice;
+   debit notes, reopened reversals and uncovered refunds in the same currency: **undisputed ones before
+   disputed ones**, each group oldest due date first (then document date, then id), cash taken by date, then
+   id. An increasing adjustment (finance charge, late fee, recovery) is a part of its invoice owed from the
+   adjustment's own date and due that day: whatever settled the invoice before (reductions, Applications rows,
+   references) settled its older parts first, and auto-apply reaches the newer part in the order of that due
+   date, so a charge posted today never takes cash that had paid an older invoice. Then what a customer's
+   payments still hold goes to its receivables still open **in other currencies**, in the same order (cash by
+   date then id; undisputed first, oldest due first), at the FXRates cross rate of the payment's date;
 5. whatever is left is unapplied cash or credit: an open item with a negative open amount.
+
+**Cross-currency receipts.** A payment may settle an invoice or debit note of the same customer in another
+currency: by an Applications row (its ``amount`` is in the invoice's currency, its ``exchange_rate`` the units
+of the payment's currency per unit of the invoice's), by its own ``invoice_id``, or by auto-apply (above). The
+rate is the row's ``exchange_rate``, else the FXRates cross rate in force on the payment's date (the invoice
+currency's rate over the payment currency's, exactly as typed: ``arxl.fx.cross_rates``); a pair with no rate is
+not settled (the loader reports rows and references that need one). The amount settled is in the invoice's minor
+units; what the payment gives is that amount times the rate, rounded once, half away from zero, to the payment's
+minor unit, except that a settlement taking everything the payment still holds gives exactly that (no residue
+below a minor unit is left on either side). ``Settlement.applications`` carries both (``amount``,
+``source_amount``). Credit notes settle only their own currency.
+
+**Refunds** (Payments rows of type ``refund``, amounts negative: money out) are receivables of kind ``refund``
+that their credit settles first (application step ``refund``): a refund fully covered leaves nothing open on
+either side. Should the credit no longer hold it (a refunded payment reversed later), the rest stays open as a
+debit the customer owes, which auto-apply reaches like a reopened reversal. That a refund, or a write-off of a
+payment or credit note, takes no more than the credit holds unapplied on its date is the loader's rule, measured
+by ``credit_uses``.
 
 Within an invoice that has instalments (``ledger.instalments``), whatever settles it goes to its earliest-due open
 instalment first, and auto-apply takes each instalment by its own due date (``arxl.instalments`` states the rule
@@ -43,7 +65,7 @@ instalment for an invoice with instalments), ordered by customer_id, currency, d
 instalment). ``original + adjusted + applied == open_amount``.
 ``Settlement.applications`` (``APPLICATION_COLUMNS``), the application ledger: for every receivable,
 ``original + adjusted - sum(amount of its applications) == open_amount``; for every payment or credit note,
-``original + adjusted + sum(amount of its applications) == open_amount``.
+``original + adjusted + sum(source_amount of its applications) == open_amount``.
 ``Settlement.adjustments`` (``ADJUSTMENT_COLUMNS``): the adjustments in force at the as-of date with the effect
 the engine gave them (a fourth field beside the two the issue asks for: activity statements list them).
 Applications and adjustments are listed by invoice in document order, then by date.
@@ -63,10 +85,12 @@ Choices where DESIGN.md is silent (an accountant's reading, as in ERPNext's AR r
 - Explicit applications are capped in (date, row) order so that none takes more than its source still holds or
   more than its invoice still owes: the latest rows are the ones cut back. This is also how a reversed payment's
   explicit applications are cut back, latest first.
-- Adjustments count only against invoices and debit notes; one naming a credit note, a payment or an unknown
-  document is ignored (the loader reports it). A write-off or discount never takes an invoice below zero:
-  adjustments are taken by date, then adjustment_id, and the part of a reduction beyond the open amount is
-  dropped (``Settlement.adjustments["effect"]`` shows the effect given).
+- Adjustments count against invoices and debit notes, and (write-offs only: a positive effect) against credit
+  notes and payments; one naming an unknown document, a reversal or a refund is ignored (the loader reports
+  it). An id that is both an Invoices and a Payments id names the invoice. A write-off or discount never takes
+  an invoice below zero, nor a write-off a credit above zero: adjustments are taken by date, then
+  adjustment_id, and the part of a reduction beyond the document's amount is dropped
+  (``Settlement.adjustments["effect"]`` shows the effect given).
 - A reversal matches a payment only when that payment is positive, of the same customer and currency and dated
   on or before the reversal. Several reversals of one payment are taken by date, then id; the part of a
   reversal beyond what the payment still holds stays open as a debit (kind ``reversal``). For a payment,
@@ -89,6 +113,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -105,6 +130,7 @@ from .arrays import (
     text_column,
 )
 from .dates import NAT_DAY, day_number, days_to_datetimes
+from .fx import cross_rates, exact_rate, exchange, exchange_factor
 from .instalments import InstalmentPlan, axis_bounds, open_parts, overlay, plan_instalments, split_parts
 from .ledger import Ledger
 
@@ -113,13 +139,16 @@ KIND_DEBIT_NOTE = "debit_note"
 KIND_CREDIT_NOTE = "credit_note"
 KIND_PAYMENT = "payment"
 KIND_REVERSAL = "reversal"
-KINDS: tuple[str, ...] = (KIND_INVOICE, KIND_DEBIT_NOTE, KIND_CREDIT_NOTE, KIND_PAYMENT, KIND_REVERSAL)
+KIND_REFUND = "refund"
+KINDS: tuple[str, ...] = (KIND_INVOICE, KIND_DEBIT_NOTE, KIND_CREDIT_NOTE, KIND_PAYMENT, KIND_REVERSAL,
+                          KIND_REFUND)
 """Document kinds, in the order of their integer codes inside the engine."""
 
 STEP_EXPLICIT = "explicit"
 STEP_REFERENCE = "reference"
 STEP_AUTO = "auto"
-STEPS: tuple[str, ...] = (STEP_EXPLICIT, STEP_REFERENCE, STEP_AUTO)
+STEP_REFUND = "refund"
+STEPS: tuple[str, ...] = (STEP_EXPLICIT, STEP_REFERENCE, STEP_AUTO, STEP_REFUND)
 
 OPEN_ITEM_COLUMNS: tuple[str, ...] = (
     "customer_id", "document_id", "kind", "currency", "document_date", "due_date",
@@ -137,13 +166,14 @@ for a whole document."""
 
 APPLICATION_COLUMNS: tuple[str, ...] = (
     "source_id", "source_kind", "invoice_id", "invoice_kind", "customer_id", "currency", "amount", "date",
-    "invoice_date", "due_date", "step",
+    "invoice_date", "due_date", "step", "source_currency", "source_amount",
 )
 """Columns of ``Settlement.applications``: a payment or credit note (``source_*``) settling ``amount``
-(positive minor units) of a receivable (``invoice_*``, whose document date and due date are repeated for
-payment-behaviour figures; for an invoice with instalments the due date of its last one, while
-``applied_dues`` splits each application over the instalments it settled), effective on ``date``, by ``step``
-(one of ``STEPS``)."""
+(positive minor units of the receivable's ``currency``) of a receivable (``invoice_*``, whose document date and
+due date are repeated for payment-behaviour figures; for an invoice with instalments the due date of its last
+one, while ``applied_dues`` splits each application over the instalments it settled), effective on ``date``, by
+``step`` (one of ``STEPS``); ``source_amount`` is what the source gave, in minor units of ``source_currency``:
+``amount`` itself unless a payment settled a receivable in another currency (a cross-currency receipt)."""
 
 ADJUSTMENT_COLUMNS: tuple[str, ...] = (
     "adjustment_id", "invoice_id", "customer_id", "currency", "date", "type", "amount", "effect", "reason",
@@ -152,7 +182,7 @@ ADJUSTMENT_COLUMNS: tuple[str, ...] = (
 invoice's date when that is later); ``effect`` is the signed effect the engine gave it (``amount`` is as
 entered)."""
 
-_INVOICE, _DEBIT_NOTE, _CREDIT_NOTE, _PAYMENT, _REVERSAL = range(5)
+_INVOICE, _DEBIT_NOTE, _CREDIT_NOTE, _PAYMENT, _REVERSAL, _REFUND = range(6)
 _KIND_NAMES = pa.array(KINDS, type=pa.large_string())
 _STEP_NAMES = pa.array(STEPS, type=pa.large_string())
 
@@ -198,6 +228,117 @@ def customer_code(prepared: PreparedLedger, customer_id: str) -> int:
     """The integer code of ``customer_id`` in a prepared ledger (-1 when it has no document or row)."""
     found = pc.index_in(pa.array([customer_id], type=pa.large_string()), value_set=prepared.customers)[0]
     return -1 if not found.is_valid else int(found.as_py())
+
+
+CREDIT_USE_COLUMNS: tuple[str, ...] = (
+    "table", "row", "credit_id", "credit_kind", "customer_id", "currency", "date", "amount", "used", "available",
+)
+"""Columns of ``credit_uses``: a Payments row of type refund or an Adjustments row writing off a payment or a
+credit note (``table``, Excel ``row``), the credit it uses (``credit_*``), its ``date`` and ``amount``, ``used``
+(it and the earlier uses of the same credit, by date then table and row) and ``available`` (what the credit
+holds unapplied for them at the end of that date). Money in minor units of ``currency``."""
+
+
+def credit_uses(ledger: Ledger) -> pd.DataFrame:
+    """Every refund and every write-off of unapplied cash or credit, with what its credit holds for it
+    (``CREDIT_USE_COLUMNS``): the rule a refund or such a write-off obeys is ``used <= available``.
+
+    ``available`` is the credit's unapplied remainder at the end of the use's date, settled by the rules of this
+    module as if no refund and no such write-off existed (they only take what nothing else would), less the
+    Applications rows of the credit dated later (those will take their part from it). Only the customers with
+    such uses are settled, once per date they use credit on.
+    """
+    prepared = prepared_ledger(ledger)
+    refund_rows = prepared.refund_documents - prepared.n_invoices
+    credit_adjustment = prepared.is_source[prepared.adjustment_target]
+    written = prepared.adjustment_rows[credit_adjustment]
+    if not len(refund_rows) and not len(written):
+        return pd.DataFrame({column: pd.Series(dtype="int64" if column in ("row", "amount", "used", "available")
+                                               else "datetime64[s]" if column == "date" else "str")
+                             for column in CREDIT_USE_COLUMNS})
+    source = np.concatenate([prepared.refund_source, prepared.adjustment_target[credit_adjustment]])
+    day = np.concatenate([prepared.doc_date[prepared.refund_documents],
+                          prepared.adjustment_exists_from[credit_adjustment]])
+    amount = np.concatenate([prepared.doc_original[prepared.refund_documents],
+                             ledger.adjustments["effect"].to_numpy(dtype=np.int64)[written]])
+    row = np.concatenate([ledger.payments["row"].to_numpy(dtype=np.int64)[refund_rows],
+                          ledger.adjustments["row"].to_numpy(dtype=np.int64)[written]])
+    table = np.concatenate([np.zeros(len(refund_rows), dtype=np.int64), np.ones(len(written), dtype=np.int64)])
+    order = sort_order([source, day, table, row])
+    source, day, amount, row, table = source[order], day[order], amount[order], row[order], table[order]
+    used = np.cumsum(amount)
+    used -= (used - amount)[group_first(source)]
+
+    # What each credit holds at each date its uses fall on, in a ledger without them: only their customers.
+    customers = text_column(prepared.customers, np.unique(prepared.doc_customer[source]))
+    bare = _without_credit_uses(ledger, customers)
+    bare_prepared = prepared_ledger(bare)
+    position = dict(zip(zip(bare_prepared.doc_id.to_pylist(), bare_prepared.doc_kind.tolist(), strict=True),
+                        range(len(bare_prepared.doc_kind)), strict=True))
+    ids = prepared.doc_id.to_pylist()
+    in_bare = np.array([position.get((ids[doc], int(prepared.doc_kind[doc])), -1) for doc in source.tolist()],
+                       dtype=np.int64)
+    available = np.zeros(len(source), dtype=np.int64)
+    for when in np.unique(day).tolist():
+        settled = settle_arrays(bare_prepared, dt.date(1970, 1, 1) + dt.timedelta(days=when),
+                                auto_apply=ledger.settings.auto_apply)
+        here = (day == when) & (in_bare >= 0)
+        available[here] = -settled.open_amount[in_bare[here]]
+    available -= _explicit_after(prepared, source, day)
+    return pd.DataFrame({
+        "table": pd.Series(np.where(table == 0, "Payments", "Adjustments"), dtype="str"),
+        "row": row,
+        "credit_id": text_column(prepared.doc_id, source),
+        "credit_kind": pd.Series(np.where(prepared.doc_kind[source] == _CREDIT_NOTE, "credit note", "payment"),
+                                 dtype="str"),
+        "customer_id": text_column(prepared.customers, prepared.doc_customer[source]),
+        "currency": text_column(prepared.currencies, prepared.doc_currency[source]),
+        "date": days_to_datetimes(day),
+        "amount": amount,
+        "used": used,
+        "available": available,
+    }, columns=list(CREDIT_USE_COLUMNS))
+
+
+def _without_credit_uses(ledger: Ledger, customers: pd.Series) -> Ledger:
+    """The ledger of ``customers`` only, without refunds and without write-offs of payments and credit notes."""
+    import dataclasses
+
+    from .arrays import member
+
+    invoices = ledger.invoices[member(ledger.invoices["customer_id"], customers).to_numpy()]
+    payments = ledger.payments[member(ledger.payments["customer_id"], customers).to_numpy()]
+    if "type" in payments:
+        payments = payments[(payments["type"] != KIND_REFUND).to_numpy()]
+    kept = pd.concat([invoices["invoice_id"], payments["payment_id"]], ignore_index=True)
+    credits = pd.concat([invoices.loc[(invoices["amount"] < 0).to_numpy(), "invoice_id"],
+                         payments.loc[(payments["amount"] > 0).to_numpy(), "payment_id"]], ignore_index=True)
+    receivable_ids = invoices.loc[(invoices["amount"] >= 0).to_numpy(), "invoice_id"]
+    adjustments = ledger.adjustments[member(ledger.adjustments["invoice_id"], kept).to_numpy()]
+    on_credit = (member(adjustments["invoice_id"], credits) & ~member(adjustments["invoice_id"], receivable_ids))
+    adjustments = adjustments[~on_credit.to_numpy()]
+    return dataclasses.replace(
+        ledger, customers=ledger.customers[member(ledger.customers["customer_id"], customers).to_numpy()],
+        invoices=invoices, payments=payments, adjustments=adjustments,
+        applications=ledger.applications[member(ledger.applications["invoice_id"], kept).to_numpy()],
+        activity=ledger.activity[member(ledger.activity["customer_id"], customers).to_numpy()],
+        instalments=ledger.instalments[member(ledger.instalments["invoice_id"], kept).to_numpy()])
+
+
+def _explicit_after(prepared: PreparedLedger, source: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """For each (credit, day): what the Applications rows of that credit dated after the day take from it, in
+    its own currency (converted where the row settles another currency)."""
+    given = prepared.application_amount.copy()
+    if len(prepared.application_cross):
+        given[prepared.application_cross] = exchange(given[prepared.application_cross],
+                                                     prepared.application_factors)
+    later = np.zeros(len(source), dtype=np.int64)
+    if not len(given):
+        return later
+    for index, (credit, when) in enumerate(zip(source.tolist(), day.tolist(), strict=True)):
+        mine = (prepared.application_source == credit) & (prepared.application_date > when)
+        later[index] = int(given[mine].sum())
+    return later
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -261,6 +402,15 @@ class PreparedLedger:
     reference_target: np.ndarray
     reference_exists_from: np.ndarray
     reference_first: np.ndarray
+    application_cross: np.ndarray
+    application_factors: list[Fraction]
+    reference_cross: np.ndarray
+    reference_factors: list[Fraction]
+    refund_documents: np.ndarray
+    refund_source: np.ndarray
+    refund_exists_from: np.ndarray
+    refund_first: np.ndarray
+    mixed_customers: np.ndarray
     settled: dict[tuple[int, bool], SettledArrays] = field(default_factory=dict)
     derived: dict[str, object] = field(default_factory=dict)
     instalments: InstalmentPlan | None = None
@@ -391,8 +541,11 @@ class _Names(NamedTuple):
     application_payment: np.ndarray
     application_invoice: np.ndarray
     adjustment_invoice: np.ndarray
+    adjustment_payment: np.ndarray
     reversal_invoice: np.ndarray
     reversal_reference: np.ndarray
+    refund_invoice: np.ndarray
+    refund_payment: np.ndarray
 
 
 class _Reversals(NamedTuple):
@@ -413,7 +566,8 @@ class _Adjustments(NamedTuple):
 
 
 class _Applications(NamedTuple):
-    """Usable Applications rows in (effective date, Excel row, source, target) order."""
+    """Usable Applications rows in (effective date, Excel row, source, target) order; ``cross`` the positions of
+    those between two currencies and ``factors`` their exchange factors (``_exchange_factors``)."""
 
     source: np.ndarray
     target: np.ndarray
@@ -422,6 +576,26 @@ class _Applications(NamedTuple):
     later_document: np.ndarray
     by_source: np.ndarray
     by_target: np.ndarray
+    cross: np.ndarray
+    factors: list[Fraction]
+
+
+class _Refunds(NamedTuple):
+    """Refunds with the credit each pays out (document positions), by (credit, refund's document order)."""
+
+    documents: np.ndarray
+    source: np.ndarray
+    exists_from: np.ndarray
+
+
+class _References(NamedTuple):
+    """Usable own references (source, target) by (target, source's document order); ``cross`` and ``factors``
+    as for ``_Applications``."""
+
+    source: np.ndarray
+    target: np.ndarray
+    cross: np.ndarray
+    factors: list[Fraction]
 
 
 def _prepare(ledger: Ledger) -> PreparedLedger:
@@ -429,9 +603,11 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
     docs = _documents(ledger)
     names = _names(ledger, docs)
     reversals = _reversals(docs, names)
-    adjustments = _adjustments(ledger.adjustments, docs, names.adjustment_invoice)
-    applications = _applications(ledger.applications, docs, names)
-    reference_source, reference_target = _references(docs, names)
+    refunds = _refunds(docs, names)
+    adjustments = _adjustments(ledger.adjustments, docs, names.adjustment_invoice, names.adjustment_payment)
+    applications = _applications(ledger, docs, names)
+    references = _references(ledger, docs, names)
+    reference_source, reference_target = references.source, references.target
     status_disputed = np.zeros(len(docs.kind), dtype=bool)
     status_disputed[: docs.n_invoices] = _equal(_arrow(ledger.invoices["status"]), "disputed")
     dispute_target, dispute_day, dispute_resolves = _activity_disputes(ledger, docs)
@@ -480,10 +656,19 @@ def _prepare(ledger: Ledger) -> PreparedLedger:
         application_exists_from=np.maximum(applications.effective, applications.later_document),
         application_by_source=(applications.by_source, group_first(applications.source[applications.by_source])),
         application_by_target=(applications.by_target, group_first(applications.target[applications.by_target])),
+        application_cross=applications.cross,
+        application_factors=applications.factors,
         reference_source=reference_source,
         reference_target=reference_target,
         reference_exists_from=np.maximum(date[reference_source], date[reference_target]),
         reference_first=group_first(reference_target),
+        reference_cross=references.cross,
+        reference_factors=references.factors,
+        refund_documents=refunds.documents,
+        refund_source=refunds.source,
+        refund_exists_from=refunds.exists_from,
+        refund_first=group_first(refunds.source),
+        mixed_customers=_mixed_customers(docs),
         instalments=plan,
         auto_units=None if plan is None else _auto_apply_units(docs, plan),
     )
@@ -497,10 +682,13 @@ def _documents(ledger: Ledger) -> _Documents:
     payment_amount = payments["amount"].to_numpy(dtype=np.int64)
     invoice_kind = np.where(invoice_amount < 0, _CREDIT_NOTE,
                             np.where(_equal(_arrow(invoices["type"]), KIND_DEBIT_NOTE), _DEBIT_NOTE, _INVOICE))
-    kind = np.concatenate([invoice_kind, np.where(payment_amount < 0, _REVERSAL, _PAYMENT)]).astype(np.int8)
+    refund = (_equal(_arrow(payments["type"]), KIND_REFUND) if "type" in payments
+              else np.zeros(len(payments), dtype=bool))
+    payment_kind = np.where(refund, _REFUND, np.where(payment_amount < 0, _REVERSAL, _PAYMENT))
+    kind = np.concatenate([invoice_kind, payment_kind]).astype(np.int8)
     payment_date = _days(payments["payment_date"])
     date = np.concatenate([_days(invoices["invoice_date"]), payment_date])
-    # Payments, reversals and credit notes are "due" on their own date.
+    # Payments, reversals, refunds and credit notes are "due" on their own date.
     due = np.where(kind == _CREDIT_NOTE, date, np.concatenate([_days(invoices["due_date"]), payment_date]))
     invoice_ids, payment_ids = _arrow(invoices["invoice_id"]), _arrow(payments["payment_id"])
     doc_id = pa.concat_arrays([invoice_ids, payment_ids])
@@ -521,27 +709,35 @@ def _documents(ledger: Ledger) -> _Documents:
         original=np.concatenate([invoice_amount, -payment_amount]), date=date, due=due, customers=customers,
         currencies=currencies, customer=customer, currency=currency, group=group, account=account,
         n_accounts=len(accounts), order=order, rank=rank, is_target=is_target,
-        is_receivable=is_target | (kind == _REVERSAL), is_source=(kind == _CREDIT_NOTE) | (kind == _PAYMENT))
+        is_receivable=is_target | (kind == _REVERSAL) | (kind == _REFUND),
+        is_source=(kind == _CREDIT_NOTE) | (kind == _PAYMENT))
 
 
 def _names(ledger: Ledger, docs: _Documents) -> _Names:
     """Every id lookup in two passes: the names of invoices, then the names of payments."""
     invoices, payments, applications = ledger.invoices, ledger.payments, ledger.applications
     reversal_rows = pa.array(np.flatnonzero(docs.kind == _REVERSAL) - docs.n_invoices, type=pa.int64())
+    refund_rows = pa.array(np.flatnonzero(docs.kind == _REFUND) - docs.n_invoices, type=pa.int64())
     payment_invoice_id, payment_reference = _arrow(payments["invoice_id"]), _arrow(payments["reference"])
+    refund_credit = (_arrow(payments["credit_id"]).take(refund_rows) if "credit_id" in payments
+                     else pa.array([""] * len(refund_rows), type=pa.large_string()))
     application_source_name = _arrow(applications["payment_id"])
+    adjusted_name = _arrow(ledger.adjustments["invoice_id"])
     applies_to = _arrow(invoices["applies_to"])
-    credit_applies_to, payment_invoice, application_credit, application_invoice, adjustment_invoice = _lookup_many(
-        [applies_to, payment_invoice_id, application_source_name, _arrow(applications["invoice_id"]),
-         _arrow(ledger.adjustments["invoice_id"])], docs.invoice_ids)
-    reversal_invoice, reversal_reference, application_payment = _lookup_many(
-        [payment_invoice_id.take(reversal_rows), payment_reference.take(reversal_rows), application_source_name],
-        docs.payment_ids)
+    (credit_applies_to, payment_invoice, application_credit, application_invoice, adjustment_invoice,
+     refund_invoice) = _lookup_many([applies_to, payment_invoice_id, application_source_name,
+                                     _arrow(applications["invoice_id"]), adjusted_name, refund_credit],
+                                    docs.invoice_ids)
+    reversal_invoice, reversal_reference, application_payment, adjustment_payment, refund_payment = _lookup_many(
+        [payment_invoice_id.take(reversal_rows), payment_reference.take(reversal_rows), application_source_name,
+         adjusted_name, refund_credit], docs.payment_ids)
     return _Names(applies_to=applies_to, payment_reference=payment_reference,
                   credit_applies_to=credit_applies_to, payment_invoice=payment_invoice,
                   application_credit=application_credit, application_payment=application_payment,
                   application_invoice=application_invoice, adjustment_invoice=adjustment_invoice,
-                  reversal_invoice=reversal_invoice, reversal_reference=reversal_reference)
+                  adjustment_payment=adjustment_payment, reversal_invoice=reversal_invoice,
+                  reversal_reference=reversal_reference, refund_invoice=refund_invoice,
+                  refund_payment=refund_payment)
 
 
 def _reversals(docs: _Documents, names: _Names) -> _Reversals:
@@ -566,32 +762,96 @@ def _reversals(docs: _Documents, names: _Names) -> _Reversals:
     return _Reversals(documents=reversals, target=target, consumed=consumed)
 
 
-def _adjustments(adjustments: pd.DataFrame, docs: _Documents, invoice: np.ndarray) -> _Adjustments:
-    """Adjustments against invoices and debit notes only, each reduction floored so no invoice goes below zero
-    (``invoice``: the position each row names)."""
-    usable = invoice >= 0
-    usable[usable] = docs.is_target[invoice[usable]]
+def _adjustments(adjustments: pd.DataFrame, docs: _Documents, invoice: np.ndarray, payment: np.ndarray
+                 ) -> _Adjustments:
+    """Adjustments of invoices and debit notes, and write-offs of credits (a credit note, else a payment, named
+    by ``invoice`` / ``payment``: the positions each row names), each floored so that no document changes sign:
+    no invoice below zero, no credit above zero."""
+    target = np.where(invoice >= 0, invoice, -1)
+    named = target >= 0
+    named[named] = docs.is_target[target[named]] | (docs.kind[target[named]] == _CREDIT_NOTE)
+    target = np.where(named, target, -1)
+    paid = np.where((target < 0) & (payment >= 0), payment + docs.n_invoices, -1)
+    named = paid >= 0
+    named[named] = docs.kind[paid[named]] == _PAYMENT
+    target = np.where(named, paid, target)
+    effect = adjustments["effect"].to_numpy(dtype=np.int64)
+    usable = target >= 0
+    # A credit only takes what brings it towards zero (the loader reports anything else).
+    usable[usable] = ~docs.is_source[target[usable]] | (effect[usable] > 0)
     rows = np.flatnonzero(usable)
-    target = invoice[rows]
+    target = target[rows]
     day = _days(adjustments["date"])[rows]
     order = canonical_order([target, day],
                             [_arrow(adjustments["adjustment_id"]).take(pa.array(rows, type=pa.int64()))])
     rows, target, day = rows[order], target[order], day[order]
-    effect = adjustments["effect"].to_numpy(dtype=np.int64)[rows]
-    original = docs.original
+    # Worked on the size of each document (a credit's sign flipped), then signed back.
+    sign = np.where(docs.is_source[target], -1, 1)
+    effect = effect[rows] * sign
+    start = docs.original[target] * sign
     first = group_first(target)
     balance = np.cumsum(effect)
-    balance = balance - (balance - effect)[first] + original[target]
+    balance = balance - (balance - effect)[first] + start
     shortfall = np.minimum(pd.Series(balance).groupby(first).cummin().to_numpy(), 0)
     floored = balance - shortfall
     previous = np.r_[0, floored[:-1]]
     starts = first == np.arange(len(first))
-    previous[starts] = original[target[starts]]
-    return _Adjustments(rows=rows, target=target, day=day, effect=floored - previous)
+    previous[starts] = start[starts]
+    return _Adjustments(rows=rows, target=target, day=day, effect=(floored - previous) * sign)
 
 
-def _applications(applications: pd.DataFrame, docs: _Documents, names: _Names) -> _Applications:
-    """Applications rows: a payment (else a credit note) settling an invoice or debit note of the same account."""
+def _refunds(docs: _Documents, names: _Names) -> _Refunds:
+    """Every refund with the credit it pays out: the credit note its ``credit_id`` names, else the payment; one
+    of another customer or currency, or dated after the refund, pays nothing out (the loader reports it)."""
+    refunds = np.flatnonzero(docs.kind == _REFUND)
+    source = names.refund_invoice.copy()
+    named = source >= 0
+    named[named] = docs.kind[source[named]] == _CREDIT_NOTE
+    source[~named] = -1
+    payment = np.where((source < 0) & (names.refund_payment >= 0), names.refund_payment + docs.n_invoices, -1)
+    named = payment >= 0
+    named[named] = docs.kind[payment[named]] == _PAYMENT
+    source = np.where(named, payment, source)
+    keep = source >= 0
+    keep[keep] = docs.same_account(source[keep], refunds[keep]) & (docs.date[source[keep]]
+                                                                   <= docs.date[refunds[keep]])
+    refunds, source = refunds[keep], source[keep]
+    order = sort_order([source, docs.rank[refunds]])
+    refunds, source = refunds[order], source[order]
+    return _Refunds(documents=refunds, source=source, exists_from=docs.date[refunds])
+
+
+def _exchange_factors(ledger: Ledger, docs: _Documents, source: np.ndarray, target: np.ndarray,
+                      typed: np.ndarray | None) -> tuple[np.ndarray, list[Fraction], np.ndarray]:
+    """For pairs of a payment (``source``) and a receivable (``target``) of one customer: the pairs in two
+    currencies (positions), the factor of each turning the receivable's minor units into the payment's (the
+    ``typed`` exchange rate where one is given, else the FXRates cross rate in force on the payment's date),
+    and whether each pair can be settled (same currency, or a rate known)."""
+    cross = np.flatnonzero(docs.currency[source] != docs.currency[target])
+    usable = np.ones(len(source), dtype=bool)
+    if not len(cross):
+        return cross, [], usable
+    codes = docs.currencies.to_pylist()
+    owed_in = [codes[code] for code in docs.currency[target[cross]].tolist()]
+    paid_in = [codes[code] for code in docs.currency[source[cross]].tolist()]
+    in_force = cross_rates(ledger, owed_in, paid_in, docs.date[source[cross]])
+    given = np.full(len(cross), np.nan) if typed is None else typed[cross]
+    kept: list[int] = []
+    factors: list[Fraction] = []
+    for index, (position, quoted) in enumerate(zip(cross.tolist(), in_force, strict=True)):
+        rate = exact_rate(float(given[index])) if np.isfinite(given[index]) and given[index] > 0 else quoted
+        if rate is None or docs.kind[source[position]] != _PAYMENT:
+            usable[position] = False
+            continue
+        kept.append(position)
+        factors.append(exchange_factor(rate, owed_in[index], paid_in[index]))
+    return np.array(kept, dtype=np.int64), factors, usable
+
+
+def _applications(ledger: Ledger, docs: _Documents, names: _Names) -> _Applications:
+    """Applications rows: a payment (else a credit note) settling an invoice or debit note of the same customer,
+    in the same currency, or a payment in another one at an exchange rate (``_exchange_factors``)."""
+    applications = ledger.applications
     kind = docs.kind
     source = np.where(names.application_payment >= 0, names.application_payment + docs.n_invoices, -1)
     source[source >= 0] = np.where(kind[source[source >= 0]] == _PAYMENT, source[source >= 0], -1)
@@ -602,8 +862,12 @@ def _applications(applications: pd.DataFrame, docs: _Documents, names: _Names) -
     target = names.application_invoice
     amount = applications["amount"].to_numpy(dtype=np.int64)
     keep = (source >= 0) & (target >= 0) & (amount > 0)
-    keep[keep] = docs.is_target[target[keep]] & docs.same_account(source[keep], target[keep])
+    keep[keep] = docs.is_target[target[keep]] & (docs.customer[source[keep]] == docs.customer[target[keep]])
     rows = np.flatnonzero(keep)
+    typed = (applications["exchange_rate"].to_numpy(dtype=np.float64)[rows] if "exchange_rate" in applications
+             else None)
+    _, _, usable = _exchange_factors(ledger, docs, source[rows], target[rows], typed)
+    rows = rows[usable]
     source, target, amount = source[rows], target[rows], amount[rows]
     given = _days(applications["date"])[rows]
     later_document = np.maximum(docs.date[source], docs.date[target])
@@ -612,23 +876,41 @@ def _applications(applications: pd.DataFrame, docs: _Documents, names: _Names) -
     order = sort_order([effective, row_number, docs.rank[source], docs.rank[target]])
     source, target, amount, effective, later_document = (
         source[order], target[order], amount[order], effective[order], later_document[order])
+    typed = None if typed is None else typed[usable][order]
+    cross, factors, _ = _exchange_factors(ledger, docs, source, target, typed)
     return _Applications(source=source, target=target, amount=amount, effective=effective,
                          later_document=later_document, by_source=np.argsort(source, kind="stable"),
-                         by_target=np.argsort(target, kind="stable"))
+                         by_target=np.argsort(target, kind="stable"), cross=cross, factors=factors)
 
 
-def _references(docs: _Documents, names: _Names) -> tuple[np.ndarray, np.ndarray]:
-    """(source, target) of every usable own reference: a credit note's applies_to, a payment's invoice_id;
-    several sources of one invoice by document order."""
+def _references(ledger: Ledger, docs: _Documents, names: _Names) -> _References:
+    """Every usable own reference: a credit note's applies_to (same currency), a payment's invoice_id (same
+    currency, or another one at the FXRates cross rate of the payment's date); several sources of one invoice by
+    document order."""
     n_invoices, kind = docs.n_invoices, docs.kind
     target = np.concatenate([np.where(kind[:n_invoices] == _CREDIT_NOTE, names.credit_applies_to, -1),
                              np.where(kind[n_invoices:] == _PAYMENT, names.payment_invoice, -1)])
     source = np.flatnonzero(target >= 0)
     target = target[source]
-    keep = docs.is_target[target] & docs.same_account(source, target)
+    keep = docs.is_target[target] & (docs.customer[source] == docs.customer[target])
     source, target = source[keep], target[keep]
+    _, _, usable = _exchange_factors(ledger, docs, source, target, None)
+    source, target = source[usable], target[usable]
     order = sort_order([target, docs.rank[source]])
-    return source[order], target[order]
+    source, target = source[order], target[order]
+    cross, factors, _ = _exchange_factors(ledger, docs, source, target, None)
+    return _References(source=source, target=target, cross=cross, factors=factors)
+
+
+def _mixed_customers(docs: _Documents) -> np.ndarray:
+    """Per customer code: whether its documents are in more than one currency (only then can a payment settle
+    a receivable of another currency by auto-apply)."""
+    mixed = np.zeros(len(docs.customers), dtype=bool)
+    if len(docs.customer):
+        pairs = np.unique(np.stack([docs.customer, docs.currency]), axis=1)
+        customers, count = np.unique(pairs[0], return_counts=True)
+        mixed[customers[count > 1]] = True
+    return mixed
 
 
 def _auto_apply_order(docs: _Documents, disputed: np.ndarray) -> np.ndarray:
@@ -696,6 +978,7 @@ class SettledArrays:
     application_source: np.ndarray
     application_target: np.ndarray
     application_amount: np.ndarray
+    application_source_amount: np.ndarray
     application_date: np.ndarray
     application_step: np.ndarray
     adjustment_live: np.ndarray
@@ -724,29 +1007,40 @@ def _settle_arrays(prepared: PreparedLedger, as_of: dt.date, day: int, auto_appl
     value = np.where(exists, prepared.doc_original + adjusted, 0)
     owed = np.where(prepared.is_receivable, value, 0)
     held = np.where(prepared.is_source, -value, 0)
-    steps: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+    # (source, receivable, amount settled, amount the source gave in its own currency, date, step code)
+    steps: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+
+    # Refunds: the credit a refund names pays it out first, from the refund's date.
+    source, target = prepared.refund_source, prepared.refund_documents
+    offered = np.where(prepared.refund_exists_from <= day, owed[target], 0)
+    taken = _grouped_fill(offered, held[source], prepared.refund_first)
+    np.subtract.at(held, source, taken)
+    np.subtract.at(owed, target, taken)
+    steps.append((source, target, taken, taken, prepared.refund_exists_from, STEPS.index(STEP_REFUND)))
 
     # Step 2: Applications rows, capped in (date, row) order.
     live = prepared.application_exists_from <= day
     source, target = prepared.application_source, prepared.application_target
-    taken = _capped_in_order(np.where(live, prepared.application_amount, 0), held[source], owed[target],
-                             prepared.application_by_source, prepared.application_by_target)
-    np.subtract.at(held, source, taken)
+    taken, given = _capped_in_order(np.where(live, prepared.application_amount, 0), held[source], owed[target],
+                                    prepared.application_by_source, prepared.application_by_target,
+                                    prepared.application_cross, prepared.application_factors)
+    np.subtract.at(held, source, given)
     np.subtract.at(owed, target, taken)
-    steps.append((source, target, taken, prepared.application_date, 0))
+    steps.append((source, target, taken, given, prepared.application_date, 0))
 
     # Step 3: own references, several sources of one invoice by date then id.
     source, target = prepared.reference_source, prepared.reference_target
-    offered = np.where(prepared.reference_exists_from <= day, held[source], 0)
-    capacity = owed[target]
-    running = np.cumsum(offered)
-    running -= (running - offered)[prepared.reference_first]
-    taken = np.clip(running, 0, capacity) - np.clip(running - offered, 0, capacity)
-    np.subtract.at(held, source, taken)
+    held_now = np.where(prepared.reference_exists_from <= day, held[source], 0)
+    offered = _in_receivable_currency(held_now, prepared.reference_cross, prepared.reference_factors)
+    taken = _grouped_fill(offered, owed[target], prepared.reference_first)
+    given = _given(taken, offered, held_now, prepared.reference_cross, prepared.reference_factors)
+    np.subtract.at(held, source, given)
     np.subtract.at(owed, target, taken)
-    steps.append((source, target, taken, np.maximum(prepared.doc_date[source], prepared.doc_date[target]), 1))
+    steps.append((source, target, taken, given, np.maximum(prepared.doc_date[source], prepared.doc_date[target]),
+                  1))
 
-    # Step 4: FIFO, undisputed first, oldest due first, as an interval intersection over all accounts at once.
+    # Step 4: FIFO, undisputed first, oldest due first, as an interval intersection over all accounts at once;
+    # then what a customer's cash still holds to its receivables in other currencies.
     disputed, order = _disputed_at(prepared, day)
     if auto_apply:
         if prepared.instalments is None:
@@ -756,25 +1050,140 @@ def _settle_arrays(prepared: PreparedLedger, as_of: dt.date, day: int, auto_appl
             since = prepared.doc_date[target]
         np.subtract.at(held, source, taken)
         np.subtract.at(owed, target, taken)
-        steps.append((source, target, taken, np.maximum(prepared.doc_date[source], since), 2))
+        steps.append((source, target, taken, taken, np.maximum(prepared.doc_date[source], since), 2))
+        if prepared.mixed_customers.any():
+            source, target, taken, given = _auto_apply_across_currencies(prepared, held, owed, disputed)
+            np.subtract.at(held, source, given)
+            np.subtract.at(owed, target, taken)
+            steps.append((source, target, taken, given,
+                          np.maximum(prepared.doc_date[source], prepared.doc_date[target]), 2))
 
     open_amount = np.where(prepared.is_receivable, owed, -held)
     kept = [step[2] > 0 for step in steps]
+
+    def joined(part: int) -> np.ndarray:
+        return np.concatenate([step[part][k] for step, k in zip(steps, kept, strict=True)])
+
     return SettledArrays(
         as_of=as_of,
         exists=exists,
         adjusted=adjusted,
         applied=open_amount - value,
         open_amount=open_amount,
-        application_source=np.concatenate([step[0][k] for step, k in zip(steps, kept, strict=True)]),
-        application_target=np.concatenate([step[1][k] for step, k in zip(steps, kept, strict=True)]),
-        application_amount=np.concatenate([step[2][k] for step, k in zip(steps, kept, strict=True)]),
-        application_date=np.concatenate([step[3][k] for step, k in zip(steps, kept, strict=True)]),
-        application_step=np.concatenate([np.full(int(k.sum()), step[4], dtype=np.int8)
+        application_source=joined(0),
+        application_target=joined(1),
+        application_amount=joined(2),
+        application_source_amount=joined(3),
+        application_date=joined(4),
+        application_step=np.concatenate([np.full(int(k.sum()), step[5], dtype=np.int8)
                                          for step, k in zip(steps, kept, strict=True)]),
         adjustment_live=adjustment_live,
         disputed=disputed,
     )
+
+
+def _grouped_fill(offered: np.ndarray, capacity: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """What each of a run of offers takes from a room shared by its group (``first``: each member's group start),
+    in order: the running total of the offers cut at the room."""
+    running = np.cumsum(offered)
+    running -= (running - offered)[first]
+    return np.clip(running, 0, capacity) - np.clip(running - offered, 0, capacity)
+
+
+def _in_receivable_currency(held: np.ndarray, cross: np.ndarray, factors: list[Fraction]) -> np.ndarray:
+    """What payments holding ``held`` (their own minor units) can settle, in the minor units of the receivable
+    each is paired with: the same where the currency is, converted at each pair's factor where not."""
+    if not len(cross):
+        return held
+    result = held.copy()
+    result[cross] = exchange(held[cross], [1 / factor for factor in factors])
+    return result
+
+
+def _given(taken: np.ndarray, capacity: np.ndarray, held: np.ndarray, cross: np.ndarray,
+           factors: list[Fraction]) -> np.ndarray:
+    """What the sources give for settling ``taken`` (the receivables' minor units), in their own: the same
+    amount in one currency; across two, the settled amount converted, or everything the source held when it
+    settles all it can (``capacity``, in the receivable's units), so no residue below a minor unit is left."""
+    if not len(cross):
+        return taken
+    given = taken.copy()
+    converted = exchange(taken[cross], factors)
+    whole = (taken[cross] == capacity[cross]) & (taken[cross] > 0)
+    given[cross] = np.where(whole, held[cross], np.minimum(converted, held[cross]))
+    return given
+
+
+def _auto_apply_across_currencies(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray,
+                                  disputed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The end of step 4: a customer's payments that still hold cash after auto-apply in their own currency
+    settle its receivables still open in other currencies, cash by date then id, receivables undisputed first,
+    oldest due first (then date, id), at the FXRates cross rate of the payment's date (a pair without one is
+    skipped). Returns (source, receivable, amount settled, amount given by the source).
+
+    Sequential, but only over the few customers that have both: after the first part of step 4 a customer's
+    cash in one currency and its open receivables in that currency never coexist.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    customer = prepared.doc_customer
+    cash = np.flatnonzero((held > 0) & (prepared.doc_kind == _PAYMENT))
+    debts = np.flatnonzero(owed > 0)
+    both = np.intersect1d(customer[cash], customer[debts])
+    both = both[prepared.mixed_customers[both]]
+    if not len(both):
+        return empty, empty, empty, empty
+    cash = cash[np.isin(customer[cash], both)]
+    cash = cash[sort_order([customer[cash], prepared.doc_rank[cash]])]
+    debts = debts[np.isin(customer[debts], both)]
+    debts = debts[sort_order([customer[debts], disputed[debts].astype(np.int64), prepared.doc_due[debts],
+                              prepared.doc_rank[debts]])]
+    factors = _factor_cache(prepared)
+    records: list[tuple[int, int, int, int]] = []
+    owed_left = {int(debt): int(owed[debt]) for debt in debts}
+    debts_of: dict[int, list[int]] = {}
+    for debt in debts.tolist():
+        debts_of.setdefault(int(customer[debt]), []).append(debt)
+    for payment in cash.tolist():
+        left = int(held[payment])
+        for debt in debts_of[int(customer[payment])]:
+            if owed_left[debt] == 0 or prepared.doc_currency[debt] == prepared.doc_currency[payment]:
+                continue
+            factor = factors(payment, debt)
+            if factor is None:
+                continue
+            capacity = int(exchange([left], [1 / factor])[0])
+            if capacity == 0:
+                continue
+            taken = min(owed_left[debt], capacity)
+            given = left if taken == capacity else min(left, int(exchange([taken], [factor])[0]))
+            records.append((payment, debt, taken, given))
+            owed_left[debt] -= taken
+            left -= given
+            if left == 0:
+                break
+    if not records:
+        return empty, empty, empty, empty
+    source, target, taken, given = (np.array(column, dtype=np.int64) for column in zip(*records, strict=True))
+    return source, target, taken, given
+
+
+def _factor_cache(prepared: PreparedLedger):  # type: ignore[no-untyped-def]
+    """``factor(payment, receivable)``: the exchange factor at the FXRates cross rate of the payment's date
+    (``_exchange_factors``), None without one; memoised on the prepared ledger."""
+    cache = prepared.derived.setdefault("cross_factors", {})
+    assert isinstance(cache, dict)
+    codes = prepared.currencies.to_pylist()
+
+    def factor(payment: int, receivable: int) -> Fraction | None:
+        key = (payment, int(prepared.doc_currency[receivable]))
+        if key not in cache:
+            ledger = prepared.ledger_ref()
+            owed_in, paid_in = codes[key[1]], codes[int(prepared.doc_currency[payment])]
+            (rate,) = cross_rates(ledger, [owed_in], [paid_in], prepared.doc_date[[payment]])
+            cache[key] = None if rate is None else exchange_factor(rate, owed_in, paid_in)
+        return cache[key]
+
+    return factor
 
 
 def _disputed_at(prepared: PreparedLedger, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -798,23 +1207,27 @@ def _disputed_at(prepared: PreparedLedger, day: int) -> tuple[np.ndarray, np.nda
 
 
 def _capped_in_order(requested: np.ndarray, source_room: np.ndarray, target_room: np.ndarray,
-                     by_source: tuple[np.ndarray, np.ndarray], by_target: tuple[np.ndarray, np.ndarray]
-                     ) -> np.ndarray:
+                     by_source: tuple[np.ndarray, np.ndarray], by_target: tuple[np.ndarray, np.ndarray],
+                     cross: np.ndarray, factors: list[Fraction]) -> tuple[np.ndarray, np.ndarray]:
     """Greedy in row order: each row takes min(request, what its source still holds, what its target owes).
+    Returns (taken, given): the amount settled (target's minor units) and what the source gave (its own), which
+    differ only on the rows between two currencies (``cross``, converted at ``factors`` as ``_given`` says).
 
     Each row depends only on earlier rows, so iterating the whole-array formula reaches the sequential
     answer (after at most one pass per row, and with valid data, where nothing is capped, after one).
     """
     taken = requested
+    given = _given(taken, np.full(len(taken), -1, dtype=np.int64), source_room, cross, factors)
     for _ in range(len(requested) + 1):
-        before_source = grouped_exclusive_cumsum(taken, *by_source)
+        source_left = np.maximum(source_room - grouped_exclusive_cumsum(given, *by_source), 0)
         before_target = grouped_exclusive_cumsum(taken, *by_target)
-        capped = np.clip(np.minimum(requested, np.minimum(source_room - before_source,
-                                                          target_room - before_target)), 0, None)
-        if np.array_equal(capped, taken):
+        capacity = _in_receivable_currency(source_left, cross, factors)
+        capped = np.clip(np.minimum(requested, np.minimum(capacity, target_room - before_target)), 0, None)
+        new_given = _given(capped, capacity, source_left, cross, factors)
+        if np.array_equal(capped, taken) and np.array_equal(new_given, given):
             break
-        taken = capped
-    return taken
+        taken, given = capped, new_given
+    return taken, given
 
 
 def _auto_apply(prepared: PreparedLedger, held: np.ndarray, owed: np.ndarray, disputed: np.ndarray,
@@ -987,6 +1400,8 @@ def _applications_frame(prepared: PreparedLedger, core: SettledArrays, customer:
         "invoice_date": days_to_datetimes(prepared.doc_date[target]),
         "due_date": days_to_datetimes(prepared.doc_due[target]),
         "step": text_column(_STEP_NAMES, core.application_step[order]),
+        "source_currency": text_column(prepared.currencies, prepared.doc_currency[source]),
+        "source_amount": core.application_source_amount[order],
     }
     return pd.DataFrame(data, columns=list(APPLICATION_COLUMNS), copy=False)
 

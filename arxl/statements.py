@@ -10,10 +10,14 @@ Choices where DESIGN.md is silent:
   ``opening_balance`` and ``closing_balance`` are ``{currency: minor units}``, the open-item ``footer`` has one
   row per currency, and activity ``lines`` are grouped by currency (running balance per currency). A customer
   with nothing at all shows its own currency with zero.
-- Activity lines: every invoice, debit note, credit note, payment and reversal dated in the period, and every
-  adjustment taking effect in it (an adjustment takes effect on its date, or on its invoice's date if later),
-  with the effect the engine gave it. Documents of zero amount are left out. Lines are ordered by currency,
-  date, kind (``ACTIVITY_KINDS`` order: what the customer owes before what it paid) and document id.
+- Activity lines: every invoice, debit note, credit note, payment, reversal and refund dated in the period, and
+  every adjustment taking effect in it (an adjustment takes effect on its date, or on its invoice's date if
+  later), with the effect the engine gave it. A refund is a debit (the credit paid back out). Documents of zero
+  amount are left out. A payment that settled an invoice in another currency (a cross-currency receipt) adds
+  two ``exchange`` lines on the application's date: a credit of the amount settled in the invoice's currency
+  and a debit of what the payment gave in its own, so that each currency's closing balance is its aging total.
+  Lines are ordered by currency, date, kind (``ACTIVITY_KINDS`` order: what the customer owes before what it
+  paid) and document id.
 - The opening balance is the customer's balance at the end of the day before ``start``.
 - An invoice with instalments is one open item per open instalment (``instalment`` = ``k/n``), each with its own
   due date and age; the activity statement lists the invoice once, as the customer was billed.
@@ -32,7 +36,8 @@ from .aging import TOTAL, UNAPPLIED, aging_detail, aging_summary, bucket_labels,
 from .ledger import Ledger
 from .settle import Settlement, settle
 
-ACTIVITY_KINDS: tuple[str, ...] = ("invoice", "debit_note", "adjustment", "credit_note", "payment", "reversal")
+ACTIVITY_KINDS: tuple[str, ...] = ("invoice", "debit_note", "adjustment", "credit_note", "payment", "reversal",
+                                   "refund", "exchange")
 """Kinds of activity lines, in the order they are listed within a day."""
 
 ACTIVITY_COLUMNS: tuple[str, ...] = (
@@ -146,6 +151,24 @@ def _or(text: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return np.where(text != "", text, fallback)
 
 
+def _exchange_lines(applications: pd.DataFrame, first: np.datetime64) -> pd.DataFrame:
+    """The two lines of each cross-currency receipt dated from ``first`` on (the module docstring)."""
+    cross = applications.loc[(applications["source_currency"] != applications["currency"]).to_numpy()
+                             & (applications["date"] >= first).to_numpy()]
+    source, invoice = _text(cross, "source_id"), _text(cross, "invoice_id")
+    currency, source_currency = _text(cross, "currency"), _text(cross, "source_currency")
+    amount = cross["amount"].to_numpy(dtype=np.int64)
+    given = cross["source_amount"].to_numpy(dtype=np.int64)
+    settled_text = np.array([f"{paid} in {code} settles {target}" for paid, code, target
+                             in zip(source, source_currency, invoice, strict=True)], dtype=object)
+    given_text = np.array([f"{paid} applied to {target} in {code}" for paid, target, code
+                           in zip(source, invoice, currency, strict=True)], dtype=object)
+    date = cross["date"].to_numpy()
+    kind = np.full(len(cross), "exchange", dtype=object)
+    return pd.concat([_lines(currency, date, source, kind, settled_text, -amount),
+                      _lines(source_currency, date, source, kind, given_text, given)], ignore_index=True)
+
+
 def activity_statement(ledger: Ledger, customer_id: str, start: dt.date, end: dt.date) -> ActivityStatement:
     """Every movement on ``customer_id``'s account from ``start`` to ``end`` (both included), with balances."""
     if end < start:
@@ -167,11 +190,17 @@ def activity_statement(ledger: Ledger, customer_id: str, start: dt.date, end: dt
     payments = payments.loc[(payments["customer_id"] == customer_id) & (payments["payment_date"] >= first)
                             & (payments["payment_date"] <= last) & (payments["amount"] != 0)]
     paid = payments["amount"].to_numpy(dtype=np.int64)
+    payment_kind = (_text(payments, "type") if "type" in payments
+                    else np.where(paid < 0, "reversal", "payment").astype(object))
+    refunded = payment_kind == "refund"
     remittance = _or(_text(payments, "reference"), _text(payments, "invoice_id"))
+    if refunded.any():
+        remittance = np.where(refunded, "Refund of " + _text(payments, "credit_id"), remittance)
     method = _text(payments, "method")
     payment_text = np.where((method != "") & (remittance != ""), method + " " + remittance, method + remittance)
 
-    adjustments = settle(ledger, end, customer_id=customer_id).adjustments
+    at_end = settle(ledger, end, customer_id=customer_id)
+    adjustments = at_end.adjustments
     adjustments = adjustments.loc[(adjustments["date"] >= first) & (adjustments["effect"] != 0)]
     adjustment_type = np.array([text.replace("_", " ").capitalize() for text in _text(adjustments, "type")],
                                dtype=object)
@@ -183,10 +212,11 @@ def activity_statement(ledger: Ledger, customer_id: str, start: dt.date, end: dt
         _lines(_text(invoices, "currency"), invoices["invoice_date"].to_numpy(), _text(invoices, "invoice_id"),
                kind, _or(_text(invoices, "description"), named), amount),
         _lines(_text(payments, "currency"), payments["payment_date"].to_numpy(), _text(payments, "payment_id"),
-               np.where(paid < 0, "reversal", "payment"), payment_text, -paid),
+               payment_kind, payment_text, -paid),
         _lines(_text(adjustments, "currency"), adjustments["date"].to_numpy(), _text(adjustments, "adjustment_id"),
                np.full(len(adjustments), "adjustment", dtype=object), adjustment_text,
                adjustments["effect"].to_numpy(dtype=np.int64)),
+        _exchange_lines(at_end.applications, first),
     ], ignore_index=True)
     lines["kind_rank"] = pd.Categorical(lines["kind"], categories=list(ACTIVITY_KINDS)).codes
     lines = lines.sort_values(["currency", "date", "kind_rank", "document_id"], kind="stable",

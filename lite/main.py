@@ -28,11 +28,12 @@ parts, rates over time, disputes and promises), as the classic functions do. Wha
 - Error cells arrive as their texts (``err_to_str``) and are reported as such, never read as blanks.
 
 Scripts (``@script``, buttons in Lite's task pane): ``arxl_refresh``, ``arxl_statements``, ``arxl_check``,
-``arxl_apply_cash``, ``arxl_accept_cash``, ``arxl_charges`` and ``arxl_accept_charges``: the ribbon's buttons
-of the same names, writing the generated sheets (and appending accepted rows to Applications or Adjustments)
-through Lite's ``Book`` with the same verbs as the command line. Lite has no status bar: progress is not shown,
-the outcome comes as a message box and in Lite's output pane. Writes happen when the script returns; save the
-workbook as usual. Three ribbon buttons have no script:
+``arxl_apply_cash``, ``arxl_accept_cash``, ``arxl_charges``, ``arxl_accept_charges``, ``arxl_small_balances``
+and ``arxl_accept_small_balances``: the ribbon's buttons of the same names, writing the generated sheets (and
+appending accepted rows to Applications or Adjustments) through Lite's ``Book`` with the same verbs as the
+command line. Lite has no status bar: progress is not shown, the outcome comes as a message box and in Lite's
+output pane. Writes happen when the script returns; save the workbook as usual. Three ribbon buttons have no
+script:
 
 - **Credit check**: the ribbon asks for a customer and an amount through Excel's input box, which Lite does not
   have. Use ``AR_CREDIT_CHECK`` instead: type the customer id and the order amount into two cells and pass them
@@ -383,3 +384,16 @@ def arxl_charges(book: xw.Book):
 def arxl_accept_charges(book: xw.Book):
     """Append the rows marked yes on the Charges sheet to the Adjustments table."""
     return _said(ribbon.accept_charges(book, today=_today()))
+
+
+@script
+def arxl_small_balances(book: xw.Book):
+    """Propose small-balance write-offs (residues at or below Settings write_off_tolerance) on the Small balances
+    sheet (as arxl small-balances)."""
+    return _said(ribbon.small_balances(book, today=_today()))
+
+
+@script
+def arxl_accept_small_balances(book: xw.Book):
+    """Append the rows marked yes on the Small balances sheet to the Adjustments table."""
+    return _said(ribbon.accept_small_balances(book, today=_today()))

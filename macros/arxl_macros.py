@@ -24,6 +24,9 @@ The buttons:
   sheet, as ``arxl charges``; its Accept column is ``yes`` on every row the closed period allows.
 - **Accept charges** appends the rows marked yes on that sheet to the Adjustments table
   (``arxl.verbs.charges.accept`` with ``marked=True``).
+- **Small balances** proposes small-balance write-offs (residues at or below Settings ``write_off_tolerance``)
+  on the ``Small balances`` sheet, as ``arxl small-balances``; **Accept small balances** appends the rows
+  marked yes there to the Adjustments table (``arxl.verbs.small_balances.accept`` with ``marked=True``).
 - **Credit check** asks for a customer id and an order amount (one input box: ``C0001 5000``) and answers
   approve, refer or refuse with the four findings, as ``arxl report credit --customer --order``; nothing is
   written.
@@ -56,6 +59,7 @@ from arxl.problems import Problem
 from arxl.verbs import apply as cash
 from arxl.verbs import charges as posting
 from arxl.verbs import importing
+from arxl.verbs import small_balances as writing_off
 from arxl.verbs.books import live_book
 from arxl.verbs.check import check_book
 from arxl.verbs.credit import check_order
@@ -70,7 +74,7 @@ IMPORT_FILTER = f"Data files ({IMPORT_PATTERNS}),{IMPORT_PATTERNS}"
 HELP_TEXT = (
     "arxl keeps your receivables in this workbook.\n\n"
     "Refresh: validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, "
-    "Collections, Forecast, Allowance and Credit.\n"
+    "Collections, Forecast, Allowance, Credit (credit standing) and Credits (credit balances).\n"
     "Statements: rebuild the ST statement sheets only.\n"
     "Check: validate the input tables and list every problem, changing nothing.\n"
     "Apply cash: propose where payments that name no invoice go, on the Cash application sheet; rows at or "
@@ -80,6 +84,9 @@ HELP_TEXT = (
     "Charges: propose the late fees of the dunning letters sent and the finance charges due, on the Charges "
     "sheet.\n"
     "Accept charges: append the rows marked yes on the Charges sheet to the Adjustments table.\n"
+    "Small balances: propose writing off what is left of partly paid invoices and partly applied payments, at or "
+    "below Settings write_off_tolerance, on the Small balances sheet.\n"
+    "Accept small balances: append the rows marked yes on the Small balances sheet to the Adjustments table.\n"
     "Credit check: can we ship this order? Type a customer id and an amount; the answer is approve, refer or "
     "refuse, with the reasons.\n"
     "Import: append the rows of a CSV, Excel or Parquet file to Invoices, Payments, Customers or Adjustments, "
@@ -282,6 +289,48 @@ def accept_charges(book: Any | None = None, *, today: dt.date | None = None) -> 
     return _run(book, action)
 
 
+def small_balances(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Propose small-balance write-offs on the Small balances sheet (``arxl small-balances``)."""
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        proposed = writing_off.propose(adapter, as_of=None, today=today or _today(), progress=say,
+                                       discard_edits=discard)
+        refused = (f" {proposed.refused} cannot be posted (closed period) and are not marked."
+                   if proposed.refused else "")
+        count = proposed.underpaid + proposed.overpaid
+        if not proposed.tolerance:
+            return (f"Settings write_off_tolerance is 0, so no small balance is proposed (the "
+                    f"'{proposed.sheet}' sheet says so). Set it (e.g. 5) and press Small balances again."
+                    + _not_carried(adapter.notes))
+        return (f"Proposed {count} small-balance write-off(s) as of {proposed.as_of.isoformat()} "
+                f"({proposed.underpaid} underpaid, {proposed.overpaid} overpaid) on the '{proposed.sheet}' "
+                f"sheet.{refused}\n\nReview its Accept column (yes to write a row off, blank to leave it), then "
+                "press Accept small balances." + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
+def accept_small_balances(book: Any | None = None, *, today: dt.date | None = None) -> str | None:
+    """Append the rows marked yes on the Small balances sheet to Adjustments
+    (``arxl.verbs.small_balances.accept``)."""
+    def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
+        posted = writing_off.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
+                                    discard_edits=discard, now=_now())
+        if posted.review_missing:
+            return "There is no Small balances sheet to accept from: press Small balances first."
+        notes = ""
+        if posted.refused:
+            notes += "\n\nNot posted (closed period): " + "; ".join(posted.refused)
+        if posted.stale:
+            notes += ("\n\nMarked rows no longer proposed (settled since?), left out: " + ", ".join(posted.stale)
+                      + ". Press Small balances for fresh proposals.")
+        if not posted.rows:
+            return f"Nothing to write off as of {posted.as_of.isoformat()}: no new row is marked yes." + notes
+        return (f"Appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row}). Press Refresh "
+                "to update the reports, and save the workbook." + notes + _not_carried(adapter.notes))
+
+    return _run(book, action)
+
+
 def ask_text(app: Any, prompt: str, title: str) -> str | None:
     """A line of text asked through Excel's input box (COM's Application.InputBox on Windows, appscript's on
     macOS); None when the user cancels or leaves it blank."""
@@ -411,6 +460,8 @@ ACTIONS: dict[str, Callable[..., str | None]] = {
     "arxlAcceptCash": accept_cash,
     "arxlCharges": charges,
     "arxlAcceptCharges": accept_charges,
+    "arxlSmallBalances": small_balances,
+    "arxlAcceptSmallBalances": accept_small_balances,
     "arxlCredit": credit_check,
     "arxlImport": import_file,
     "arxlHelp": open_help,

@@ -3,9 +3,11 @@
 Amounts are major units written as strings (``"100.00"``) and go through ``money.to_minor``; dates are ISO
 strings or ``datetime.date``; omitted columns take the loader's defaults (due date = invoice date + the
 customer's terms, type from the sign, currency from the customer, customers created for every id used).
-Invoices with ``status="void"`` go to ``ledger.voided``. Instalments (``invoice_id, due_date, amount``) set
-their invoice's due date to the last one's, as the loader does; an invoice's or payment's ``fx_rate`` and an
-FXRates row's ``date`` are optional.
+Invoices with ``status="void"`` go to ``ledger.voided``. A payment with ``type="refund"`` pays out the credit its
+``invoice_id`` (a credit note) or ``reference`` (a payment) names, stored negative as the loader does; an
+adjustment naming a credit note or a payment is signed as the loader signs it (a write-off brings it to zero).
+Instalments (``invoice_id, due_date, amount``) set their invoice's due date to the last one's, as the loader
+does; an invoice's or payment's ``fx_rate`` and an FXRates row's ``date`` are optional.
 """
 
 from __future__ import annotations
@@ -114,13 +116,19 @@ def build_ledger(
     payment_rows = []
     for index, given in enumerate(payments):
         currency = given.get("currency", customer_rows[given["customer_id"]]["currency"])
+        amount = to_minor(given["amount"], currency)
+        refund = given.get("type") == "refund"
         payment_rows.append({
             "payment_id": given["payment_id"], "customer_id": given["customer_id"],
-            "payment_date": day(given["payment_date"]), "amount": to_minor(given["amount"], currency),
+            "payment_date": day(given["payment_date"]), "amount": -abs(amount) if refund else amount,
             "invoice_id": given.get("invoice_id", ""), "currency": currency, "method": given.get("method", ""),
             "reference": given.get("reference", ""), "fx_rate": float(given.get("fx_rate", "nan")),
+            "type": "refund" if refund else ("reversal" if amount < 0 else "payment"),
+            "credit_id": (given.get("invoice_id") or given.get("reference", "")) if refund else "",
             "row": given.get("row", index + 2),
         })
+    payment_currency = {row["payment_id"]: row["currency"] for row in payment_rows}
+    credit_notes = {row["invoice_id"] for row in invoice_rows if row["amount"] < 0}
 
     application_rows = []
     for index, given in enumerate(applications):
@@ -128,17 +136,20 @@ def build_ledger(
         application_rows.append({
             "payment_id": given["payment_id"], "invoice_id": given["invoice_id"],
             "amount": to_minor(given["amount"], currency), "date": day(given.get("date")),
-            "row": given.get("row", index + 2),
+            "exchange_rate": float(given.get("exchange_rate", "nan")), "row": given.get("row", index + 2),
         })
 
     adjustment_rows = []
     for index, given in enumerate(adjustments):
-        currency = invoice_currency.get(given["invoice_id"], reporting)
+        named = given["invoice_id"]
+        credit = named in credit_notes or (named not in invoice_currency and named in payment_currency)
+        currency = invoice_currency.get(named) or payment_currency.get(named, reporting)
         amount = to_minor(given["amount"], currency)
+        reducing = given["type"] in REDUCING_ADJUSTMENTS
         adjustment_rows.append({
-            "adjustment_id": given["adjustment_id"], "invoice_id": given["invoice_id"],
+            "adjustment_id": given["adjustment_id"], "invoice_id": named,
             "date": day(given["date"]), "type": given["type"], "amount": amount,
-            "effect": -amount if given["type"] in REDUCING_ADJUSTMENTS else amount, "currency": currency,
+            "effect": amount if credit and reducing else (-amount if reducing else amount), "currency": currency,
             "reason": given.get("reason", ""), "row": given.get("row", index + 2),
         })
 

@@ -66,7 +66,7 @@ def test_the_buttons_are_the_ribbon_entry_points() -> None:
     buttons = list(_ui().iter(f"{CUSTOM_UI_NS}button"))
     assert [button.get("label") for button in buttons] == [
         "Refresh", "Statements", "Check", "Apply cash", "Accept cash", "Import", "Charges", "Accept charges",
-        "Credit check", "Help"]
+        "Small balances", "Accept small balances", "Credit check", "Help"]
     assert {button.get("id") for button in buttons} == set(arxl_macros.ACTIONS)
     assert {button.get("onAction") for button in buttons} == {"RibbonArxl.ArxlRibbon"}
 

@@ -34,7 +34,7 @@ import arxl_udfs
 import pytest
 import python_calamine as calamine
 import xlwings
-from books import write_book
+from books import base, write_book
 from click.testing import CliRunner
 from xlfake import App, book_from_file
 
@@ -281,6 +281,24 @@ def test_charges_scripts_propose_and_post_what_the_ribbon_does(capsys) -> None:
     assert capsys.readouterr().out.count("Appended ") == 1
 
 
+def test_small_balances_scripts_propose_and_post_what_the_ribbon_does(tmp_path: Path) -> None:
+    """The Small balances and Accept small balances buttons on the base book with a tolerance of 40.00 USD (I1
+    owes 30.00 after a payment and a credit note, I2 145.50): I1's 30.00 is proposed and written off, once."""
+    tables = base()
+    tables["Settings"].append(["write_off_tolerance", 40])
+    path = write_book(tmp_path / "book.xlsx", tables)
+    excel, book = book_from_file(path), lite_book(path)
+    proposed = lite.arxl_small_balances(book)
+    assert proposed == lite.ribbon.small_balances(excel, today=AS_OF)
+    assert proposed is not None and proposed.startswith("Proposed 1 small-balance write-off(s) as of 2026-03-31")
+    assert sheet_rows(book, "Small balances") == sheet_rows(excel, "Small balances")
+    accepted = lite.arxl_accept_small_balances(book)
+    assert accepted == lite.ribbon.accept_small_balances(excel, today=AS_OF)
+    assert accepted is not None and accepted.startswith("Appended 1 row(s) to Adjustments")
+    assert sheet_rows(book, "Adjustments") == sheet_rows(excel, "Adjustments")
+    assert lite.arxl_accept_small_balances(book).startswith("Nothing to write off as of 2026-03-31")
+
+
 def _applied(book):
     lite.ribbon.apply_cash(book, today=AS_OF)
     return book
@@ -415,7 +433,8 @@ def test_each_lite_function_hands_its_arguments_to_the_classic_function_of_the_s
 
 SCRIPTS = {"arxlRefresh": "arxl_refresh", "arxlStatements": "arxl_statements", "arxlCheck": "arxl_check",
            "arxlApplyCash": "arxl_apply_cash", "arxlAcceptCash": "arxl_accept_cash",
-           "arxlCharges": "arxl_charges", "arxlAcceptCharges": "arxl_accept_charges"}
+           "arxlCharges": "arxl_charges", "arxlAcceptCharges": "arxl_accept_charges",
+           "arxlSmallBalances": "arxl_small_balances", "arxlAcceptSmallBalances": "arxl_accept_small_balances"}
 """Ribbon button -> the Lite script that does what it does."""
 NOT_SCRIPTS = {"arxlCredit": "Credit check", "arxlImport": "Import", "arxlHelp": "Help"}
 """Ribbon buttons with no Lite script, each named in lite/main.py's docstring with the reason (Credit check asks

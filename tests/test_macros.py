@@ -83,7 +83,8 @@ def applications(tables: dict) -> list[tuple[object, ...]]:
 def test_every_ribbon_button_has_an_entry_point() -> None:
     assert set(arxl_macros.ACTIONS) == {"arxlRefresh", "arxlStatements", "arxlCheck", "arxlApplyCash",
                                         "arxlAcceptCash", "arxlImport", "arxlCharges", "arxlAcceptCharges",
-                                        "arxlCredit", "arxlHelp"}
+                                        "arxlSmallBalances", "arxlAcceptSmallBalances", "arxlCredit",
+                                        "arxlHelp"}
 
 
 def test_refresh_button_matches_the_file_refresh(demo_file: Path, tmp_path: Path) -> None:
@@ -265,6 +266,57 @@ def test_accept_charges_before_charges_says_what_to_do(tmp_path: Path) -> None:
         "There is no Charges sheet to accept from: press Charges first.")
 
 
+# --- Small balances -------------------------------------------------------------------------------------------
+
+def small_balances_book(path: Path) -> Path:
+    """The base book (as of 2026-03-31: I1 owes 30.00, I2 owes 145.50, both partly settled by P1 and P2) with a
+    tolerance of 40.00 USD: I1's 30.00 is at or below it, I2's 145.50 is not."""
+    tables = base()
+    tables["Settings"].append(["write_off_tolerance", 40])
+    return write_book(path, tables)
+
+
+def small_balance_rows(values: list[list[object]]) -> list[tuple[object, ...]]:
+    header = [str(cell) for cell in values[REVIEW_HEADER_ROW - 1]]
+    columns = [header.index(name) for name in ("Adjustment", "Amount", "Accept")]
+    return [tuple(None if row[column] == "" else row[column] for column in columns)
+            for row in values[REVIEW_HEADER_ROW:] if str(row[columns[0]]).startswith("SB-")]
+
+
+def test_small_balances_and_accept_post_what_arxl_small_balances_posts(tmp_path: Path) -> None:
+    path = small_balances_book(tmp_path / "book.xlsx")
+    book = book_from_file(path)
+    cli("small-balances", str(path))
+    message = arxl_macros.on_ribbon("arxlSmallBalances", book=book)
+    assert message is not None and message.startswith(
+        "Proposed 1 small-balance write-off(s) as of 2026-03-31 (1 underpaid, 0 overpaid)")
+    expected = [("SB-2026-03-31-I1", 30.0, "yes")]
+    assert small_balance_rows(file_sheet(path, "Small balances")) == expected
+    assert small_balance_rows(live_sheet(book, "Small balances")) == expected
+    message = arxl_macros.on_ribbon("arxlAcceptSmallBalances", book=book)
+    assert message is not None and message.startswith("Appended 1 row(s) to Adjustments (from Excel row 3)")
+    adjustments = load_tables(XlwingsBook(book).read_tables()[0]).ledger.adjustments
+    assert adjustments[["adjustment_id", "type", "amount"]].values.tolist() == [
+        ["A1", "discount", 500], ["SB-2026-03-31-I1", "small_balance", 3000]]
+    assert small_balance_rows(live_sheet(book, "Small balances")) == []
+    assert arxl_macros.on_ribbon("arxlAcceptSmallBalances", book=book) == (
+        "Nothing to write off as of 2026-03-31: no new row is marked yes.")
+
+
+def test_small_balances_without_a_tolerance_says_how_to_set_it(tmp_path: Path) -> None:
+    book = book_from_file(write_book(tmp_path / "book.xlsx", base()))
+    message = arxl_macros.on_ribbon("arxlSmallBalances", book=book)
+    assert message is not None and message.startswith("Settings write_off_tolerance is 0")
+    assert arxl_macros.on_ribbon("arxlAcceptSmallBalances", book=book) == (
+        "Nothing to write off as of 2026-03-31: no new row is marked yes.")
+
+
+def test_accept_small_balances_before_small_balances_says_what_to_do(tmp_path: Path) -> None:
+    book = book_from_file(small_balances_book(tmp_path / "book.xlsx"))
+    assert arxl_macros.on_ribbon("arxlAcceptSmallBalances", book=book) == (
+        "There is no Small balances sheet to accept from: press Small balances first.")
+
+
 # --- Import ---------------------------------------------------------------------------------------------------
 
 NEW_INVOICES = ("invoice_id,customer_id,invoice_date,amount\n"
@@ -357,7 +409,8 @@ def test_help_and_unknown_buttons_answer_with_a_message_box() -> None:
     arxl_macros.on_ribbon("arxlHelp", book=book)
     prompt = book.app.alerts[-1]["prompt"]
     assert all(label in prompt for label in ("Refresh:", "Statements:", "Check:", "Apply cash:", "Accept cash:",
-                                             "Import:", "Charges:", "Accept charges:", "Credit check:"))
+                                             "Import:", "Charges:", "Accept charges:", "Small balances:",
+                                             "Accept small balances:", "Credit check:"))
     assert arxl_macros.on_ribbon("arxlNoSuchButton", book=book) is None
     assert "arxlNoSuchButton" in book.app.alerts[-1]["prompt"]
 

@@ -79,7 +79,7 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
     ("arxlReceivables", "Receivables", (
         ("arxlRefresh", "Refresh", "Refresh",
          "Validate the input tables and rebuild Dashboard, Aging, Aging Detail, statements, Checks, Collections, "
-         "Forecast, Allowance and Credit."),
+         "Forecast, Allowance, Credit (credit standing) and Credits (credit balances)."),
         ("arxlStatements", "Statements", "FilePrint", "Rebuild the customer statement sheets (ST ...)."),
         ("arxlCheck", "Check", "DataValidation",
          "Validate the input tables and list every problem; changes nothing."),
@@ -99,6 +99,11 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
          "Propose the late fees of the dunning letters sent and the finance charges due, on the Charges sheet."),
         ("arxlAcceptCharges", "Accept charges", "ReviewAcceptChange",
          "Append the rows marked yes on the Charges sheet to the Adjustments table."),
+        ("arxlSmallBalances", "Small balances", "Delete",
+         "Propose writing off what is left of partly paid invoices and partly applied payments, at or below "
+         "Settings write_off_tolerance, on the Small balances sheet."),
+        ("arxlAcceptSmallBalances", "Accept small balances", "ReviewAcceptChange",
+         "Append the rows marked yes on the Small balances sheet to the Adjustments table."),
         ("arxlCredit", "Credit check", "CheckNames",
          "Can we ship this order? Type a customer id and an amount: approve, refer or refuse, with the reasons."),
     )),

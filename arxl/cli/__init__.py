@@ -2,6 +2,7 @@
 
 One module per command group (``book``: new, demo, check, refresh, statements; ``report``; ``data``: import,
 export; ``collections``: letters, apply, charges, report worklist/forecast; ``risk``: report allowance/credit;
+``credits``: small-balances, report credits;
 ``controls``: audit, close; ``addin``: install, remove, status), all sharing ``common`` (exit codes, consoles,
 error handling). This module only assembles the group, so nothing
 imports it back.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from . import addin, book, collections, controls, data, report, risk
+from . import addin, book, collections, controls, credits, data, report, risk
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -28,10 +29,11 @@ def main() -> None:
 
 
 for command in (book.new, book.demo, book.check, book.refresh, book.statements, data.import_command,
-                data.export_command, collections.letters, collections.apply, collections.charges, controls.audit,
-                controls.close):
+                data.export_command, collections.letters, collections.apply, collections.charges,
+                credits.small_balances, controls.audit, controls.close):
     main.add_command(command)
 main.add_command(report.report)
 main.add_command(addin.addin)
 collections.register(report.report)
 risk.register(report.report)
+credits.register(report.report)

@@ -381,8 +381,11 @@ def revaluation_command(path: Path, as_of: dt.date | None, start: dt.date | None
         return
     realised = [{"date": pd.Timestamp(row["date"]).date(), "customer_id": row["customer_id"],
                  "currency": row["currency"], "source_id": row["source_id"], "invoice_id": row["invoice_id"],
-                 "amount": to_major(int(row["amount"]), str(row["currency"])), "source_rate": row["source_rate"],
-                 "invoice_rate": row["invoice_rate"], "realised": to_major(int(row["realised"]), reporting)}
+                 "amount": to_major(int(row["amount"]), str(row["currency"])),
+                 "paid_in": row["source_currency"],
+                 "paid": to_major(int(row["source_amount"]), str(row["source_currency"])),
+                 "source_rate": row["source_rate"], "invoice_rate": row["invoice_rate"],
+                 "realised": to_major(int(row["realised"]), reporting)}
                 for row in result.realised.to_dict("records")]
     totals = {name: to_major(result.total(name), reporting) for name in ("booked", "revalued", "unrealised",
                                                                          "realised")}

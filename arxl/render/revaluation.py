@@ -26,7 +26,8 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
 def revaluation_sheet(ledger: Ledger, result: Revaluation) -> SheetSpec:
     """Per customer and currency: open foreign amount, booked value, value at the as-of rate, unrealised and
     realised differences; then the rates used, then every application of the period with its realised
-    difference."""
+    difference (what the payment gave in its own currency beside the amount settled: they differ for a
+    cross-currency receipt)."""
     reporting = result.currency
     summary = result.summary
     cells = title_cells(ledger, "Revaluation", result.as_of,
@@ -81,6 +82,8 @@ def revaluation_sheet(ledger: Ledger, result: Revaluation) -> SheetSpec:
         "Paid by": realised["source_id"],
         "Invoice": realised["invoice_id"],
         "Amount": to_major_floats(realised["amount"], currencies),
+        "Paid in": realised["source_currency"],
+        "Paid": to_major_floats(realised["source_amount"], realised["source_currency"]),
         "Rate paid": realised["source_rate"].astype("float64"),
         "Rate booked": realised["invoice_rate"].astype("float64"),
         f"Received ({reporting})": to_major_floats(realised["received"], reporting),
@@ -91,9 +94,9 @@ def revaluation_sheet(ledger: Ledger, result: Revaluation) -> SheetSpec:
     if applications.empty:
         cells[(row + 1, 1)] = Cell("No settlement between foreign-currency documents in the period.", "subtitle")
     else:
-        blocks.append(Block(row + 1, 1, applications, ("date", "text", "text", "text", "text", "money", "rate",
-                                                       "rate", "money", "money", "money")))
-    widths = {1: 13, 2: 28, 3: 10, 4: 14, 5: 16, 6: 16, 7: 16, 8: 16, 9: 16, 10: 16, 11: 16}
+        blocks.append(Block(row + 1, 1, applications, ("date", "text", "text", "text", "text", "money", "text",
+                                                       "money", "rate", "rate", "money", "money", "money")))
+    widths = {1: 13, 2: 28, 3: 10, 4: 14, 5: 16, 6: 16, 7: 16, 8: 16, 9: 16, 10: 16, 11: 16, 12: 16, 13: 16}
     conditional = (ConditionalFill(f"G{first}:G{last}", "C6EFCE", "006100", threshold=0),)
     return SheetSpec(REVALUATION_SHEET, cells=cells, blocks=tuple(blocks), widths=widths,
                      heights={header_row: 30.0, **({realised_header: 30.0} if not applications.empty else {})},

@@ -36,13 +36,15 @@ from ..render.spec import SheetSpec
 from ..settle import Settlement, settle
 
 SHEETS: tuple[str, ...] = ("dashboard", "aging", "detail", "statements", "checks", "collections", "forecast",
-                           "revaluation", "allowance", "credit")
+                           "revaluation", "allowance", "credit", "credits")
 """What ``--only`` can name: Dashboard, Aging, Aging Detail, the ``ST`` statements, Checks, Collections,
-Forecast, Revaluation (written only when the book has foreign-currency documents), Allowance and Credit."""
+Forecast, Revaluation (written only when the book has foreign-currency documents), Allowance, Credit (credit
+standing) and Credits (credit balances)."""
 
 SHEET_KEYS = {"dashboard": "dashboard", "aging": "aging", "detail": "aging-detail", "checks": "checks",
               "collections": "collections", "forecast": "forecast", "revaluation": "revaluation",
-              "allowance": "allowance", "credit": "credit", "statements": statement_key("")}
+              "allowance": "allowance", "credit": "credit", "credits": "credits",
+              "statements": statement_key("")}
 """The key (``arxl.ownership``) of each kind of sheet ``--only`` can name; ``statement:`` covers them all."""
 
 Progress = Callable[[str], None]
@@ -322,6 +324,11 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
 
         specs.append(credit_sheet(ledger, as_of, credit_standing(ledger, as_of, settlement=settlement,
                                                                  position=position, receivable_items=owed)))
+    if "credits" in only:
+        from ..credit_balances import credit_balances
+        from ..render.credits import credits_sheet
+
+        specs.append(credits_sheet(ledger, as_of, credit_balances(ledger, as_of, settlement=settlement)))
     return finish_all(specs, ledger.settings), counts, checks
 
 
