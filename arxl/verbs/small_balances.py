@@ -135,7 +135,8 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
         adjustments = raw.get(ADJUSTMENTS.name)
         first = adjustments.first_row + len(adjustments) if adjustments is not None else 2
         audit.add_own(step, ADJUSTMENTS.name, append.rows, "arxl small-balances (small-balance write-offs)", first)
-        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name, now=now)
+        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
+                                         now=now, settings=ledger.settings)
         specs += [audit_spec] if audit_spec else []
         committed = adapter.commit([append], specs, replace, keep_backups=max(int(ledger.settings.backups), 1),
                                    book=book, state_extra=extra)
