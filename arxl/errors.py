@@ -4,6 +4,7 @@
     ├── WorkbookError          the file cannot be used at all (missing, not a workbook, damaged, hostile)
     ├── ValidationFailed       the workbook has errors; carries the Problems (nothing was written)
     │   └── EditsFound         someone typed in sheets arxl generates; carries where (nothing was written)
+    ├── NotConvertible         amounts cannot be added up in the reporting currency: a rate is missing
     ├── SaveRefused            a write was refused to protect the file (open in Excel, changed since read)
     ├── MissingToolError       an optional tool the command needs (LibreOffice) is not installed
     └── ToolFailed             that tool ran and failed on some of its work (what was done is kept and said)
@@ -34,6 +35,11 @@ class ValidationFailed(ArxlError):
 class EditsFound(ValidationFailed):
     """Generated sheets about to be rewritten hold edits (``arxl.verbs.sheets.find_edits``); ``problems`` names
     each sheet and its first changed cell. Running again with ``discard_edits`` rewrites them anyway."""
+
+
+class NotConvertible(ArxlError, ValueError):
+    """Amounts cannot be added up in the reporting currency: a currency of the documents has no exchange rate in
+    force on the date asked for (``arxl.fx.unconvertible_message`` says which and what to add)."""
 
 
 class SaveRefused(ArxlError):

@@ -29,7 +29,8 @@ API, for reports and for what builds on them:
   ``on`` (None: each currency's latest rate, as a report dated today would); a ValueError names a currency
   without one.
 - ``convertible(ledger, on=day)``: whether every currency of the documents dated on or before ``on`` has a rate
-  in force then (None: whether every currency used has any rate), so that reports can add them up.
+  in force then (None: whether every currency used has any rate), so that reports can add them up;
+  ``unconvertible`` names the currencies that do not, ``unconvertible_message`` says so to a user.
 - ``exact_rate(rate)``, ``cross_rates(ledger, from, to, days)``, ``exchange_factor(rate, from, to)`` and
   ``exchange(amounts, factors)``: conversion between two document currencies (cross-currency receipts), each
   amount rounded once, half away from zero, to the target currency's minor unit.
@@ -90,6 +91,13 @@ class _RateTable:
         where = np.searchsorted(rate_days, np.asarray(days, dtype=np.int64), side="right") - 1
         return np.where(where >= 0, rates[np.maximum(where, 0)], _NO_RATE)
 
+    def first(self, currency: str) -> float:
+        """The currency's earliest rate (NaN when it has none)."""
+        if currency == self.reporting:
+            return 1.0
+        found = self.by_currency.get(currency)
+        return float(found[1][0]) if found is not None else _NO_RATE
+
     def latest(self, currency: str) -> float:
         if currency == self.reporting:
             return 1.0
@@ -131,6 +139,13 @@ def booking_rates_coded(ledger: Ledger, codes: np.ndarray, currencies: np.ndarra
     in_force = _rates_coded(_RateTable(ledger), codes, currencies, np.asarray(days, dtype=np.int64))
     rates = np.where(np.isnan(typed), in_force, typed)
     return np.where(np.isin(codes, reporting), 1.0, rates)
+
+
+def first_rates(ledger: Ledger, currencies: np.ndarray) -> np.ndarray:
+    """Each currency's earliest FXRates rate (1 for the reporting currency, NaN for one with no rate): what a
+    document dated before its currency's first rate counts at in credit sales (``arxl.metrics``)."""
+    table = _RateTable(ledger)
+    return np.array([table.first(str(currency)) for currency in currencies], dtype=np.float64)
 
 
 def booking_rates(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
@@ -252,17 +267,33 @@ def used_currencies(ledger: Ledger, on: dt.date | None = None) -> set[str]:
 def convertible(ledger: Ledger, on: dt.date | None = None) -> bool:
     """True when every currency used has an exchange rate (in force on ``on`` when given, for the documents
     dated on or before it), so amounts can be added in the reporting currency."""
+    return not unconvertible(ledger, on)
+
+
+def unconvertible(ledger: Ledger, on: dt.date | None = None) -> list[str]:
+    """The currencies that keep ``convertible`` false, sorted: used (by documents dated on or before ``on`` when
+    given) and without a rate (in force on ``on`` when given)."""
     reporting = ledger.settings.reporting_currency
     if not used_currencies(ledger) - {reporting}:
-        return True  # one currency: nothing to convert, whatever the date
+        return []  # one currency: nothing to convert, whatever the date
     foreign = used_currencies(ledger, on) - {reporting}
-    if not foreign:
-        return True
     if on is None:
-        return foreign <= set(ledger.fx_rates["currency"].unique())
+        return sorted(foreign - set(ledger.fx_rates["currency"].unique()))
     table = _RateTable(ledger)
     day = np.array([day_number(on)], dtype=np.int64)
-    return all(not np.isnan(table.on(currency, day)[0]) for currency in foreign)
+    return sorted(currency for currency in foreign if np.isnan(table.on(currency, day)[0]))
+
+
+def unconvertible_message(ledger: Ledger, on: dt.date) -> str | None:
+    """Why amounts cannot be added in the reporting currency on ``on`` (None when they can)."""
+    missing = unconvertible(ledger, on)
+    if not missing:
+        return None
+    reporting = ledger.settings.reporting_currency
+    named = ", ".join(missing)
+    return (f"{named} {'has' if len(missing) == 1 else 'have'} no exchange rate in force on {on.isoformat()}, so "
+            f"amounts cannot be added up in {reporting}: add a row for {named} to the FXRates table "
+            f"({reporting} per unit), dated on or before {on.isoformat()}")
 
 
 def has_foreign_items(ledger: Ledger) -> bool:

@@ -1112,7 +1112,10 @@ def _booking_rate_column(parsed: _Parsed, currencies: pd.Series, reporting: str,
 def _missing_booking_rates(ledger: Ledger, parsed: dict[str, _Parsed | None], rated: set[str],
                            problems: list[Problem]) -> None:
     """Foreign documents with no fx_rate, dated before their currency's first FXRates rate: one warning per
-    table and currency, on the first such row (currencies with no rate at all are warned about once already)."""
+    table and currency, on the first such row (currencies with no rate at all are warned about once already).
+    Such a document has no booking rate: revaluation leaves it out, credit sales count it at its currency's
+    first rate (``arxl.metrics``), and a report dated before that rate cannot add it up in the reporting
+    currency (the Dashboard says so; ``arxl report metrics`` refuses)."""
     if not rated:
         return
     for name, frame, rates, date_column in zip(("Invoices", "Payments"), (ledger.invoices, ledger.payments),
@@ -1129,7 +1132,8 @@ def _missing_booking_rates(ledger: Ledger, parsed: dict[str, _Parsed | None], ra
                 "warning", source.sheet, int(first["row"]), "fx_rate", "",
                 f"no booking rate: {currency} has no FXRates rate in force on "
                 f"{pd.Timestamp(first[date_column]).date().isoformat()}{more}; revaluation leaves such documents "
-                "out", f"an fx_rate, or an FXRates row for {currency} dated on or before the document"))
+                f"out and credit sales (DSO) count them at {currency}'s first rate",
+                f"an fx_rate, or an FXRates row for {currency} dated on or before the document"))
 
 
 def _instalments(parsed: _Parsed | None, by_invoice: pd.DataFrame, voided: pd.DataFrame,

@@ -46,7 +46,15 @@ import pandas as pd
 from .aging import parse_edges
 from .arrays import dense_codes, sort_order, text_column
 from .dates import day_number, days_to_datetimes
-from .fx import booking_rates_coded, convert, convert_coded
+from .errors import NotConvertible
+from .fx import (
+    booking_rates_coded,
+    convert,
+    convert_coded,
+    convertible,
+    first_rates,
+    unconvertible_message,
+)
 from .ledger import Ledger
 from .settle import (
     KINDS,
@@ -139,17 +147,17 @@ def _booked_sales(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray) ->
         return amounts
     typed = ledger.invoices["fx_rate"].to_numpy(dtype=np.float64)[rows]
     rates = booking_rates_coded(ledger, codes, currencies, prepared.doc_date[rows], typed)
+    # A document dated before its currency's first rate, with no fx_rate of its own, has no booking rate (the
+    # loader warns): its sale counts at the currency's first rate, the nearest one known.
+    rates = np.where(np.isnan(rates), first_rates(ledger, currencies)[codes], rates)
     converted = amounts.copy()
     for code, currency in enumerate(currencies.tolist()):
         if currency == reporting:
             continue
         foreign = np.flatnonzero(codes == code)
-        unknown = foreign[np.isnan(rates[foreign])]
-        if len(unknown):
-            day = _EPOCH + dt.timedelta(days=int(prepared.doc_date[rows[unknown[0]]]))
-            raise ValueError(f"no exchange rate for {currency} in force on {day.isoformat()} (invoice "
-                             f"{prepared.doc_id[int(rows[unknown[0]])].as_py()}): give it an fx_rate or add an "
-                             "FXRates row dated on or before it")
+        if np.isnan(rates[foreign]).any():
+            raise ValueError(f"no exchange rate for {currency}: add {currency} to the FXRates table "
+                             f"(reporting-currency {reporting} per unit of {currency}) to convert it")
         converted[foreign] = convert(amounts[foreign], currency, rates[foreign], reporting)
     return converted
 
@@ -228,7 +236,11 @@ def _month_start(day: dt.date, back: int) -> dt.date:
 
 def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None = None,
                     edges: Sequence[int] | None = None, basis: str | None = None) -> Metrics:
-    """The metrics of the module docstring at ``as_of``; period, edges and basis default to the Settings."""
+    """The metrics of the module docstring at ``as_of``; period, edges and basis default to the Settings.
+
+    Raises ``arxl.fx.NotConvertible`` (a ValueError saying why) when a currency of the documents has no
+    exchange rate in force on ``as_of`` or at the period's start: the metrics add every amount up in the
+    reporting currency."""
     period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
     if period <= 0:
         raise ValueError(f"the DSO period must be a positive number of days, not {period}")
@@ -236,6 +248,10 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
     basis = ledger.settings.aging_basis if basis is None else basis
     if basis not in ("due", "invoice"):
         raise ValueError(f'aging basis "{basis}" is not one of due, invoice')
+    for measured in (as_of, as_of - dt.timedelta(days=period)):  # AR, and beginning AR
+        why = unconvertible_message(ledger, measured)
+        if why is not None:
+            raise NotConvertible(why)
     prepared = prepared_ledger(ledger)
     day = day_number(as_of)
     rows, dues, amounts = _ar(ledger, prepared, settle_arrays(prepared, as_of,
@@ -298,17 +314,25 @@ def monthly_series(ledger: Ledger, as_of: dt.date, months: int = 12, *, period_d
                    ) -> pd.DataFrame:
     """AR, credit sales (the P days ending at each date) and average DSO at each of ``month_ends``.
 
-    Columns ``MONTHLY_SERIES_COLUMNS``; money in reporting-currency minor units; dso NaN where credit sales
-    are zero.
+    Columns ``MONTHLY_SERIES_COLUMNS``; money in reporting-currency minor units (nullable ``Int64``: missing at
+    a month end when a currency of the documents then has no exchange rate in force); dso NaN where credit
+    sales are zero or AR is missing.
     """
     period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
     if period <= 0:
         raise ValueError(f"the DSO period must be a positive number of days, not {period}")
     prepared = prepared_ledger(ledger)
-    sales = _Sales.of(ledger, prepared)
     ends = month_ends(as_of, months)
-    ar_values, sales_values, dso_values = [], [], []
+    ar_values: list[int | None] = []
+    sales_values: list[int | None] = []
+    dso_values: list[float] = []
+    sales = _Sales.of(ledger, prepared) if convertible(ledger) else None
     for end in ends:
+        if sales is None or not convertible(ledger, end):
+            ar_values.append(None)  # a currency with no rate in force then: no total in the reporting currency
+            sales_values.append(None)
+            dso_values.append(np.nan)
+            continue
         ar = _ar_total(ledger, prepared, end)
         credit_sales = sales.between(day_number(end) - period, day_number(end))
         ar_values.append(ar)
@@ -317,8 +341,8 @@ def monthly_series(ledger: Ledger, as_of: dt.date, months: int = 12, *, period_d
         dso_values.append(np.nan if dso is None else dso)
     return pd.DataFrame({
         "month_end": days_to_datetimes(np.array([day_number(end) for end in ends], dtype=np.int64)),
-        "ar": np.array(ar_values, dtype=np.int64),
-        "credit_sales": np.array(sales_values, dtype=np.int64),
+        "ar": pd.array(ar_values, dtype="Int64"),
+        "credit_sales": pd.array(sales_values, dtype="Int64"),
         "dso": np.array(dso_values, dtype=np.float64),
     })
 

@@ -215,8 +215,8 @@ def test_rates_and_booking_rates_are_checked(tmp_path: Path) -> None:
         "FXRates rate)",
         'Invoices row 3, fx_rate: "2" is ignored: the document is in the reporting currency INR (rate 1)',
         "Invoices row 4, fx_rate: no booking rate: GBP has no FXRates rate in force on 2026-03-03 (and 1 more "
-        "row(s)); revaluation leaves such documents out (expected an fx_rate, or an FXRates row for GBP dated on "
-        "or before the document)",
+        "row(s)); revaluation leaves such documents out and credit sales (DSO) count them at GBP's first rate "
+        "(expected an fx_rate, or an FXRates row for GBP dated on or before the document)",
     ]
 
 
@@ -297,3 +297,80 @@ def test_report_revaluation_json_totals(tmp_path: Path) -> None:
     payload = json.loads(result.output)
     assert (payload["currency"], payload["from"]) == ("INR", "2026-06-01")
     assert payload["totals"] == {"booked": 8000.0, "revalued": 8500.0, "unrealised": 500.0, "realised": 0.0}
+
+
+# A EUR customer in a USD book whose first EUR rate (1.10) is dated after its invoice: EUR 100.00 on 2026-03-10,
+# due 2026-04-09, with no fx_rate of its own; 1.20 from 2026-06-01.
+LATE_RATES: dict[str, list[list[object]]] = {
+    "Settings": [["key", "value"], ["company_name", "Test Co"], ["reporting_currency", "USD"],
+                 ["as_of", D(2026, 6, 30)]],
+    "Customers": [["customer_id", "name", "currency"], ["C1", "Paris SA", "EUR"], ["C2", "Ohio Inc", "USD"]],
+    "Invoices": [["invoice_id", "customer_id", "invoice_date", "amount"],
+                 ["E1", "C1", D(2026, 3, 10), 100.0], ["U1", "C2", D(2026, 2, 1), 40.0]],
+    "Payments": [["payment_id", "customer_id", "payment_date", "amount", "invoice_id"]],
+    "FXRates": [["currency", "rate", "date"], ["EUR", 1.10, D(2026, 4, 1)], ["EUR", 1.20, D(2026, 6, 1)]],
+}
+
+
+def test_a_sale_dated_before_its_currencys_first_rate_counts_at_that_rate() -> None:
+    ledger = build_ledger(
+        customers=[dict(customer_id="C1", currency="EUR")],
+        invoices=[dict(invoice_id="E1", customer_id="C1", invoice_date="2026-03-10", amount="100.00")],
+        fx_rates=[dict(currency="EUR", rate=1.10, date="2026-04-01"), dict(currency="EUR", rate=1.20,
+                                                                           date="2026-06-01")],
+    )
+    metrics = compute_metrics(ledger, dt.date(2026, 6, 30), period_days=120)
+    # AR at the rate in force on 2026-06-30: 100.00 x 1.20 = 120.00. Credit sales of the 120 days after
+    # 2026-03-02: E1 at EUR's first rate (it has no booking rate): 100.00 x 1.10 = 110.00.
+    assert (metrics.ar, metrics.credit_sales) == (12000, 11000)
+    assert metrics.dso == pytest.approx(12000 * 120 / 11000)  # 130.91 days
+    # Beginning AR is measured on 2026-03-02, before E1: nothing to convert, 0.
+    assert metrics.beginning_ar == 0
+
+
+def test_metrics_dated_before_a_currencys_first_rate_say_which_rate_is_missing() -> None:
+    from arxl.errors import NotConvertible
+
+    ledger = build_ledger(
+        customers=[dict(customer_id="C1", currency="EUR")],
+        invoices=[dict(invoice_id="E1", customer_id="C1", invoice_date="2026-03-10", amount="100.00")],
+        fx_rates=[dict(currency="EUR", rate=1.10, date="2026-04-01")],
+    )
+    with pytest.raises(NotConvertible, match="EUR has no exchange rate in force on 2026-03-31"):
+        compute_metrics(ledger, dt.date(2026, 3, 31))
+    assert not convertible(ledger, dt.date(2026, 3, 31)) and convertible(ledger, dt.date(2026, 4, 1))
+
+
+def test_a_book_refreshes_at_any_date_whatever_rates_it_lacks(tmp_path: Path) -> None:
+    book = write_book(tmp_path / "late.xlsx", LATE_RATES)
+    runner = CliRunner()
+    # As of 2026-03-31 EUR has no rate in force: the refresh still writes every sheet, the Dashboard says why
+    # its USD figures are missing, and the Aging gives each currency its own totals.
+    result = runner.invoke(main, ["refresh", str(book), "--as-of", "2026-03-31", "--quiet"])
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(book)
+    dashboard = workbook["Dashboard"]
+    assert "EUR has no exchange rate in force on 2026-03-31" in dashboard["A3"].value
+    assert dashboard["A5"].value == "n/a" and dashboard["D5"].value == "n/a"  # Total AR, overdue share
+    months = {dashboard.cell(row, 14).value: dashboard.cell(row, 15).value for row in range(12, 24)}
+    # U1 (USD 40.00, dated 2026-02-01) is all the AR there is at the end of February; at the end of March E1
+    # is open and EUR has no rate yet: blank, not a wrong sum.
+    assert months["02/28/2026"] == 40 and months["03/31/2026"] is None
+    top = [[dashboard.cell(row, column).value for column in range(1, 7)] for row in range(48, 50)]
+    # Overdue on 2026-03-31: U1 (due 2026-03-03, 28 days) in USD; E1 is not due before 2026-04-09.
+    assert top == [["Customer ID", "Customer", "Currency", "Overdue", "Oldest days past due", "Total"],
+                   ["C2", "Ohio Inc", "USD", 40, 28, 40]]
+    aging_rows = {(row[0].value, row[2].value): row[9].value for row in workbook["Aging"].iter_rows(min_row=5)
+                  if row[0].value in ("C1", "C2")}
+    assert aging_rows == {("C1", "EUR"): 100, ("C2", "USD"): 40}
+    report = runner.invoke(main, ["report", "metrics", str(book), "--as-of", "2026-03-31"])
+    assert report.exit_code == 1 and "EUR has no exchange rate in force on 2026-03-31" in report.output
+
+    # As of 2026-06-30 every amount converts: E1 at 1.20 = 120.00, the top ten in USD agrees with the Aging.
+    result = runner.invoke(main, ["refresh", str(book), "--quiet"])
+    assert result.exit_code == 0, result.output
+    dashboard = openpyxl.load_workbook(book)["Dashboard"]
+    assert dashboard["A3"].value is None and dashboard["A5"].value == 160  # 120.00 + 40.00
+    top = [[dashboard.cell(row, column).value for column in range(1, 6)] for row in range(48, 51)]
+    assert top == [["Customer ID", "Customer", "Overdue (USD)", "Oldest days past due", "Total (USD)"],
+                   ["C1", "Paris SA", 120, 82, 120], ["C2", "Ohio Inc", 40, 119, 40]]

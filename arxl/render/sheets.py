@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..aging import TOTAL, UNAPPLIED, AgingReport
 from ..excel import column_letter, quoted
+from ..fx import to_reporting_currency
 from ..groups import aging_by_group, group_of, shown
 from ..instalments import item_labels
 from ..ledger import Ledger
@@ -258,29 +259,44 @@ def aging_detail_sheet(ledger: Ledger, report: AgingReport, last_payment: pd.Ser
 
 # --- Dashboard ------------------------------------------------------------------------------------------------
 
-def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, series: pd.DataFrame,
-                    top_overdue: pd.DataFrame) -> SheetSpec:
+def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics | None, series: pd.DataFrame,
+                    top_overdue: pd.DataFrame, *, why_not: str | None = None) -> SheetSpec:
     """KPIs, the 12-month AR and DSO chart, the ten largest overdue customers and the bucket totals.
 
     The charts' figures sit in two small tables right of the printed page (columns N to Q): the print area
-    holds the KPIs, the charts and the top-ten table only.
+    holds the KPIs, the charts and the top-ten table only. ``metrics`` is None when the amounts cannot be added
+    up in the reporting currency (a currency without an exchange rate in force: ``why_not`` says which): the
+    figures that need it show n/a or stay blank, a note under the title says why, and the top-ten table gives
+    each customer's overdue amount in its own currency.
     """
-    currency = metrics.currency
-    period = metrics.period_days
-    cells = title_cells(ledger, "Receivables dashboard", metrics.as_of,
+    currency = ledger.settings.reporting_currency if metrics is None else metrics.currency
+    period = ledger.settings.dso_period_days if metrics is None else metrics.period_days
+    converted = bool((report.summary["currency"] == currency).all())
+    cells = title_cells(ledger, "Receivables dashboard", report.as_of,
                         f"{currency} · DSO period {period} days")
-    receivable = report.detail["open_amount"].clip(lower=0)
-    overdue = receivable[report.detail["days_past_due"] > 0].sum()
-    overdue_share = float(overdue / receivable.sum()) if receivable.sum() else None
+    heights: dict[int, float] = {}
+    merges: tuple[str, ...] = ()
+    if why_not:
+        cells[(3, 1)] = Cell(f"Not shown in {currency}: {why_not}. The Aging sheet gives the totals of each "
+                             "currency.", "wrap")
+        merges, heights = ("A3:L3",), {3: 45.0}
+    # From the summary's buckets (converted item by item when the report is): every bucket after Current is
+    # overdue; unapplied cash is not in them.
+    receivable = int(report.summary[list(report.labels)].to_numpy(dtype=np.int64).sum())
+    overdue = int(report.summary[list(report.labels[1:])].to_numpy(dtype=np.int64).sum())
+    overdue_share = overdue / receivable if receivable and converted else None
+    def figure(name: str) -> float | None:
+        return None if metrics is None else getattr(metrics, name)
+
     kpis = [
-        (f"Total AR ({currency})", to_major_float(metrics.ar, currency), "kpi_money"),
+        (f"Total AR ({currency})", None if metrics is None else to_major_float(metrics.ar, currency), "kpi_money"),
         ("Overdue share of AR", overdue_share, "kpi_percent"),
-        ("DSO, average (days)", metrics.dso, "kpi"),
-        ("DSO, countback (days)", metrics.dso_countback, "kpi"),
-        ("Best possible DSO (days)", metrics.bpdso, "kpi"),
-        ("Average days delinquent", metrics.add, "kpi"),
-        ("CEI (%)", metrics.cei, "kpi"),
-        (f"AR turnover ({period} days, times)", metrics.turnover, "kpi"),
+        ("DSO, average (days)", figure("dso"), "kpi"),
+        ("DSO, countback (days)", figure("dso_countback"), "kpi"),
+        ("Best possible DSO (days)", figure("bpdso"), "kpi"),
+        ("Average days delinquent", figure("add"), "kpi"),
+        ("CEI (%)", figure("cei"), "kpi"),
+        (f"AR turnover ({period} days, times)", figure("turnover"), "kpi"),
     ]
     for index, (label, value, style) in enumerate(kpis):
         row = 4 + (index // 4) * 3
@@ -291,9 +307,9 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     series_top = 11
     months = pd.DataFrame({
         "Month end": [settings_date(ledger.settings, day.date()) for day in pd.to_datetime(series["month_end"])],
-        f"AR ({currency})": to_major_floats(series["ar"], currency),
-        f"Credit sales, {period} days to month end ({currency})": to_major_floats(series["credit_sales"],
-                                                                                  currency),
+        f"AR ({currency})": to_major_floats(series["ar"].to_numpy(dtype="float64", na_value=np.nan), currency),
+        f"Credit sales, {period} days to month end ({currency})": to_major_floats(
+            series["credit_sales"].to_numpy(dtype="float64", na_value=np.nan), currency),
         "DSO (days)": series["dso"].astype("float64"),
     })
     series_block = Block(series_top, 14, months, ("text", "money", "money", "decimal"))
@@ -308,7 +324,7 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
     buckets_top = series_top + len(months) + 3
     totals = pd.DataFrame({"Bucket": [*report.labels, UNAPPLIED],
                            f"Amount ({currency})": [
-                               to_major_float(report.summary[label].sum(), currency)
+                               to_major_float(report.summary[label].sum(), currency) if converted else np.nan
                                for label in [*report.labels, UNAPPLIED]]})
     bucket_block = Block(buckets_top, 14, totals, ("text", "money"))
     buckets_last = buckets_top + len(report.labels)
@@ -319,14 +335,25 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
 
     top_row = 47
     cells[(top_row, 1)] = Cell("Ten largest overdue balances", "label")
-    top = pd.DataFrame({
-        "Customer ID": top_overdue["customer_id"],
-        "Customer": top_overdue["name"],
-        f"Overdue ({currency})": to_major_floats(top_overdue["overdue"], currency),
-        "Oldest days past due": top_overdue["oldest_days"].astype("int64"),
-        f"Total ({currency})": to_major_floats(top_overdue["total"], currency),
-    })
-    top_block = Block(top_row + 1, 1, top, ("text", "text", "money", "integer", "money"))
+    if converted:
+        top = pd.DataFrame({
+            "Customer ID": top_overdue["customer_id"],
+            "Customer": top_overdue["name"],
+            f"Overdue ({currency})": to_major_floats(top_overdue["overdue"], currency),
+            "Oldest days past due": top_overdue["oldest_days"].astype("int64"),
+            f"Total ({currency})": to_major_floats(top_overdue["total"], currency),
+        })
+        top_block = Block(top_row + 1, 1, top, ("text", "text", "money", "integer", "money"))
+    else:
+        top = pd.DataFrame({
+            "Customer ID": top_overdue["customer_id"],
+            "Customer": top_overdue["name"],
+            "Currency": top_overdue["currency"],
+            "Overdue": to_major_floats(top_overdue["overdue"], top_overdue["currency"]),
+            "Oldest days past due": top_overdue["oldest_days"].astype("int64"),
+            "Total": to_major_floats(top_overdue["total"], top_overdue["currency"]),
+        })
+        top_block = Block(top_row + 1, 1, top, ("text", "text", "text", "money", "integer", "money"))
     blocks = [series_block, bucket_block, top_block]
     last_row = max(top_row + 1 + len(top), 45)
     by = ledger.settings.aging_group_by
@@ -339,7 +366,7 @@ def dashboard_sheet(ledger: Ledger, report: AgingReport, metrics: Metrics, serie
         last_row = max(last_row, group_top + 1 + len(group_totals))
     widths = {column: 10.0 for column in range(1, 13)}
     print_area = f"$A$1:$L${last_row}"
-    return SheetSpec("Dashboard", cells=cells, blocks=tuple(blocks),
+    return SheetSpec("Dashboard", cells=cells, blocks=tuple(blocks), heights=heights, merges=merges,
                      widths=widths, charts=(ar_chart, bucket_chart), tab_color="C00000",
                      page=PageSetup(landscape=True, fit_height=1, print_area=print_area))
 
@@ -362,13 +389,24 @@ def _group_totals(ledger: Ledger, report: AgingReport, by: str) -> pd.DataFrame:
 
 
 def top_overdue_customers(ledger: Ledger, report: AgingReport, count: int = 10) -> pd.DataFrame:
-    """The customers with the largest overdue amounts (reporting currency where converted)."""
+    """The customers with the largest overdue amounts, per (customer, currency): one row per customer in the
+    reporting currency when the report is converted, else each currency's amounts on their own row."""
     detail = report.detail
+    reporting = ledger.settings.reporting_currency
     overdue = detail[(detail["open_amount"] > 0) & (detail["days_past_due"] > 0)]
-    grouped = overdue.groupby("customer_id").agg(overdue=("open_amount", "sum"),
-                                                 oldest_days=("days_past_due", "max")).reset_index()
-    totals = report.summary.groupby("customer_id")[TOTAL].sum()
-    grouped["total"] = grouped["customer_id"].map(totals).fillna(0).astype("int64")
+    amounts = overdue["open_amount"].to_numpy(dtype=np.int64)
+    currencies = overdue["currency"].to_numpy(dtype=object).astype(str)
+    if bool((report.summary["currency"] == reporting).all()) and (currencies != reporting).any():
+        # a converted report: each item at the rate in force on the as-of date, as the summary converts it
+        amounts = to_reporting_currency(ledger, amounts, currencies, report.as_of)
+        currencies = np.full(len(amounts), reporting, dtype=object)
+    items = pd.DataFrame({"customer_id": overdue["customer_id"].astype(str).to_numpy(), "currency": currencies,
+                          "overdue": amounts, "oldest_days": overdue["days_past_due"].to_numpy(dtype=np.int64)})
+    grouped = items.groupby(["customer_id", "currency"]).agg(
+        overdue=("overdue", "sum"), oldest_days=("oldest_days", "max")).reset_index()
+    totals = report.summary.groupby(["customer_id", "currency"])[TOTAL].sum()
+    keys = pd.MultiIndex.from_frame(grouped[["customer_id", "currency"]])
+    grouped["total"] = totals.reindex(keys).fillna(0).astype("int64").to_numpy()
     names = ledger.customers.set_index("customer_id")["name"]
     grouped["name"] = grouped["customer_id"].map(names).fillna("")
     return grouped.sort_values(["overdue", "customer_id"], ascending=[False, True]).head(count)

@@ -22,7 +22,7 @@ from ..aging import aging
 from ..arrays import member
 from ..contract import Table
 from ..dates import resolve_as_of
-from ..errors import EditsFound, ValidationFailed
+from ..errors import EditsFound, NotConvertible, ValidationFailed
 from ..fx import convertible, has_foreign_items
 from ..ledger import Ledger
 from ..load import LoadResult, RawTable, load_tables
@@ -255,10 +255,13 @@ def build_sheets(ledger: Ledger, as_of: dt.date, only: Sequence[str] = SHEETS, *
     counts = {"open_items": len(settlement.open_items), "customers": int(report.summary["customer_id"].nunique())}
     if "dashboard" in only:
         say("computing metrics and the 12-month series")
-        metrics = compute_metrics(ledger, as_of)
+        try:
+            metrics, why_not = compute_metrics(ledger, as_of), None
+        except NotConvertible as exc:  # a currency without a rate in force: no totals in the reporting currency
+            metrics, why_not = None, str(exc)
         series = monthly_series(ledger, as_of)
         specs.append(render.dashboard_sheet(ledger, report, metrics, series,
-                                            render.top_overdue_customers(ledger, report)))
+                                            render.top_overdue_customers(ledger, report), why_not=why_not))
     if "aging" in only:
         specs.append(render.aging_sheet(ledger, report))
     if "detail" in only:
