@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import day_number
-from .fx import to_reporting_currency
+from .fx import rates_on, to_reporting_currency
 from .ledger import Ledger
 from .settle import Settlement, settle
 
@@ -196,9 +196,14 @@ def _summary(ledger: Ledger, detail: pd.DataFrame, edges: tuple[int, ...], conve
                                else np.full(len(grouped), reporting, dtype=object), dtype="str")
     limit[~found] = pd.NA
     if convert:
-        present = limit.notna().to_numpy()
+        # A limit in a currency with no rate in force (the customer's documents are all in other currencies)
+        # cannot be compared with the converted balance: it is left blank, like a limit in another currency.
+        rated = ~np.isnan(rates_on(ledger, limit_currency.to_numpy(dtype=object), day_number(as_of))) \
+            if as_of is not None else limit_currency.isin([reporting, *ledger.fx_rates["currency"]]).to_numpy()
+        present = limit.notna().to_numpy() & rated
         converted = to_reporting_currency(ledger, limit[present].to_numpy(dtype=np.int64), limit_currency[present],
                                           as_of)
+        limit[~rated] = pd.NA
         limit[present] = converted
     else:
         limit[(limit_currency != grouped["currency"]).to_numpy()] = pd.NA

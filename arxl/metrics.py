@@ -137,39 +137,48 @@ def _ar(ledger: Ledger, prepared: PreparedLedger, core: SettledArrays
                                      core.as_of)
 
 
-def _booked_sales(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray) -> np.ndarray:
-    """The Invoices amounts of ``rows`` at their booking rates, in reporting-currency minor units."""
+def _booked_sales(ledger: Ledger, prepared: PreparedLedger, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The Invoices amounts of ``rows`` at their booking rates, in reporting-currency minor units, and the
+    currencies with no rate at all (their amounts are left as 0: ``_Sales.between`` refuses a period with one)."""
     amounts = prepared.doc_original[rows]
     currencies = np.asarray(prepared.currencies.to_pylist(), dtype=object)
     reporting = ledger.settings.reporting_currency
     codes = prepared.doc_currency[rows]
     if not (currencies != reporting).any():
-        return amounts
+        return amounts, []
     typed = ledger.invoices["fx_rate"].to_numpy(dtype=np.float64)[rows]
     rates = booking_rates_coded(ledger, codes, currencies, prepared.doc_date[rows], typed)
     # A document dated before its currency's first rate, with no fx_rate of its own, has no booking rate (the
     # loader warns): its sale counts at the currency's first rate, the nearest one known.
     rates = np.where(np.isnan(rates), first_rates(ledger, currencies)[codes], rates)
     converted = amounts.copy()
+    missing = []
     for code, currency in enumerate(currencies.tolist()):
         if currency == reporting:
             continue
         foreign = np.flatnonzero(codes == code)
         if np.isnan(rates[foreign]).any():
-            raise ValueError(f"no exchange rate for {currency}: add {currency} to the FXRates table "
-                             f"(reporting-currency {reporting} per unit of {currency}) to convert it")
+            missing.append(currency)
+            converted[foreign] = 0
+            continue
         converted[foreign] = convert(amounts[foreign], currency, rates[foreign], reporting)
-    return converted
+    return converted, missing
 
 
 class _Sales:
     """Signed Invoices amounts in the reporting currency (at their booking rates), sorted by date, for period
-    sums."""
+    sums. A currency with no rate at all counts nothing: a period holding one of its sales is refused."""
 
     def __init__(self, ledger: Ledger, prepared: PreparedLedger):
         rows = sort_order([prepared.doc_date[: prepared.n_invoices]])
         self.days = prepared.doc_date[rows]
-        self.running = np.r_[0, np.cumsum(_booked_sales(ledger, prepared, rows))]
+        converted, self.missing = _booked_sales(ledger, prepared, rows)
+        self.running = np.r_[0, np.cumsum(converted)]
+        missing_codes = [index for index, currency in enumerate(prepared.currencies.to_pylist())
+                         if currency in self.missing]
+        unconverted = np.isin(prepared.doc_currency[rows], missing_codes)
+        self.unconverted = np.r_[0, np.cumsum(unconverted)]
+        self.reporting = ledger.settings.reporting_currency
 
     @classmethod
     def of(cls, ledger: Ledger, prepared: PreparedLedger) -> _Sales:
@@ -183,6 +192,11 @@ class _Sales:
         """Credit sales dated after day ``after`` and on or before day ``until``."""
         low = np.searchsorted(self.days, after, side="right")
         high = np.searchsorted(self.days, until, side="right")
+        if self.unconverted[high] != self.unconverted[low]:
+            named = ", ".join(self.missing)
+            raise NotConvertible(f"{named} {'has' if len(self.missing) == 1 else 'have'} no exchange rate, so "
+                                 f"credit sales cannot be added up in {self.reporting}: add a row for {named} to "
+                                 "the FXRates table")
         return int(self.running[high] - self.running[low])
 
 
@@ -326,9 +340,9 @@ def monthly_series(ledger: Ledger, as_of: dt.date, months: int = 12, *, period_d
     ar_values: list[int | None] = []
     sales_values: list[int | None] = []
     dso_values: list[float] = []
-    sales = _Sales.of(ledger, prepared) if convertible(ledger) else None
+    sales = _Sales.of(ledger, prepared)
     for end in ends:
-        if sales is None or not convertible(ledger, end):
+        if not convertible(ledger, end):
             ar_values.append(None)  # a currency with no rate in force then: no total in the reporting currency
             sales_values.append(None)
             dso_values.append(np.nan)

@@ -374,3 +374,36 @@ def test_a_book_refreshes_at_any_date_whatever_rates_it_lacks(tmp_path: Path) ->
     top = [[dashboard.cell(row, column).value for column in range(1, 6)] for row in range(48, 51)]
     assert top == [["Customer ID", "Customer", "Overdue (USD)", "Oldest days past due", "Total (USD)"],
                    ["C1", "Paris SA", 120, 82, 120], ["C2", "Ohio Inc", 40, 119, 40]]
+
+
+def test_a_credit_limit_in_a_currency_without_a_rate_is_left_blank_in_a_converted_aging() -> None:
+    # C1 keeps its books in JPY (limit JPY 500,000) but has only paid and been invoiced in EUR; FXRates knows EUR
+    # (1.10 USD) and not JPY. The aging converts (every document's currency has a rate): C1's EUR 100.00 is
+    # USD 110.00, and its JPY limit, which cannot be converted, is blank rather than a failed report.
+    ledger = build_ledger(
+        customers=[dict(customer_id="C1", currency="JPY", credit_limit="500000"),
+                   dict(customer_id="C2", credit_limit="1000.00")],
+        invoices=[dict(invoice_id="E1", customer_id="C1", invoice_date="2026-03-10", amount="100.00",
+                       currency="EUR"),
+                  dict(invoice_id="U1", customer_id="C2", invoice_date="2026-03-10", amount="40.00")],
+        fx_rates=[dict(currency="EUR", rate=1.10)],
+    )
+    report = aging(ledger, dt.date(2026, 3, 31), convert=True)
+    rows = report.summary.set_index("customer_id")
+    assert (rows.loc["C1", "Total"], rows.loc["C1", "currency"]) == (11000, "USD")
+    assert pd.isna(rows.loc["C1", "credit_limit"]) and rows.loc["C2", "credit_limit"] == 100000
+
+
+def test_metrics_before_a_currency_without_rates_is_first_used_are_those_of_the_other_documents() -> None:
+    from arxl.errors import NotConvertible
+
+    ledger = build_ledger(
+        customers=[dict(customer_id="C1", currency="JPY"), dict(customer_id="C2")],
+        invoices=[dict(invoice_id="J1", customer_id="C1", invoice_date="2026-05-01", amount="5000"),
+                  dict(invoice_id="U1", customer_id="C2", invoice_date="2026-03-10", amount="40.00")],
+    )
+    # As of 2026-03-31 J1 does not exist yet: AR and the 90 days' credit sales are U1's 40.00, DSO 90 days.
+    metrics = compute_metrics(ledger, dt.date(2026, 3, 31))
+    assert (metrics.ar, metrics.credit_sales, metrics.dso) == (4000, 4000, 90.0)
+    with pytest.raises(NotConvertible, match="JPY has no exchange rate in force on 2026-06-30"):
+        compute_metrics(ledger, dt.date(2026, 6, 30))
