@@ -66,8 +66,12 @@ def test_residues_both_ways_are_proposed_accepted_once_and_logged(tmp_path: Path
     sheet = openpyxl.load_workbook(path)["Small balances"]
     header = [cell.value for cell in sheet[4]]
     rows = [dict(zip(header, [cell.value for cell in sheet[row]], strict=True)) for row in (5, 6)]
-    assert [(row["Adjustment"], row["Amount"], row["Accept"]) for row in rows] == [
-        ("SB-2026-03-31-I1", 1.83, "yes"), ("SB-2026-03-31-P2", 0.37, "yes")]
+    assert [(row["Adjustment"], row["Amount"], row["Effect on balance"], row["Accept"]) for row in rows] == [
+        ("SB-2026-03-31-I1", 1.83, -1.83, "yes"), ("SB-2026-03-31-P2", 0.37, 0.37, "yes")]
+    # Written off either way: 1.83 + 0.37 = 2.20; the net change to receivables: -1.83 + 0.37 = -1.46.
+    cached = openpyxl.load_workbook(path, data_only=True)["Small balances"]
+    assert [cached.cell(8, column).value for column in (1, 7, 8)] == ["Total USD", 2.2, -1.46]
+    assert sheet.cell(8, 8).value == '=SUMIFS(H5:H6,$F$5:$F$6,"USD")'
 
     code, output = run("small-balances", str(path), "--accept")
     assert code == 0, output

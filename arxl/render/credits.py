@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from ..credit_balances import ACTIONS
 from ..ledger import Ledger
 from ..money import format_plain, to_major_floats
+from ..small_balances import UNDERPAID
 from .collections import _currency_totals, _writable, _yes
 from .sheets import TITLE_ROWS, title_cells
 from .spec import Block, Cell, PageSetup, SheetSpec
@@ -72,6 +74,12 @@ def small_balances_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame
     proposals = proposals.reset_index(drop=True)
     currencies = proposals["currency"]
     refused = proposals["refused"].to_numpy(dtype=object) != ""
+    # What posting does to the customer's balance: an underpayment written off lowers what is owed, an
+    # unapplied residue written off takes away credit (the balance rises towards zero). Their total is the net
+    # change to receivables; the Amount total is what is written off either way.
+    underpaid = proposals["reason"].str.endswith(UNDERPAID).to_numpy()
+    amounts = proposals["amount"].to_numpy(dtype=np.int64)
+    effect = np.where(underpaid, -amounts, amounts)
     frame = pd.DataFrame({
         "Adjustment": proposals["adjustment_id"],
         "Document": proposals["invoice_id"],
@@ -80,12 +88,13 @@ def small_balances_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame
         "Type": proposals["type"].str.replace("_", " "),
         "Currency": currencies,
         "Amount": to_major_floats(proposals["amount"], currencies),
+        "Effect on balance": to_major_floats(effect, currencies),
         "Reason": proposals["reason"],
         "From": proposals["source"],
         "Cannot post because": proposals["refused"],
         "Accept": _yes(~refused),
     })
-    styles = ("text", "text", "text", "date", "text", "text", "money", "wrap", "wrap", "wrap", "text")
+    styles = ("text", "text", "text", "date", "text", "text", "money", "money", "wrap", "wrap", "wrap", "text")
     header_row = TITLE_ROWS + 1
     first, last = header_row + 1, header_row + max(len(frame), 1)
     reporting = ledger.settings.reporting_currency
@@ -100,8 +109,9 @@ def small_balances_sheet(ledger: Ledger, as_of: dt.date, proposals: pd.DataFrame
                 "residues of partly settled items proposed for write-off.")
         cells[(first, 1)] = Cell(text, "subtitle")
     else:
-        _currency_totals(cells, last + 2, currencies, {7: proposals["amount"]}, first, last, currency_column=6)
-    widths = {8: 34, 9: 30, 10: 30}  # the rest fitted to their content (arxl.render.layout)
+        _currency_totals(cells, last + 2, currencies, {7: proposals["amount"], 8: pd.Series(effect)}, first,
+                         last, currency_column=6)
+    widths = {9: 34, 10: 30, 11: 30}  # the rest fitted to their content (arxl.render.layout)
     return SheetSpec(SMALL_BALANCES_SHEET, cells=cells, key=SMALL_BALANCES_KEY,
                      entry_columns=(len(frame.columns),),
                      blocks=(Block(header_row, 1, _writable(frame), styles, table_name="arxl_SmallBalances"),),
