@@ -73,7 +73,7 @@ SUMMARY_LIMIT = 300
 @dataclass(frozen=True)
 class AuditRow:
     """One line of the audit trail. ``kind``: added, changed, removed, baseline (the first run), or a note of
-    arxl's (closed, audit-edited)."""
+    arxl's (closed, audit-edited, audit-removed)."""
 
     table: str
     key: str

@@ -177,6 +177,30 @@ def test_the_audit_sheet_prints_like_the_other_reports(tmp_path: Path) -> None:
     assert int(audit.page_setup.paperSize) == 1 and audit.print_title_rows == "$1:$4"  # 1: Letter in OOXML
 
 
+def test_a_deleted_or_edited_audit_trail_is_said_and_recorded_even_when_nothing_else_changed(tmp_path: Path
+                                                                                            ) -> None:
+    book = write_book(tmp_path / "book.xlsx", base())
+    assert run("refresh", str(book))[0] == 0
+    workbook = openpyxl.load_workbook(book)
+    del workbook["Audit"]
+    workbook.save(book)
+    code, output = run("refresh", str(book))
+    assert code == 0, output
+    assert "the Audit sheet (the audit trail) was removed since arxl wrote it" in output
+    assert [(row["Kind"], row["After"]) for row in audit_rows(book)] == [
+        ("audit-removed", "the Audit sheet was removed since arxl wrote it")]
+    assert run("refresh", str(book))[0] == 0 and len(audit_rows(book)) == 1  # said once
+    workbook = openpyxl.load_workbook(book)
+    workbook["Audit"]["J5"] = "nothing happened"  # no input table changed
+    workbook.save(book)
+    code, output = run("refresh", str(book))
+    assert code == 0 and "rows of the Audit sheet were edited or removed since arxl wrote them (first at J5)" \
+        in output
+    # the edited row is kept as it now reads, and the finding is added below it
+    assert [(row["Kind"], row["After"]) for row in audit_rows(book)] == [
+        ("audit-removed", "nothing happened"), ("audit-edited", "rows edited or removed since arxl wrote them")]
+
+
 CLOSED = D(2026, 2, 28)
 
 

@@ -148,12 +148,10 @@ def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, compan
         stale = {name: frame for name, frame in step.snapshot.items() if name not in step.encoded}
         encoded = {**{name: data for name, data in step.encoded.items() if name in step.snapshot}, **encode(stale)}
         extra.update({SNAPSHOT + name: to_text(data) for name, data in encoded.items()})
-    if not step.lines:
-        return None, extra
     name = book.name_of(AUDIT_KEY)
-    existing = audit_rows(adapter.sheet_values(name)) if name else []
     record = book.state.sheets.get(AUDIT_KEY)
     lines = list(step.lines)
+    # Whatever else the run finds, what was done to the trail itself is said and recorded at once.
     if name and record is not None and record.digest is not None:
         current = adapter.sheet_digest(name, record)
         change = first_change(record.digest, current[0]) if current is not None else None
@@ -162,6 +160,14 @@ def finish(adapter: BookAdapter, book: GeneratedBook, step: AuditStep, *, compan
                               f"{change.cell}); they are kept as they are, and this is recorded")
             lines.insert(0, AuditRow("Audit", "", change.cell, "", "rows edited or removed since arxl wrote them",
                                      "audit-edited", "found by arxl"))
+    elif name is None and record is not None:
+        step.notes.append(f"the {record.name} sheet (the audit trail) was removed since arxl wrote it; a new one "
+                          "starts with a row saying so (the earlier rows are in the backups arxl keeps)")
+        lines.insert(0, AuditRow("Audit", "", "", "", f"the {record.name} sheet was removed since arxl wrote it",
+                                 "audit-removed", "found by arxl"))
+    if not lines:
+        return None, extra
+    existing = audit_rows(adapter.sheet_values(name)) if name else []
     author, user = adapter.who()
     utc = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if now else ""
     local = now.strftime("%Y-%m-%d %H:%M:%S %z") if now else ""
