@@ -34,6 +34,15 @@ def blank(tmp_path: Path) -> Path:
     return build_template(tmp_path / "ar.xlsx", settings={"as_of": "2026-06-30"})
 
 
+def test_the_table_is_named_as_the_sheet_is_and_one_row_lands_on_one_row(blank: Path, tmp_path: Path) -> None:
+    source = tmp_path / "one.csv"
+    source.write_text("customer_id,name\nC9,Nine Ltd\n", encoding="utf-8")
+    code, output = run("import", str(blank), "--table", "Customers", str(source))
+    assert code == 0, output
+    assert last_line(output) == f"OK: {blank}: appended 1 row(s) to Customers (Excel row 2), 0 warning(s)"
+    assert load_book(blank).ledger.customers["customer_id"].tolist() == ["C9"]
+
+
 def test_quickbooks_import_twice_adds_nothing_the_second_time(blank: Path, tmp_path: Path) -> None:
     source = tmp_path / "open-invoices.csv"
     source.write_text(QUICKBOOKS_CSV, encoding="utf-8-sig")

@@ -107,12 +107,13 @@ DATE = DateParam()
 
 class LazyChoice(click.Choice):
     """A ``click.Choice`` whose choices are asked for when first needed (a command's help or its arguments),
-    so that building the command line does not import the module that knows them."""
+    so that building the command line does not import the module that knows them. Matched whatever the case
+    (``--table Invoices`` is ``invoices``, as the sheet is spelled)."""
 
     def __init__(self, load: Callable[[], Sequence[str]]):
         self._load = load
         self._loaded: tuple[str, ...] | None = None
-        self.case_sensitive = True
+        self.case_sensitive = False
 
     @property  # type: ignore[override]
     def choices(self) -> tuple[str, ...]:

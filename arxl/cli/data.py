@@ -199,7 +199,7 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
         sys.exit(EXIT_INVALID)
     count = len(plan.rows)
     if dry_run:
-        landing = f" (Excel rows {plan.first_row:,}-{plan.first_row + count - 1:,})" if count else ""
+        landing = _landing(plan.first_row, count) if count else ""
         if count:
             _show_rows(plan, 5)
         out_console.print(f"OK: dry run: {book}: {count:,} row(s) would be appended to {table.name}{landing}"
@@ -210,7 +210,7 @@ def import_command(book: Path, source: Path, table_name: str, mapping_path: Path
         return
     if result.backup is not None:
         err_console.print(f"  previous version kept as {result.backup.name}", markup=False)
-    landing = f" (Excel rows {result.first_row:,}-{result.first_row + count - 1:,})"
+    landing = _landing(result.first_row, count)
     out_console.print(f"OK: {book}: appended {count:,} row(s) to {table.name}{landing}{detail}, "
                       f"{warnings} warning(s)", markup=False)
 
@@ -247,3 +247,8 @@ def export_command(book: Path, what: str, output: Path, as_of: dt.date | None, f
         exit_invalid(book, failed.problems)
     when = f" as of {exported.as_of.isoformat()}" if exported.as_of is not None else ""
     out_console.print(f"OK: {target}: {exported.rows:,} row(s) of {what}{when}", markup=False)
+
+
+def _landing(first: int, count: int) -> str:
+    """Where appended rows land: " (Excel row 3,002)" or " (Excel rows 3,002-3,101)"."""
+    return f" (Excel row {first:,})" if count == 1 else f" (Excel rows {first:,}-{first + count - 1:,})"
