@@ -259,3 +259,16 @@ def test_a_refresh_keeps_the_old_version_as_its_backup(tmp_path: Path) -> None:
     backups = sorted(tmp_path.glob("book.bak-*.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes() == before
     assert book.read_bytes() != before
+
+
+def test_an_opendocument_spreadsheet_is_named_and_the_way_out_said(tmp_path: Path) -> None:
+    book = tmp_path / "ar.xlsx"  # an .ods renamed, as a mail client or a user might
+    with zipfile.ZipFile(book, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    before = book.read_bytes()
+    result = CliRunner().invoke(main, ["refresh", str(book)])
+    assert result.exit_code == 2
+    assert "is an OpenDocument spreadsheet (.ods), not an Excel workbook; save it as Excel 2007-365 (.xlsx)" \
+        in result.output
+    assert book.read_bytes() == before

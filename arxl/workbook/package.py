@@ -68,6 +68,10 @@ def inspect_package(path: str | Path) -> PackageInfo:
             _check_sizes(path, infos)
             names = {info.filename for info in infos}
             if "xl/workbook.xml" not in names:
+                if "mimetype" in names and archive.read("mimetype")[:64].startswith(
+                        b"application/vnd.oasis.opendocument.spreadsheet"):
+                    raise WorkbookError(f"{path}: is an OpenDocument spreadsheet (.ods), not an Excel workbook; "
+                                        "save it as Excel 2007-365 (.xlsx) first (in LibreOffice: File > Save As)")
                 raise WorkbookError(f"{path}: is a zip file but not an Excel workbook (no xl/workbook.xml)")
             root = SafeXml.fromstring(archive.read("xl/workbook.xml"))
     except zipfile.BadZipFile as exc:
