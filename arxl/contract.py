@@ -350,7 +350,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
             "Subtotal the Aging sheet and the Dashboard by the customers' group, region or salesperson.",
             choices=("", *GROUP_COLUMNS)),
     Setting("allowance_rates", Kind.TEXT, "0.01,0.03,0.10,0.25,0.50",
-            "Expected-loss rate per aging bucket, Current first."),
+            "Expected-loss rate per aging bucket, Current first (one per bucket of bucket_edges; blank or this "
+            "default with other edges: 1%, 3%, 10%, 25%, 50% by each bucket's first day past due)."),
     Setting("backups", Kind.INTEGER, "5", "How many backups of the workbook a save keeps."),
     Setting("statement_sheets_limit", Kind.INTEGER, "250",
             "Most ST statement sheets a refresh writes; above it arxl statements --output DIR writes PDFs, "

@@ -398,7 +398,36 @@ def _load_settings(source: RawTable | None, problems: list[Problem], date1904: b
         problems.extend(replace(p, column=f"value ({spec.key})") for p in found)
         if value is not None:
             resolved[spec.key] = value
+    _fit_allowance_rates(resolved, values.get("allowance_rates"), sheet, problems)
     return Settings(**resolved)
+
+
+def _fit_allowance_rates(resolved: dict[str, object], typed: tuple[object, int] | None, sheet: str,
+                         problems: list[Problem]) -> None:
+    """One allowance rate per aging bucket. Rates the user typed must match the buckets ``bucket_edges`` makes
+    (a located error otherwise); left blank (or left at the template's five default rates), they default by
+    each bucket's first day past due, from the default scale: Current 1%, up to 30 days 3%, up to 60 days 10%,
+    up to 90 days 25%, beyond 50%."""
+    edges = resolved.get("bucket_edges")
+    rates = resolved.get("allowance_rates")
+    if not isinstance(edges, tuple) or not isinstance(rates, tuple):
+        return  # a bucket_edges or allowance_rates error is reported already
+    buckets = len(edges) + 2  # Current, 1 to the first edge, ..., over the last edge
+    if len(rates) == buckets:
+        return
+    # The template's own default, left as it was when bucket_edges changed, counts as blank.
+    blank = typed is None or typed[0] is None or (isinstance(typed[0], str) and not typed[0].strip()) \
+        or rates == Settings().allowance_rates
+    if not blank:
+        problems.append(Problem("error", sheet, typed[1], "value (allowance_rates)", str(typed[0]),
+                                f"has {len(rates)} rate(s) but bucket_edges makes {buckets} aging buckets",
+                                f"{buckets} rates between 0 and 1, Current first, or blank for arxl's default"))
+        resolved.pop("allowance_rates")
+        return
+    scale = ((0, 0.01), (30, 0.03), (60, 0.10), (90, 0.25))
+    starts = (0, 1, *(edge + 1 for edge in edges))
+    resolved["allowance_rates"] = tuple(next((rate for limit, rate in scale if start <= limit), 0.50)
+                                        for start in starts)
 
 
 def _setting_formula(spec: contract.Setting, formula: FormulaCell, cell: object, sheet: str, row: int,

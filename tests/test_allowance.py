@@ -113,3 +113,43 @@ def test_write_off_proposals() -> None:
     assert proposals["amount"].tolist() == [8000] and proposals["days_past_due"].tolist() == [211]
     assert proposals["type"].tolist() == ["write_off"]
     assert proposals["last_payment_date"].dt.date.tolist() == [dt.date(2026, 3, 1)]
+
+
+def _settings_book(tmp_path, settings_rows: list[list[object]]):
+    from books import base, write_book
+
+    tables = base()
+    tables["Settings"] += settings_rows
+    return write_book(tmp_path / "edges.xlsx", tables)
+
+
+def test_other_bucket_edges_get_default_rates_for_their_own_buckets(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from arxl.cli import main
+    from arxl.workbook import load_book
+
+    # bucket_edges 15;45: Current, 1-15, 16-45, Over 45. Their first days past due are 0, 1, 16 and 46: on the
+    # default scale (Current 1%, up to 30 days 3%, up to 60 days 10%) that is 1%, 3%, 3%, 10%. Left at the
+    # template's five rates, allowance_rates counts as blank.
+    for rows in ([["bucket_edges", "15;45"]],
+                 [["bucket_edges", "15;45"], ["allowance_rates", "0.01,0.03,0.10,0.25,0.50"]]):
+        path = _settings_book(tmp_path, rows)
+        loaded = load_book(path)
+        assert loaded.ok, loaded.problems
+        assert loaded.ledger.settings.allowance_rates == (0.01, 0.03, 0.03, 0.10)
+        result = CliRunner().invoke(main, ["refresh", str(path), "--quiet"])
+        assert result.exit_code == 0, result.output  # was an internal error: 5 rates for 4 buckets
+        matrix = provision_matrix(loaded.ledger, dt.date(2026, 3, 31))
+        assert matrix.labels == ["Current", "1-15", "16-45", "Over 45"]
+        assert matrix.rates == (0.01, 0.03, 0.03, 0.10)
+
+
+def test_typed_rates_that_do_not_fit_the_buckets_are_a_located_error(tmp_path) -> None:
+    from arxl.workbook import load_book
+
+    path = _settings_book(tmp_path, [["bucket_edges", "15;45"], ["allowance_rates", "0.02,0.04,0.2"]])
+    errors = [str(problem) for problem in load_book(path).problems if problem.is_error]
+    assert errors == ['Settings row 6, value (allowance_rates): "0.02,0.04,0.2" has 3 rate(s) but '
+                      "bucket_edges makes 4 aging buckets (expected 4 rates between 0 and 1, Current first, or "
+                      "blank for arxl's default)"]

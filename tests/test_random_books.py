@@ -32,13 +32,15 @@ def random_book(r: random.Random) -> dict[str, RawTable]:
     notes, payments (some in another currency than their invoice), refunds of credit notes and of payments,
     FXRates for some currencies (blank and dated rows), instalments, applications, adjustments, Activity."""
     reporting = r.choice(("USD", "EUR", "JPY"))
-    customers: list[list[object]] = [["customer_id", "name", "currency", "terms_days", "credit_limit"]]
+    customers: list[list[object]] = [["customer_id", "name", "currency", "terms_days", "credit_limit", "on_hold",
+                                      "region"]]
     currency_of: dict[str, str] = {}
     for index in range(r.randint(1, 4)):
         customer = f"C{index}"
         currency_of[customer] = r.choice(CURRENCIES) if r.random() < 0.5 else reporting
         customers.append([customer, f"Customer {index}", currency_of[customer], r.choice((0, 15, 30, 60)),
-                          r.choice((None, 1000, 50000))])
+                          r.choice((None, 1000, 50000)), r.choice(("", "", "yes")),
+                          r.choice(("", "East", "West"))])
     invoices: list[list[object]] = [["invoice_id", "customer_id", "invoice_date", "amount", "type", "applies_to",
                                      "currency", "fx_rate", "status"]]
     receivables: list[str] = []
@@ -61,12 +63,17 @@ def random_book(r: random.Random) -> dict[str, RawTable]:
             list(currency_of))
         currency = currency_of[customer] if r.random() < 0.8 else r.choice(CURRENCIES)
         payments.append([f"P{index}", customer, _day(r), _money(r, 1, 1500, currency), target, currency, "", ""])
+    for index, row in enumerate(list(payments[1:])):
+        if r.random() < 0.1:  # a bounced cheque: the payment reversed by a negative one naming it
+            payments.append([f"X{index}", row[1], row[2] + dt.timedelta(days=r.randint(1, 20)), -float(row[3]),
+                             "", row[5], "", row[0]])
     for index, row in enumerate(invoices[1:]):
         if row[4] == "credit_note" and r.random() < 0.5:
             amount = round(-float(row[3]) * r.choice((0.5, 1.0)), 0 if row[6] == "JPY" else 2)
             payments.append([f"R{index}", row[1], _day(r), amount, row[0], row[6], "refund", ""])
     for index, row in enumerate(list(payments[1:])):
-        if row[6] == "" and not row[4] and r.random() < 0.3:
+        if row[6] == "" and not row[4] and float(row[3]) > 0 and not str(row[0]).startswith("X") \
+                and r.random() < 0.3:
             amount = round(float(row[3]) / 3, 0 if row[5] == "JPY" else 2)
             payments.append([f"RP{index}", row[1], row[2] + dt.timedelta(days=r.randint(0, 40)), amount, "",
                              row[5], "refund", row[0]])
@@ -85,7 +92,7 @@ def random_book(r: random.Random) -> dict[str, RawTable]:
     applications: list[list[object]] = [["payment_id", "invoice_id", "amount", "date", "exchange_rate"]]
     for row in payments[1:]:
         same = [invoice for invoice in invoices[1:] if invoice[1] == row[1] and invoice[4] == "invoice"]
-        if row[6] == "" and same and r.random() < 0.3:
+        if row[6] == "" and float(row[3]) > 0 and same and r.random() < 0.3:
             target = r.choice(same)
             applications.append([row[0], target[0], round(min(float(row[3]), float(target[3])) / 2,
                                                           0 if row[5] == "JPY" else 2),
@@ -105,10 +112,28 @@ def random_book(r: random.Random) -> dict[str, RawTable]:
                              row[2] + dt.timedelta(days=70) if promise else None,
                              round(abs(float(row[3])) / 2, 2) if promise else None, "noted"])
     book_settings = [["key", "value"], ["company_name", "Random Co"], ["reporting_currency", reporting],
-                     ["write_off_tolerance", r.choice((0, 5))], ["auto_apply", r.choice(("yes", "no"))]]
+                     ["write_off_tolerance", r.choice((0, 5))], ["auto_apply", r.choice(("yes", "no"))],
+                     ["aging_basis", r.choice(("due", "invoice"))],
+                     ["bucket_edges", r.choice(("30;60;90", "15;45", "7;14;28;56;112"))],
+                     ["dso_period_days", r.choice((30, 90, 365))],
+                     ["aging_group_by", r.choice(("", "region"))],
+                     ["finance_charge_rate", r.choice((0, 0.015))]]
+    if r.random() < 0.2:
+        book_settings.append(["closed_through", FIRST + dt.timedelta(days=r.randint(0, 120))])
+    assertions = [["customer_id", "date", "balance", "currency"]]
+    if r.random() < 0.2:
+        assertions.append(["", FIRST + dt.timedelta(days=r.randint(0, 300)), 0.0, reporting])
     tables = {"Settings": book_settings, "Customers": customers, "Invoices": invoices, "Payments": payments,
               "FXRates": rates, "Adjustments": adjustments, "Instalments": instalments,
               "Applications": applications, "Activity": activity}
+    if len(assertions) > 1:
+        tables["Assertions"] = assertions
+    referenced = {str(row[index]) for rows, index in ((payments, 4), (applications, 1), (adjustments, 1),
+                                                        (activity, 2), (instalments, 0), (invoices, 5))
+                  for row in rows[1:]}
+    for row in invoices[1:]:
+        if row[0] not in referenced and r.random() < 0.1:
+            row[8] = "void"  # a cancelled document nothing refers to
     return {name: raw_table_from_rows(name, rows) for name, rows in tables.items()}
 
 
@@ -134,7 +159,9 @@ def test_every_report_of_a_valid_random_book_is_made(seed: int, offset: int) -> 
         specs, _counts, checks = build_sheets(ledger, as_of, SHEETS, explicit=True)
     except ArxlError:
         return
-    assert specs and (checks["result"] == "PASS").all(), checks[checks["result"] != "PASS"].to_dict("records")
+    # Every reconciliation holds; an Assertions row is the user's figure (here a random one), free to fail.
+    failed = checks[(checks["result"] != "PASS") & ~checks["scope"].str.startswith("Assertions")]
+    assert specs and failed.empty, failed.to_dict("records")
     small_balance_proposals(ledger, as_of)
     posting_proposals(ledger, as_of)
     propose_applications(ledger, as_of)
@@ -181,8 +208,10 @@ def test_a_random_book_on_disk_refreshes_twice_and_reads_back(tmp_path_factory, 
                                  "dashboard,aging,detail,statements,checks,collections,forecast,revaluation,"
                                  "allowance,credit,credits"])
     assert first.exit_code in (0, 1), first.output
-    if first.exit_code == 1:
+    if first.exit_code == 1:  # a located refusal, or an Assertions row (a random figure) that does not hold
         assert "arxl: internal error" not in first.output
+        failed_checks = [line for line in first.output.splitlines() if "check failed:" in line]
+        assert all("(Assertions row" in line for line in failed_checks), failed_checks
         return
     audit = runner.invoke(main, ["audit", str(path), "--format", "json"])
     before = json.loads(audit.output)
@@ -196,5 +225,6 @@ def test_a_random_book_on_disk_refreshes_twice_and_reads_back(tmp_path_factory, 
         checks = reader.get_sheet_by_name("Checks").to_python()
     finally:
         reader.close()
-    results = [row[5] for row in checks if len(row) > 5 and row[5] in ("PASS", "FAIL")]
+    results = [row[5] for row in checks if len(row) > 5 and row[5] in ("PASS", "FAIL")
+               and not str(row[1]).startswith("Assertions")]
     assert results and set(results) == {"PASS"}
