@@ -18,9 +18,11 @@ Rules (where the issue and DESIGN.md are silent, the choice is written here):
 - **The tolerance** is an amount of the reporting currency: a residue is proposed when its size is at or below
   it; one in another currency is converted at the FXRates rate in force on the as-of date first (and is left
   out when its currency has no rate then). ``write_off_tolerance`` 0 (the default) proposes nothing.
-- **Left out**: disputed documents (a dispute is not a small difference), and residues in an account (customer
+- **Left out**: disputed documents (a dispute is not a small difference), residues in an account (customer
   and currency) that holds both something owed and something unapplied: those are applied to each other
-  (``arxl apply`` or Applications rows), not written off.
+  (``arxl apply`` or Applications rows), not written off; and residues that a row dated after the as-of date
+  already settles (a payment, a refund or an application naming the document, an adjustment on it): writing
+  them off would contradict what the book records next.
 - **The proposal** is ``SB-<as-of>-<document_id>``, type ``small_balance``, dated the as-of date, on the
   document itself (for a payment, its payment_id in the Adjustments ``invoice_id`` column), for the whole
   residue. As for charges: never twice (an id already in Adjustments is not proposed; once accepted the residue
@@ -93,7 +95,8 @@ def small_balance_proposals(ledger: Ledger, as_of: dt.date, *, settlement: Settl
     # Compared in the reporting currency, converted exactly (arxl.fx's rounding rule), in minor units.
     in_reporting = np.full(len(found), tolerance + 1, dtype=np.int64)
     in_reporting[rated] = convert(size[rated], currencies[rated], rates[rated], reporting)
-    chosen = ~found["disputed"].to_numpy() & ~mixed & rated & (in_reporting <= tolerance)
+    later = found["document_id"].isin(_named_after(ledger, as_of)).to_numpy()
+    chosen = ~found["disputed"].to_numpy() & ~mixed & ~later & rated & (in_reporting <= tolerance)
     found = found[chosen].reset_index(drop=True)
     ids = pd.Series([f"SB-{as_of.isoformat()}-{document}" for document in found["document_id"]], dtype="str")
     fresh = ~ids.isin(set(ledger.adjustments["adjustment_id"])).to_numpy()
@@ -119,6 +122,27 @@ def small_balance_proposals(ledger: Ledger, as_of: dt.date, *, settlement: Settl
         "refused": pd.Series(closed_refusal(ledger, np.full(len(found), np.datetime64(as_of, "s"))), dtype="str"),
     }, columns=list(POSTING_COLUMNS))
     return _typed(proposals)
+
+
+def _named_after(ledger: Ledger, as_of: dt.date) -> set[str]:
+    """The documents that Payments, Applications and Adjustments rows dated after ``as_of`` name (an application
+    without a date is dated by its payment)."""
+    limit = pd.Timestamp(as_of)
+    payments, applications, adjustments = ledger.payments, ledger.applications, ledger.adjustments
+    payment_dates = pd.to_datetime(payments["payment_date"])
+    later_payments = payments[(payment_dates > limit).to_numpy()]
+    paid_on = pd.Series(payment_dates.to_numpy(), index=payments["payment_id"].astype(str).to_numpy())
+    paid_on = paid_on[~paid_on.index.duplicated()]
+    later_applications = applications.iloc[0:0]
+    if len(applications):
+        dated = pd.to_datetime(applications["date"], errors="coerce")
+        by_payment = pd.to_datetime(applications["payment_id"].astype(str).map(paid_on), errors="coerce")
+        later_applications = applications[(dated.where(dated.notna(), by_payment) > limit).to_numpy()]
+    later_adjustments = adjustments[(pd.to_datetime(adjustments["date"], errors="coerce") > limit).to_numpy()] \
+        if len(adjustments) else adjustments
+    named = [later_payments["invoice_id"], later_payments["credit_id"], later_payments["reference"],
+             later_applications["payment_id"], later_applications["invoice_id"], later_adjustments["invoice_id"]]
+    return {str(value) for column in named for value in column.dropna() if str(value)}
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

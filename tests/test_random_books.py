@@ -162,8 +162,14 @@ def test_every_report_of_a_valid_random_book_is_made(seed: int, offset: int) -> 
     # Every reconciliation holds; an Assertions row is the user's figure (here a random one), free to fail.
     failed = checks[(checks["result"] != "PASS") & ~checks["scope"].str.startswith("Assertions")]
     assert specs and failed.empty, failed.to_dict("records")
+    from arxl.collections import letters
+    from arxl.credit import credit_check
+
     small_balance_proposals(ledger, as_of)
     posting_proposals(ledger, as_of)
+    letters(ledger, as_of)
+    for customer in ledger.customers["customer_id"]:
+        credit_check(ledger, as_of, customer, 50_000)
     propose_applications(ledger, as_of)
     write_off_proposals(ledger, as_of)
     provision_matrix(ledger, as_of, method="history")

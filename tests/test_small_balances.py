@@ -178,3 +178,22 @@ def test_disputed_and_two_sided_accounts_are_left_alone() -> None:
     items = settle(ledger, AS_OF).open_items
     assert items[["document_id", "open_amount"]].values.tolist() == [["I1", 183], ["I2", 100], ["P3", -50]]
     assert small_balance_proposals(ledger, AS_OF).empty
+
+
+def test_a_residue_a_later_row_settles_is_not_written_off(tmp_path: Path) -> None:
+    tables = residue_tables()
+    # After the as-of date (2026-03-31) C1 pays the missing 1.83 of I1 and C2 is refunded its 0.37 from P2:
+    # writing either residue off as of 2026-03-31 would contradict those rows (I1 over-settled, a refund of
+    # credit already written off), so neither is proposed.
+    tables["Payments"][0] += ["type", "reference"]
+    tables["Payments"][1] += ["", ""]
+    tables["Payments"][2] += ["", ""]
+    tables["Payments"] += [["P3", "C1", D(2026, 4, 15), 1.83, "I1", "", ""],
+                           ["R1", "C2", D(2026, 4, 20), 0.37, "", "refund", "P2"]]
+    ledger = load_book(write_book(tmp_path / "later.xlsx", tables)).ledger
+    assert small_balance_proposals(ledger, AS_OF).empty
+    # Without the refund, P2's 0.37 is proposed again; I1's residue stays out while P3 settles it later.
+    tables["Payments"].pop()
+    ledger = load_book(write_book(tmp_path / "later-paid.xlsx", tables)).ledger
+    proposals = small_balance_proposals(ledger, AS_OF)
+    assert proposals["invoice_id"].tolist() == ["P2"] and proposals["amount"].tolist() == [37]
