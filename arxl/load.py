@@ -101,10 +101,12 @@ class RawTable:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What loading gives: the ledger (usable only when ``ok``) and all problems, errors first."""
+    """What loading gives: the ledger (usable only when ``ok``) and all problems, errors first; ``date1904``: the
+    date system the tables were read in (to load them again with rows added)."""
 
     ledger: Ledger
     problems: list[Problem] = field(default_factory=list)
+    date1904: bool = False
 
     @property
     def errors(self) -> list[Problem]:

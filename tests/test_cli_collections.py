@@ -266,3 +266,27 @@ def test_refresh_writes_the_collections_and_forecast_sheets(book: Path) -> None:
     assert forecast.cell(row=labels["Total USD"], column=5).value.startswith("=SUMIFS(")
     values = openpyxl.load_workbook(book, data_only=True)["Forecast"]
     assert values.cell(row=labels["Difference (must be 0)"], column=5).value == 0
+
+
+def test_accepting_what_a_later_row_contradicts_writes_nothing(tmp_path: Path) -> None:
+    # As of 2026-03-31 receipt P1 (100.00, "payment for I1") is unapplied and I1 (100.00) open, so apply proposes
+    # P1 -> I1. But the book already holds an Applications row dated 2026-04-10 settling I1 from P9: with the
+    # proposal added, I1 would be settled twice. The accept is refused with the loader's message, the file as
+    # it was.
+    book = write_book(tmp_path / "later.xlsx", {
+        "Settings": [["key", "value"], ["company_name", "Test Co"], ["as_of", D(2026, 3, 31)],
+                     ["auto_apply", "no"]],
+        "Customers": [["customer_id", "name"], ["C1", "Acme Ltd"]],
+        "Invoices": [["invoice_id", "customer_id", "invoice_date", "amount"], ["I1", "C1", D(2026, 3, 1), 100.0]],
+        "Payments": [["payment_id", "customer_id", "payment_date", "amount", "invoice_id", "reference"],
+                     ["P1", "C1", D(2026, 3, 10), 100.0, "", "payment for I1"],
+                     ["P9", "C1", D(2026, 4, 10), 100.0, "", ""]],
+        "Applications": [["payment_id", "invoice_id", "amount", "date"], ["P9", "I1", 100.0, D(2026, 4, 10)]],
+    })
+    assert CliRunner().invoke(main, ["apply", str(book)]).exit_code == 0  # the proposal, on its review sheet
+    before = book.read_bytes()
+    result = CliRunner().invoke(main, ["apply", str(book), "--accept"])
+    assert result.exit_code == 1, result.output
+    assert "would settle invoice I1 beyond its amount by 100.00" in result.output
+    assert "(row 3 is one this command would append)" in " ".join(result.output.split())
+    assert "nothing was written" in result.output and book.read_bytes() == before

@@ -136,7 +136,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
     from ..render.collections import CASH_APPLICATION_KEY, cash_application_sheet
     from ..render.layout import finish
     from . import audit
-    from .refresh import Append, appended_rows, read_validated
+    from .refresh import Append, appended_rows, check_appends, read_validated
     from .sheets import unedited
 
     say = progress or (lambda _message: None)
@@ -176,6 +176,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date,
             specs = [finish(cash_application_sheet(ledger, date, remaining, min_confidence), ledger.settings)]
             replace = [CASH_APPLICATION_KEY]
         append = Append(APPLICATIONS, applications_frame(rows))
+        check_appends(loaded, raw, [append])  # the book as it will be still loads: else nothing is written
         applications = raw.get(APPLICATIONS.name)
         first = applications.first_row + len(applications) if applications is not None else 2
         audit.add_own(step, APPLICATIONS.name, append.rows, "arxl apply (cash application accepted)", first)

@@ -115,7 +115,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
     from ..render.collections import CHARGES_KEY, charges_sheet
     from ..render.layout import finish
     from . import audit
-    from .refresh import Append, appended_rows, read_validated
+    from .refresh import Append, appended_rows, check_appends, read_validated
     from .sheets import unedited
 
     say = progress or (lambda _message: None)
@@ -154,6 +154,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
                 set(rows["adjustment_id"]))]), ledger.settings)]
             replace = [CHARGES_KEY]
         append = Append(ADJUSTMENTS, adjustments_frame(rows))
+        check_appends(loaded, raw, [append])  # the book as it will be still loads: else nothing is written
         adjustments = raw.get(ADJUSTMENTS.name)
         first = adjustments.first_row + len(adjustments) if adjustments is not None else 2
         audit.add_own(step, ADJUSTMENTS.name, append.rows, "arxl charges (late fees and finance charges)", first)

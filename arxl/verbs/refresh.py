@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..aging import aging
 from ..arrays import member
-from ..contract import Table
+from ..contract import Table, normalise_header
 from ..dates import resolve_as_of
 from ..errors import EditsFound, NotConvertible, ValidationFailed
 from ..fx import convertible, has_foreign_items
@@ -221,10 +221,48 @@ def read_validated(adapter: BookAdapter) -> tuple[LoadResult, dict[str, RawTable
     raw, date1904, found = adapter.read_tables()
     result = load_tables(raw, date1904=date1904)
     problems = sort_problems(found + result.problems)
-    result = LoadResult(result.ledger, problems)
+    result = LoadResult(result.ledger, problems, date1904)
     if not result.ok:
         raise ValidationFailed(problems)
     return result, raw
+
+
+def check_appends(loaded: LoadResult, raw: dict[str, RawTable], appends: Sequence[Append]) -> None:
+    """The tables as they will be once ``appends`` are added must load without errors, or ValidationFailed
+    names each new error and nothing is written. A proposal is made at an as-of date; rows dated later (a
+    payment, a refund the book already holds) can make accepting it contradict the book, and the loader is
+    the one judge of that."""
+    tables = dict(raw)
+    added: dict[str, range] = {}
+    for append in appends:
+        name = append.table.name
+        existing = tables.get(name) or RawTable(name, [column.name for column in append.table.columns], [], 2,
+                                                name)
+        header = [normalise_header(str(column)) for column in existing.header]
+        records = append.rows.astype(object).where(append.rows.notna(), None)
+        rows = existing.cell_rows()
+        first = existing.first_row + len(rows)
+        for record in records.to_dict("records"):
+            rows.append([_cell(record.get(column)) for column in header])
+        tables[name] = replace(existing, rows=rows, typed=None, sheet=existing.sheet or name)
+        added[tables[name].sheet] = range(first, existing.first_row + len(rows))
+    before = {str(problem) for problem in loaded.problems}
+    after = load_tables(tables, date1904=loaded.date1904)
+    new = [problem for problem in after.errors if str(problem) not in before]
+    if new:
+        raise ValidationFailed([replace(problem, message=f"{problem.message} (row {problem.row} is one this "
+                                                          "command would append)")
+                                if problem.row in added.get(problem.sheet, range(0)) else problem
+                                for problem in new])
+
+
+def _cell(value: object) -> object:
+    """An appended value as a reader hands a cell over: dates as datetime, missing as None."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
 
 
 def last_payment_dates(settlement: Settlement, document_ids: pd.Series | None = None) -> pd.Series:

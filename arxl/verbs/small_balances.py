@@ -93,7 +93,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
     from ..small_balances import small_balance_proposals
     from . import audit
     from .charges import adjustments_frame, marked_ids
-    from .refresh import Append, appended_rows, read_validated
+    from .refresh import Append, appended_rows, check_appends, read_validated
     from .sheets import unedited
 
     say = progress or (lambda _message: None)
@@ -132,6 +132,7 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
                 set(rows["adjustment_id"]))]), ledger.settings)]
             replace = [SMALL_BALANCES_KEY]
         append = Append(ADJUSTMENTS, adjustments_frame(rows))
+        check_appends(loaded, raw, [append])  # the book as it will be still loads: else nothing is written
         adjustments = raw.get(ADJUSTMENTS.name)
         first = adjustments.first_row + len(adjustments) if adjustments is not None else 2
         audit.add_own(step, ADJUSTMENTS.name, append.rows, "arxl small-balances (small-balance write-offs)", first)
