@@ -24,6 +24,7 @@ file whatever Settings ``backups`` says.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from .apply import ACCEPT_MARKS
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..ledger import Ledger
     from ..render.spec import SheetSpec
     from .refresh import AppendedRow, BookAdapter, Progress
 
@@ -108,11 +110,28 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
            now: dt.datetime | None = None) -> Posted:
     """Append the accepted proposals to Adjustments (see the module docstring for which ones); what is appended
     is recorded on the Audit sheet (``now`` dates it), with any edit made in the book since arxl last wrote it."""
+    from ..postings import posting_proposals
+    from ..render.collections import CHARGES_KEY, charges_sheet
+
+    return accept_adjustments(
+        adapter, key=CHARGES_KEY, proposals_at=lambda ledger, date: posting_proposals(ledger, date, since=since),
+        sheet_of=charges_sheet, finding="proposing late fees and finance charges",
+        source="arxl charges (late fees and finance charges)", as_of=as_of, today=today, marked=marked,
+        progress=progress, discard_edits=discard_edits, now=now)
+
+
+def accept_adjustments(adapter: BookAdapter, *, key: str,
+                       proposals_at: Callable[[Ledger, dt.date], pd.DataFrame],
+                       sheet_of: Callable[[Ledger, dt.date, pd.DataFrame], SheetSpec], finding: str, source: str,
+                       as_of: dt.date | None, today: dt.date, marked: bool, progress: Progress | None,
+                       discard_edits: bool, now: dt.datetime | None) -> Posted:
+    """The accept step of a review sheet of Adjustments rows to post (charges, small balances): the proposals
+    ``proposals_at`` makes (``POSTING_COLUMNS``), all those the closed period allows or, with ``marked``, those
+    marked on the sheet keyed ``key``; appended in one commit, logged on the Audit sheet with ``source``, the
+    review sheet (``sheet_of``) rewritten with what is still to post."""
     from ..contract import ADJUSTMENTS
     from ..dates import resolve_as_of
     from ..errors import ValidationFailed
-    from ..postings import posting_proposals
-    from ..render.collections import CHARGES_KEY, charges_sheet
     from ..render.layout import finish
     from . import audit
     from .refresh import Append, appended_rows, check_appends, read_validated
@@ -123,14 +142,14 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
         say("reading the input tables")
         loaded, raw = read_validated(adapter)
         ledger = loaded.ledger
-        book = unedited(adapter, [CHARGES_KEY], discard_edits)
+        book = unedited(adapter, [key], discard_edits)
         step = audit.compare(book, raw, adapter.inputs_fingerprint())
         if step.problems:
             raise ValidationFailed(step.problems)
         date = resolve_as_of(ledger, as_of, today)
-        say(f"proposing late fees and finance charges as of {date.isoformat()}")
-        proposals = posting_proposals(ledger, date, since=since)
-        review_sheet = book.name_of(CHARGES_KEY)
+        say(f"{finding} as of {date.isoformat()}")
+        proposals = proposals_at(ledger, date)
+        review_sheet = book.name_of(key)
         stale: list[str] = []
         if not marked:
             selected = proposals["adjustment_id"].notna().to_numpy()
@@ -150,14 +169,14 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
         specs: list[SheetSpec] = []
         replace: list[str] = []
         if review_sheet is not None:
-            specs = [finish(charges_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
-                set(rows["adjustment_id"]))]), ledger.settings)]
-            replace = [CHARGES_KEY]
+            remaining = proposals[~proposals["adjustment_id"].isin(set(rows["adjustment_id"]))]
+            specs = [finish(sheet_of(ledger, date, remaining), ledger.settings)]
+            replace = [key]
         append = Append(ADJUSTMENTS, adjustments_frame(rows))
         check_appends(loaded, raw, [append])  # the book as it will be still loads: else nothing is written
         adjustments = raw.get(ADJUSTMENTS.name)
         first = adjustments.first_row + len(adjustments) if adjustments is not None else 2
-        audit.add_own(step, ADJUSTMENTS.name, append.rows, "arxl charges (late fees and finance charges)", first)
+        audit.add_own(step, ADJUSTMENTS.name, append.rows, source, first)
         audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
                                          now=now, settings=ledger.settings)
         specs += [audit_spec] if audit_spec else []

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 from .charges import Posted
 
 if TYPE_CHECKING:
-    from ..render.spec import SheetSpec
     from .refresh import BookAdapter, Progress
 
 
@@ -85,61 +84,11 @@ def accept(adapter: BookAdapter, *, as_of: dt.date | None, today: dt.date, marke
            ) -> Posted:
     """Append the accepted proposals to Adjustments (see the module docstring for which ones); what is appended
     is recorded on the Audit sheet (``now`` dates it), with any edit made in the book since arxl last wrote it."""
-    from ..contract import ADJUSTMENTS
-    from ..dates import resolve_as_of
-    from ..errors import ValidationFailed
     from ..render.credits import SMALL_BALANCES_KEY, small_balances_sheet
-    from ..render.layout import finish
     from ..small_balances import small_balance_proposals
-    from . import audit
-    from .charges import adjustments_frame, marked_ids
-    from .refresh import Append, appended_rows, check_appends, read_validated
-    from .sheets import unedited
+    from .charges import accept_adjustments
 
-    say = progress or (lambda _message: None)
-    with adapter.hold():
-        say("reading the input tables")
-        loaded, raw = read_validated(adapter)
-        ledger = loaded.ledger
-        book = unedited(adapter, [SMALL_BALANCES_KEY], discard_edits)
-        step = audit.compare(book, raw, adapter.inputs_fingerprint())
-        if step.problems:
-            raise ValidationFailed(step.problems)
-        date = resolve_as_of(ledger, as_of, today)
-        say(f"finding small balances as of {date.isoformat()}")
-        proposals = small_balance_proposals(ledger, date)
-        review_sheet = book.name_of(SMALL_BALANCES_KEY)
-        stale: list[str] = []
-        if not marked:
-            selected = proposals["adjustment_id"].notna().to_numpy()
-        elif review_sheet is None:
-            return Posted(date, 0, 0, review_missing=True)
-        else:
-            marks = marked_ids(adapter.sheet_values(review_sheet) or [])
-            selected = proposals["adjustment_id"].isin(marks).to_numpy()
-            stale = sorted(marks - set(proposals["adjustment_id"]))
-        allowed = (proposals["refused"] == "").to_numpy()
-        refused = [f"{row.adjustment_id}: {row.refused}"
-                   for row in proposals[selected & ~allowed].itertuples(index=False)]
-        rows = proposals[selected & allowed]
-        if rows.empty:
-            return Posted(date, 0, 0, stale=stale, refused=refused)
-        say(f"appending {len(rows)} row(s) to Adjustments")
-        specs: list[SheetSpec] = []
-        replace: list[str] = []
-        if review_sheet is not None:
-            specs = [finish(small_balances_sheet(ledger, date, proposals[~proposals["adjustment_id"].isin(
-                set(rows["adjustment_id"]))]), ledger.settings)]
-            replace = [SMALL_BALANCES_KEY]
-        append = Append(ADJUSTMENTS, adjustments_frame(rows))
-        check_appends(loaded, raw, [append])  # the book as it will be still loads: else nothing is written
-        adjustments = raw.get(ADJUSTMENTS.name)
-        first = adjustments.first_row + len(adjustments) if adjustments is not None else 2
-        audit.add_own(step, ADJUSTMENTS.name, append.rows, "arxl small-balances (small-balance write-offs)", first)
-        audit_spec, extra = audit.finish(adapter, book, step, company=ledger.settings.company_name,
-                                         now=now, settings=ledger.settings)
-        specs += [audit_spec] if audit_spec else []
-        committed = adapter.commit([append], specs, replace, keep_backups=max(int(ledger.settings.backups), 1),
-                                   book=book, state_extra=extra)
-    return Posted(date, len(rows), committed.first_rows[0], committed.backup, stale, refused,
-                  appended=tuple(appended_rows(append, committed.first_rows[0])))
+    return accept_adjustments(
+        adapter, key=SMALL_BALANCES_KEY, proposals_at=small_balance_proposals, sheet_of=small_balances_sheet,
+        finding="finding small balances", source="arxl small-balances (small-balance write-offs)", as_of=as_of,
+        today=today, marked=marked, progress=progress, discard_edits=discard_edits, now=now)
