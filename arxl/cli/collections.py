@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..ledger import Ledger
+    from ..verbs.charges import Posted
 
 DEFAULT_MIN_CONFIDENCE = 0.80
 """``--min-confidence``'s default: ``arxl.verbs.apply.DEFAULT_MIN_CONFIDENCE`` (a test keeps them equal; the
@@ -214,23 +215,29 @@ def charges(path: Path, as_of: dt.date | None, since: dt.date | None, accept: bo
                                     now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
-    if not accept:
-        refused = f", {proposed.refused} refused by the closed period" if proposed.refused else ""
-        out_console.print(f"OK: {proposed.late_fees} late fee(s) and {proposed.finance_charges} finance charge(s) "
-                          f"as of {proposed.as_of.isoformat()}{refused}: review the '{proposed.sheet}' sheet, "
-                          f"then run arxl charges {path} --accept", markup=False)
-        backup = proposed.backup
-    else:
-        for refused_row in posted.refused:
-            err_console.print(f"  not appended: {refused_row}", markup=False)
-        if not posted.rows:
-            out_console.print(f"OK: nothing to post as of {posted.as_of.isoformat()}", markup=False)
-            return
-        out_console.print(f"OK: appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row})",
-                          markup=False)
-        backup = posted.backup
-    if backup is not None:
-        err_console.print(f"  previous version kept as {backup.name}", markup=False)
+    if accept:
+        print_posted(posted, "nothing to post")
+        return
+    refused = f", {proposed.refused} refused by the closed period" if proposed.refused else ""
+    out_console.print(f"OK: {proposed.late_fees} late fee(s) and {proposed.finance_charges} finance charge(s) "
+                      f"as of {proposed.as_of.isoformat()}{refused}: review the '{proposed.sheet}' sheet, "
+                      f"then run arxl charges {path} --accept", markup=False)
+    if proposed.backup is not None:
+        err_console.print(f"  previous version kept as {proposed.backup.name}", markup=False)
+
+
+def print_posted(posted: Posted, nothing: str) -> None:
+    """What an accept step of Adjustments rows did (charges, small balances): the rows refused, then how many
+    were appended and from which Excel row (or ``nothing`` as of the date), and the backup kept."""
+    for refused_row in posted.refused:
+        err_console.print(f"  not appended: {refused_row}", markup=False)
+    if not posted.rows:
+        out_console.print(f"OK: {nothing} as of {posted.as_of.isoformat()}", markup=False)
+        return
+    out_console.print(f"OK: appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row})",
+                      markup=False)
+    if posted.backup is not None:
+        err_console.print(f"  previous version kept as {posted.backup.name}", markup=False)
 
 
 # --- reports --------------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def small_balances(path: Path, as_of: dt.date | None, accept: bool, force: bool,
     from ..money import format_plain
     from ..verbs import small_balances as writing_off
     from ..verbs.books import file_book
+    from .collections import print_posted
 
     book = file_book(path, force=force)
     try:
@@ -74,24 +75,16 @@ def small_balances(path: Path, as_of: dt.date | None, accept: bool, force: bool,
             posted = writing_off.accept(book, as_of=as_of, today=today(), discard_edits=discard_edits, now=now())
     except ValidationFailed as failed:
         exit_invalid(path, failed.problems, writes=True)
-    if not accept:
-        refused = f", {proposed.refused} refused by the closed period" if proposed.refused else ""
-        limit = f"{format_plain(proposed.tolerance, proposed.currency)} {proposed.currency}"
-        out_console.print(f"OK: {proposed.underpaid} underpaid and {proposed.overpaid} overpaid residue(s) at or "
-                          f"below {limit} as of {proposed.as_of.isoformat()}{refused}: review the "
-                          f"'{proposed.sheet}' sheet, then run arxl small-balances {path} --accept", markup=False)
-        backup = proposed.backup
-    else:
-        for refused_row in posted.refused:
-            err_console.print(f"  not appended: {refused_row}", markup=False)
-        if not posted.rows:
-            out_console.print(f"OK: nothing to write off as of {posted.as_of.isoformat()}", markup=False)
-            return
-        out_console.print(f"OK: appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row})",
-                          markup=False)
-        backup = posted.backup
-    if backup is not None:
-        err_console.print(f"  previous version kept as {backup.name}", markup=False)
+    if accept:
+        print_posted(posted, "nothing to write off")
+        return
+    refused = f", {proposed.refused} refused by the closed period" if proposed.refused else ""
+    limit = f"{format_plain(proposed.tolerance, proposed.currency)} {proposed.currency}"
+    out_console.print(f"OK: {proposed.underpaid} underpaid and {proposed.overpaid} overpaid residue(s) at or "
+                      f"below {limit} as of {proposed.as_of.isoformat()}{refused}: review the "
+                      f"'{proposed.sheet}' sheet, then run arxl small-balances {path} --accept", markup=False)
+    if proposed.backup is not None:
+        err_console.print(f"  previous version kept as {proposed.backup.name}", markup=False)
 
 
 @click.command("credits")
