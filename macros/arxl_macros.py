@@ -273,18 +273,7 @@ def accept_charges(book: Any | None = None, *, today: dt.date | None = None) -> 
     def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
         posted = posting.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
                                 discard_edits=discard, now=_now())
-        if posted.review_missing:
-            return "There is no Charges sheet to accept from: press Charges first."
-        notes = ""
-        if posted.refused:
-            notes += "\n\nNot posted (closed period): " + "; ".join(posted.refused)
-        if posted.stale:
-            notes += ("\n\nMarked rows no longer proposed (posted since?), left out: " + ", ".join(posted.stale)
-                      + ". Press Charges for fresh proposals.")
-        if not posted.rows:
-            return f"Nothing to post as of {posted.as_of.isoformat()}: no new row is marked yes." + notes
-        return (f"Appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row}). Press Refresh "
-                "to update the reports, and save the workbook." + notes + _not_carried(adapter.notes))
+        return _posted_message(posted, adapter, button="Charges", nothing="Nothing to post", since="posted")
 
     return _run(book, action)
 
@@ -315,20 +304,27 @@ def accept_small_balances(book: Any | None = None, *, today: dt.date | None = No
     def action(adapter: Any, say: Callable[[str], None], discard: bool) -> str:
         posted = writing_off.accept(adapter, as_of=None, today=today or _today(), marked=True, progress=say,
                                     discard_edits=discard, now=_now())
-        if posted.review_missing:
-            return "There is no Small balances sheet to accept from: press Small balances first."
-        notes = ""
-        if posted.refused:
-            notes += "\n\nNot posted (closed period): " + "; ".join(posted.refused)
-        if posted.stale:
-            notes += ("\n\nMarked rows no longer proposed (settled since?), left out: " + ", ".join(posted.stale)
-                      + ". Press Small balances for fresh proposals.")
-        if not posted.rows:
-            return f"Nothing to write off as of {posted.as_of.isoformat()}: no new row is marked yes." + notes
-        return (f"Appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row}). Press Refresh "
-                "to update the reports, and save the workbook." + notes + _not_carried(adapter.notes))
+        return _posted_message(posted, adapter, button="Small balances", nothing="Nothing to write off",
+                               since="settled")
 
     return _run(book, action)
+
+
+def _posted_message(posted: Any, adapter: Any, *, button: str, nothing: str, since: str) -> str:
+    """What an Accept button of Adjustments rows to post did (Accept charges, Accept small balances); ``button``
+    names the button that proposes them and its sheet."""
+    if posted.review_missing:
+        return f"There is no {button} sheet to accept from: press {button} first."
+    notes = ""
+    if posted.refused:
+        notes += "\n\nNot posted (closed period): " + "; ".join(posted.refused)
+    if posted.stale:
+        notes += (f"\n\nMarked rows no longer proposed ({since} since?), left out: " + ", ".join(posted.stale)
+                  + f". Press {button} for fresh proposals.")
+    if not posted.rows:
+        return f"{nothing} as of {posted.as_of.isoformat()}: no new row is marked yes." + notes
+    return (f"Appended {posted.rows} row(s) to Adjustments (from Excel row {posted.first_row}). Press Refresh "
+            "to update the reports, and save the workbook." + notes + _not_carried(adapter.notes))
 
 
 def ask_text(app: Any, prompt: str, title: str) -> str | None:
