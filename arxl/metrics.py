@@ -252,7 +252,7 @@ def compute_metrics(ledger: Ledger, as_of: dt.date, *, period_days: int | None =
                     edges: Sequence[int] | None = None, basis: str | None = None) -> Metrics:
     """The metrics of the module docstring at ``as_of``; period, edges and basis default to the Settings.
 
-    Raises ``arxl.fx.NotConvertible`` (a ValueError saying why) when a currency of the documents has no
+    Raises ``arxl.errors.NotConvertible`` (a ValueError saying why) when a currency of the documents has no
     exchange rate in force on ``as_of`` or at the period's start: the metrics add every amount up in the
     reporting currency."""
     period = int(period_days if period_days is not None else ledger.settings.dso_period_days)
