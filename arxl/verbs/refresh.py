@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..aging import aging
 from ..arrays import member
-from ..contract import Table, normalise_header
+from ..contract import Table
 from ..dates import resolve_as_of
 from ..errors import EditsFound, NotConvertible, ValidationFailed
 from ..fx import convertible, has_foreign_items
@@ -232,20 +232,16 @@ def check_appends(loaded: LoadResult, raw: dict[str, RawTable], appends: Sequenc
     names each new error and nothing is written. A proposal is made at an as-of date; rows dated later (a
     payment, a refund the book already holds) can make accepting it contradict the book, and the loader is
     the one judge of that."""
+    from .sheets import with_rows
+
     tables = dict(raw)
     added: dict[str, range] = {}
     for append in appends:
-        name = append.table.name
-        existing = tables.get(name) or RawTable(name, [column.name for column in append.table.columns], [], 2,
-                                                name)
-        header = [normalise_header(str(column)) for column in existing.header]
-        records = append.rows.astype(object).where(append.rows.notna(), None)
-        rows = existing.cell_rows()
-        first = existing.first_row + len(rows)
-        for record in records.to_dict("records"):
-            rows.append([_cell(record.get(column)) for column in header])
-        tables[name] = replace(existing, rows=rows, typed=None, sheet=existing.sheet or name)
-        added[tables[name].sheet] = range(first, existing.first_row + len(rows))
+        frame = append.rows.astype(object).where(append.rows.notna(), None)
+        records = [{column: _cell(value) for column, value in record.items()}
+                   for record in frame.to_dict("records")]
+        tables, first = with_rows(tables, append.table, records)
+        added[tables[append.table.name].sheet] = range(first, first + len(records))
     before = {str(problem) for problem in loaded.problems}
     after = load_tables(tables, date1904=loaded.date1904)
     new = [problem for problem in after.errors if str(problem) not in before]

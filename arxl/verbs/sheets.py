@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..contract import ACTIVITY
+from ..contract import ACTIVITY, Table
 from ..load import RawTable
 from ..ownership import GeneratedBook, first_change
 from ..problems import Problem
@@ -152,18 +152,27 @@ def with_harvest(tables: dict[str, RawTable], harvested: Harvest) -> tuple[dict[
     when the book has none), and which Activity row number each harvested row got (-> its Collections row)."""
     if not harvested.rows:
         return tables, {}
-    names = [column.name for column in ACTIVITY.columns]
-    activity = tables.get(ACTIVITY.name) or RawTable(ACTIVITY.name, names, [], 2, ACTIVITY.name)
+    if len(harvested.rows) != len(harvested.sheet_rows):
+        raise ValueError("every harvested row needs the Collections row it came from")
+    updated, first = with_rows(tables, ACTIVITY, harvested.rows, missing="")
+    return updated, {first + offset: sheet_row for offset, sheet_row in enumerate(harvested.sheet_rows)}
+
+
+def with_rows(tables: dict[str, RawTable], table: Table, records: Sequence[Mapping[str, object]], *,
+              missing: object = None) -> tuple[dict[str, RawTable], int]:
+    """The raw tables with ``records`` (values by column name, as a reader hands cells over; ``missing`` for a
+    column a record lacks) added at the end of ``table`` (a blank one from the contract when the book has none),
+    and the Excel row the first of them lands on."""
     from ..contract import normalise_header
 
-    header = [normalise_header(str(name)) for name in activity.header]
-    rows = activity.cell_rows()
-    origin = {}
-    for harvested_row, sheet_row in zip(harvested.rows, harvested.sheet_rows, strict=True):
-        origin[activity.first_row + len(rows)] = sheet_row
-        rows.append([harvested_row.get(name, "") for name in header])
-    updated = replace(activity, rows=rows, typed=None, sheet=activity.sheet or ACTIVITY.name)
-    return {**tables, ACTIVITY.name: updated}, origin
+    existing = tables.get(table.name) or RawTable(table.name, [column.name for column in table.columns], [], 2,
+                                                  table.name)
+    header = [normalise_header(str(name)) for name in existing.header]
+    rows = existing.cell_rows()
+    first = existing.first_row + len(rows)
+    rows += [[record.get(name, missing) for name in header] for record in records]
+    updated = replace(existing, rows=rows, typed=None, sheet=existing.sheet or table.name)
+    return {**tables, table.name: updated}, first
 
 
 def relabel(problems: list[Problem], origin: dict[int, int], activity_sheet: str, sheet: str) -> list[Problem]:
